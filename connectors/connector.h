@@ -1,0 +1,175 @@
+/* The connector interface: a static const descriptor of pure callbacks. The core (dispatcher)
+ * owns all I/O, retries, backoff, auth refresh scheduling and acking; a connector only turns
+ * rows into bytes, bytes into a request, and a response into a verdict (architecture.md §4). */
+#ifndef SGX_CONNECTOR_H
+#define SGX_CONNECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codecs/event.h"
+#include "codecs/normalize.h"
+#include "pipeline/buf.h"
+#include "pipeline/err.h"
+
+#define SGX_CONNECTOR_ABI 1
+#define SGX_MAX_ROW_VALS 16
+
+/* ---- rows: one per (event, destination) ------------------------------------------------ */
+
+typedef enum {
+    SGX_VAL_ABSENT = 0, /* key missing or dropped: encoders write "" or omit it */
+    SGX_VAL_DIGEST,     /* 32-byte binary SHA-256; hex only at encode time */
+    SGX_VAL_TEXT,       /* normalized text sent as is (MADID, EXTERN_ID, plain e-mail) */
+} sgx_val_kind_t;
+
+typedef struct {
+    uint8_t kind;  /* sgx_val_kind_t */
+    uint16_t len;  /* bytes in data (32 for a digest) */
+    uint32_t off;  /* offset into sgx_row_t.data */
+} sgx_row_val_t;
+
+/* A destination row. One allocation: header, vals[], then the bytes they point at. Rows are
+ * built by workers, owned by the dispatcher, and freed when final. */
+typedef struct sgx_row {
+    void *ack;              /* core-owned ack reference; connectors never touch it */
+    uint64_t profile_hash;  /* xxh3 of profile_id: fence and coalescing key */
+    const char *profile_id; /* borrowed from the event, which outlives the row */
+    uint32_t profile_len;
+    uint32_t audience;      /* index into the destination's audience table */
+    sgx_op_t op;
+    uint16_t nvals;         /* == the connector's key count for this destination */
+    uint16_t data_len;
+    sgx_row_val_t vals[SGX_MAX_ROW_VALS];
+    unsigned char data[];
+} sgx_row_t;
+
+/* ---- batches, requests, responses -------------------------------------------------------- */
+
+typedef struct {
+    uint32_t audience;
+    const char *audience_id; /* borrowed from config */
+    sgx_op_t op;
+    uint64_t session_id;     /* assigned by the core; deterministic in tests */
+    uint32_t batch_seq;      /* 1-based */
+    bool last_batch;
+    size_t nrows;
+    const sgx_row_t *const *rows; /* borrowed */
+} sgx_batch_t;
+
+#define SGX_MAX_HEADERS 12
+
+/* What a connector asks the core to send. Strings are owned by the request and freed by
+ * sgx_request_clear (connector.c). */
+typedef struct {
+    char method[8];
+    char *url;
+    char *headers[SGX_MAX_HEADERS]; /* "Name: value" */
+    int nheaders;
+    char *content_type;
+    const sgx_buf_t *body;          /* borrowed: the job's encoded body (may be NULL) */
+} sgx_request_t;
+
+typedef struct {
+    long status;             /* HTTP status; 0 when the transport failed */
+    int transport_error;     /* non-zero: connection refused, timeout, reset… */
+    const char *body;        /* borrowed, NUL-terminated */
+    size_t body_len;
+    const char *headers;     /* borrowed raw header block, "Name: value\r\n" lines */
+} sgx_response_t;
+
+typedef enum {
+    SGX_CLS_DELIVERED = 0, /* every row applied (or accepted as invalid-but-received) */
+    SGX_CLS_RETRY,         /* transient: retry the same request later */
+    SGX_CLS_REJECTED,      /* permanent: rows go to the dead-letter topic with reason */
+    SGX_CLS_PARTIAL,       /* some rows rejected (rejected_idx), the rest delivered */
+    SGX_CLS_NEXT_STEP,     /* async job: run step+1 after retry_after_ms */
+    SGX_CLS_REAUTH,        /* refresh credentials, then retry */
+} sgx_verdict_t;
+
+typedef struct {
+    sgx_verdict_t verdict;
+    int64_t retry_after_ms; /* -1: none given, the core uses capped backoff with jitter */
+    bool throttled;         /* the destination asked us to slow down (counts, pacing) */
+    char reason[128];       /* stable code + short text, no PII: DLQ header and logs */
+    uint32_t nrejected;     /* PARTIAL: indexes into batch rows; owned, core frees */
+    uint32_t *rejected_idx;
+} sgx_classification_t;
+
+/* A request in flight: the batch, its encoded body, and the async step. */
+typedef struct {
+    const sgx_batch_t *batch;
+    const sgx_buf_t *body;
+    int step;      /* 0 for single-step APIs */
+    int attempt;   /* 0 on first try */
+} sgx_job_t;
+
+/* ---- destination configuration ------------------------------------------------------------ */
+
+typedef enum { SGX_CFG_STRING, SGX_CFG_INT, SGX_CFG_BOOL, SGX_CFG_LIST } sgx_cfg_type_t;
+
+typedef struct {
+    const char *name;
+    sgx_cfg_type_t type;
+    const char *def;   /* default as text, NULL when required */
+    const char *help;
+} sgx_config_key_t;
+
+/* The connector-specific settings of one destination, as text key/value pairs (already
+ * resolved from ${ENV} and *_file). Borrowed by connectors during init. */
+typedef struct {
+    const char *name;  /* the destination's name from config */
+    size_t nsettings;
+    const char *const *keys;
+    const char *const *values;
+} sgx_dest_settings_t;
+
+/** @returns the setting's value (borrowed) or NULL. */
+const char *sgx_settings_get(const sgx_dest_settings_t *s, const char *key);
+
+typedef struct {
+    size_t max_rows;
+    size_t max_bytes;
+    int max_inflight;
+    int linger_ms;
+} sgx_limits_t;
+
+/* ---- the descriptor ---------------------------------------------------------------------- */
+
+typedef struct sgx_connector_def {
+    unsigned abi_version;
+    const char *name; /* "facebook" */
+    const char *description;
+    sgx_dest_kind_t kind;
+    const sgx_config_key_t *config_keys; /* terminated by {NULL}; unknown keys are errors */
+    sgx_limits_t limits;                 /* defaults; config may lower them */
+
+    /** Builds ctx from settings. @param ctx_out owned on success, free with destroy. */
+    sgx_err_t (*init)(const sgx_dest_settings_t *settings, void **ctx_out, char *errbuf);
+    /** Frees ctx. NULL-safe, safe on a half-built ctx. */
+    void (*destroy)(void *ctx);
+    /** The destination keys a row carries, in order; *nkeys <= SGX_MAX_ROW_VALS. */
+    void (*keys)(const void *ctx, const sgx_key_t **keys, size_t *nkeys);
+    /** Pure: serialize a batch. Appends to out (caller-owned). No I/O, no clock. */
+    sgx_err_t (*encode)(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out);
+    /** Pure: build the request for job's step. req is zeroed by the caller. */
+    sgx_err_t (*prepare)(const void *ctx, const sgx_job_t *job, sgx_request_t *req);
+    /** Pure: map a response to a verdict. out is zeroed by the caller, retry_after_ms = -1. */
+    void (*classify)(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
+                     sgx_classification_t *out);
+} sgx_connector_def_t;
+
+/** @brief Frees the strings a request owns and zeroes it. NULL-safe. */
+void sgx_request_clear(sgx_request_t *req);
+/** @brief Adds a header (copied). @returns SGX_ERR_FULL past SGX_MAX_HEADERS. */
+sgx_err_t sgx_request_add_header(sgx_request_t *req, const char *name, const char *value);
+/** @brief Finds a header value in a raw header block (case-insensitive name).
+ *  @returns SGX_OK and a borrowed pointer/length into block, or SGX_ERR_NOT_FOUND. */
+sgx_err_t sgx_response_header(const sgx_response_t *resp, const char *name, const char **value,
+                              size_t *len);
+/** @brief Reads row value i. @returns its kind; *p and *len borrowed from row. */
+sgx_val_kind_t sgx_row_val(const sgx_row_t *row, size_t i, const unsigned char **p,
+                           size_t *len);
+
+#endif
