@@ -1,11 +1,18 @@
-/* Benchmark stages. Each `run` function performs one timed run and returns events (or values)
- * per second; bench/main.c repeats it and prints the median. */
+/* Benchmark stages. Each stage function runs its workload several times and prints one line
+ * per figure: `RESULT stage=<name> <metric>=<median>`. bench/main.c calls them in turn. */
 #ifndef SGX_BENCH_H
 #define SGX_BENCH_H
 
 #include <stddef.h>
 
-/** @brief monotonic clock in seconds. */
+/** @brief Monotonic clock in seconds. */
 double sgx_bench_now(void);
+/** @brief Median of n values (sorts v in place). */
+double sgx_bench_median(double *v, size_t n);
+
+/* Stages, each in its own file. n: events (or values) per run; runs: repetitions. */
+void sgx_bench_decode(size_t n, int runs);    /* bench_decode.c */
+void sgx_bench_normalize(size_t n, int runs); /* bench_normalize.c */
+void sgx_bench_ring(size_t n, int runs);      /* bench_ring.c */
 
 #endif
