@@ -38,6 +38,8 @@ typedef struct sgx_row {
     const char *profile_id; /* borrowed from the event, which outlives the row */
     uint32_t profile_len;
     uint32_t audience;      /* index into the destination's audience table */
+    uint16_t dest;          /* core-private: index of the destination */
+    uint32_t slot;          /* core-private: position in the open batch */
     sgx_op_t op;
     uint16_t nvals;         /* == the connector's key count for this destination */
     uint16_t data_len;

@@ -1,0 +1,24 @@
+#include "pipeline/registry.h"
+
+#include <string.h>
+
+#include "connectors/facebook/fb.h"
+
+static const sgx_connector_def_t *const connectors[] = {
+    &sgx_connector_facebook,
+};
+
+const sgx_connector_def_t *sgx_registry_at(size_t i)
+{
+    return i < sizeof connectors / sizeof connectors[0] ? connectors[i] : NULL;
+}
+
+const sgx_connector_def_t *sgx_registry_find(const char *name)
+{
+    for (size_t i = 0; sgx_registry_at(i); i++) {
+        if (strcmp(connectors[i]->name, name) == 0) {
+            return connectors[i];
+        }
+    }
+    return NULL;
+}
