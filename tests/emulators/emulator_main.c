@@ -1,9 +1,138 @@
+/* segexport-emulator: runs one destination emulator as a standalone process for demos and system
+ * tests. Each platform is a subcommand in `platforms`; adding one means adding a row. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/err.h"
+#include "pipeline/mem.h"
+#include "tests/emulators/facebook.h"
+
+typedef int (*emu_run_fn)(int argc, char **argv);
+
+static int run_facebook(int argc, char **argv);
+
+static const struct {
+    const char *name;
+    emu_run_fn run;
+    const char *usage;
+} platforms[] = {
+    {"facebook", run_facebook,
+     "facebook --listen HOST:PORT [--access-token T] [--app-secret S] [--audiences id1,id2] "
+     "[--auto-create]"},
+};
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: segexport-emulator <platform> [options]\n");
+    for (size_t i = 0; i < sizeof platforms / sizeof platforms[0]; i++) {
+        fprintf(stderr, "  segexport-emulator %s\n", platforms[i].usage);
+    }
+}
+
+/* Splits "host:port"; host is written into host (host_len bytes). Returns 0 or -1. */
+static int parse_listen(const char *arg, char *host, size_t host_len, uint16_t *port)
+{
+    const char *colon = strrchr(arg, ':');
+    char *end = NULL;
+    long p = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == arg || (size_t)(colon - arg) >= host_len || *end || p < 0 ||
+        p > 65535) {
+        return -1;
+    }
+    memcpy(host, arg, (size_t)(colon - arg));
+    host[colon - arg] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+/* Blocks SIGINT/SIGTERM in every thread (the server's threads inherit the mask) and waits for
+ * one, so shutdown runs in the main thread instead of inside a signal handler. */
+static void wait_for_signal(const sigset_t *set)
+{
+    int sig = 0;
+    sigwait(set, &sig);
+}
+
+static void add_audiences(sgx_emu_fb_t *e, const char *list)
+{
+    char *copy = sgx_strdup(list), *save = NULL;
+    for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+        sgx_emu_fb_add_audience(e, id);
+    }
+    sgx_free(copy);
+}
+
+static int run_facebook(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
+                                              {"access-token", required_argument, NULL, 't'},
+                                              {"app-secret", required_argument, NULL, 's'},
+                                              {"audiences", required_argument, NULL, 'a'},
+                                              {"auto-create", no_argument, NULL, 'c'},
+                                              {NULL, 0, NULL, 0}};
+    sgx_emu_fb_opts_t o = {.port = 0};
+    char host[64] = "127.0.0.1";
+    const char *audiences = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (parse_listen(optarg, host, sizeof host, &o.port) != 0) {
+                usage();
+                return 2;
+            }
+            break;
+        case 't':
+            o.access_token = optarg;
+            break;
+        case 's':
+            o.app_secret = optarg;
+            break;
+        case 'a':
+            audiences = optarg;
+            break;
+        case 'c':
+            o.auto_create = true;
+            break;
+        default:
+            usage();
+            return 2;
+        }
+    }
+    o.listen_host = host;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sgx_emu_fb_t *e = NULL;
+    sgx_err_t err = sgx_emu_fb_start(&o, &e);
+    if (err) {
+        fprintf(stderr, "segexport-emulator: cannot listen on %s:%u: %s\n", host, o.port,
+                sgx_err_str(err));
+        return 1;
+    }
+    if (audiences) {
+        add_audiences(e, audiences);
+    }
+    printf("listening on %s:%u\n", o.listen_host, sgx_emu_fb_port(e));
+    fflush(stdout);
+    wait_for_signal(&set);
+    sgx_emu_fb_stop(e);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "segexport-emulator: not built yet\n");
+    for (size_t i = 0; argc > 1 && i < sizeof platforms / sizeof platforms[0]; i++) {
+        if (strcmp(argv[1], platforms[i].name) == 0) {
+            return platforms[i].run(argc - 1, argv + 1);
+        }
+    }
+    usage();
     return 2;
 }
