@@ -1,0 +1,248 @@
+#include "pipeline/audience.h"
+
+#include <string.h>
+
+#include "pipeline/hmap.h"
+#include "pipeline/mem.h"
+
+typedef struct {
+    sgx_row_t **rows; /* arrival order; NULL where a row was coalesced away */
+    size_t n, cap, live;
+    int64_t since;
+} open_batch_t;
+
+struct sgx_aud {
+    open_batch_t open[2];
+    sgx_hmap_t *pending;    /* profile hash -> row in an open batch (coalescing) */
+    sgx_hmap_t *fence;      /* profile hash -> (in-flight count << 1 | op) */
+    sgx_hmap_t *held_count; /* profile hash -> rows of that profile waiting */
+    sgx_row_t **held;       /* FIFO of rows waiting behind the fence */
+    size_t nheld, held_cap;
+    sgx_hmap_t *blocked;    /* scratch for sgx_aud_unfence */
+    sgx_row_final_fn on_superseded;
+    void *arg;
+};
+
+static uintptr_t map_get(const sgx_hmap_t *h, uint64_t key)
+{
+    bool found = false;
+    void *v = sgx_hmap_get(h, key, &found);
+    return found ? (uintptr_t)v : 0;
+}
+
+/* Counters live in the map as integers; zero means absent. */
+static void map_adjust(sgx_hmap_t *h, uint64_t key, intptr_t delta)
+{
+    uintptr_t v = map_get(h, key) + (uintptr_t)delta;
+    if (v == 0) {
+        sgx_hmap_del(h, key, NULL);
+    } else {
+        sgx_hmap_put(h, key, (void *)v);
+    }
+}
+
+sgx_err_t sgx_aud_new(sgx_row_final_fn on_superseded, void *arg, sgx_aud_t **out)
+{
+    sgx_aud_t *a = sgx_calloc(1, sizeof *a);
+    a->on_superseded = on_superseded;
+    a->arg = arg;
+    if (sgx_hmap_new(1024, &a->pending) || sgx_hmap_new(1024, &a->fence) ||
+        sgx_hmap_new(64, &a->held_count) || sgx_hmap_new(64, &a->blocked)) {
+        sgx_aud_destroy(a);
+        return SGX_ERR_NOMEM;
+    }
+    *out = a;
+    return SGX_OK;
+}
+
+void sgx_aud_destroy(sgx_aud_t *a)
+{
+    if (!a) {
+        return;
+    }
+    for (int op = 0; op < 2; op++) {
+        for (size_t i = 0; i < a->open[op].n; i++) {
+            sgx_free(a->open[op].rows[i]);
+        }
+        sgx_free(a->open[op].rows);
+    }
+    for (size_t i = 0; i < a->nheld; i++) {
+        sgx_free(a->held[i]);
+    }
+    sgx_free(a->held);
+    sgx_hmap_destroy(a->pending);
+    sgx_hmap_destroy(a->fence);
+    sgx_hmap_destroy(a->held_count);
+    sgx_hmap_destroy(a->blocked);
+    sgx_free(a);
+}
+
+size_t sgx_aud_open_count(const sgx_aud_t *a, sgx_op_t op)
+{
+    return a->open[op].live;
+}
+
+int64_t sgx_aud_open_since(const sgx_aud_t *a, sgx_op_t op)
+{
+    return a->open[op].live ? a->open[op].since : 0;
+}
+
+size_t sgx_aud_held_count(const sgx_aud_t *a)
+{
+    return a->nheld;
+}
+
+static bool same_profile(const sgx_row_t *x, const sgx_row_t *y)
+{
+    return x->profile_len == y->profile_len &&
+           memcmp(x->profile_id, y->profile_id, x->profile_len) == 0;
+}
+
+static void open_append(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
+{
+    open_batch_t *b = &a->open[row->op];
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 1024;
+        b->rows = sgx_realloc(b->rows, b->cap * sizeof *b->rows);
+    }
+    if (b->live == 0) {
+        b->since = now_ms;
+    }
+    row->slot = (uint32_t)b->n;
+    b->rows[b->n++] = row;
+    b->live++;
+}
+
+/* Joins the open batch; a previous open row of the same profile is superseded by it. */
+static void place(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
+{
+    bool found = false;
+    sgx_row_t *prev = sgx_hmap_get(a->pending, row->profile_hash, &found);
+    if (found && !same_profile(prev, row)) {
+        /* 64-bit hash collision between two profiles: skip coalescing for this row. */
+        open_append(a, row, now_ms);
+        return;
+    }
+    if (found) {
+        open_batch_t *b = &a->open[prev->op];
+        b->rows[prev->slot] = NULL;
+        b->live--;
+        a->on_superseded(prev, a->arg);
+    }
+    open_append(a, row, now_ms);
+    sgx_hmap_put(a->pending, row->profile_hash, row);
+}
+
+static bool fence_conflict(const sgx_aud_t *a, const sgx_row_t *row)
+{
+    uintptr_t f = map_get(a->fence, row->profile_hash);
+    return f != 0 && (sgx_op_t)(f & 1) != row->op;
+}
+
+static void hold(sgx_aud_t *a, sgx_row_t *row)
+{
+    if (a->nheld == a->held_cap) {
+        a->held_cap = a->held_cap ? a->held_cap * 2 : 64;
+        a->held = sgx_realloc(a->held, a->held_cap * sizeof *a->held);
+    }
+    a->held[a->nheld++] = row;
+    map_adjust(a->held_count, row->profile_hash, 1);
+}
+
+void sgx_aud_add(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
+{
+    if (map_get(a->held_count, row->profile_hash) || fence_conflict(a, row)) {
+        hold(a, row);
+        return;
+    }
+    place(a, row, now_ms);
+}
+
+/* The fence value packs the in-flight row count (<< 1) with the op those rows carry: rows of
+ * one profile in flight never have opposite ops, so one op bit suffices. */
+static void fence_enter(sgx_aud_t *a, const sgx_row_t *row)
+{
+    uintptr_t f = map_get(a->fence, row->profile_hash);
+    f = f ? f + 2 : (2 | (uintptr_t)row->op);
+    sgx_hmap_put(a->fence, row->profile_hash, (void *)f);
+}
+
+static void fence_leave(sgx_aud_t *a, const sgx_row_t *row)
+{
+    uintptr_t f = map_get(a->fence, row->profile_hash);
+    if (f >> 1 <= 1) {
+        sgx_hmap_del(a->fence, row->profile_hash, NULL);
+    } else {
+        sgx_hmap_put(a->fence, row->profile_hash, (void *)(f - 2));
+    }
+}
+
+/* Squeezes out coalesced holes so the batch is a dense prefix. */
+static void compact(open_batch_t *b)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < b->n; r++) {
+        if (b->rows[r]) {
+            b->rows[r]->slot = (uint32_t)w;
+            b->rows[w++] = b->rows[r];
+        }
+    }
+    b->n = w;
+}
+
+size_t sgx_aud_peek(sgx_aud_t *a, sgx_op_t op, size_t max, sgx_row_t *const **rows)
+{
+    open_batch_t *b = &a->open[op];
+    compact(b);
+    *rows = b->rows;
+    return b->n < max ? b->n : max;
+}
+
+void sgx_aud_take(sgx_aud_t *a, sgx_op_t op, size_t n, sgx_row_t **out, int64_t now_ms)
+{
+    open_batch_t *b = &a->open[op];
+    compact(b);
+    n = n < b->n ? n : b->n;
+    for (size_t i = 0; i < n; i++) {
+        sgx_row_t *row = b->rows[i];
+        out[i] = row;
+        bool found = false;
+        if (sgx_hmap_get(a->pending, row->profile_hash, &found) == row && found) {
+            sgx_hmap_del(a->pending, row->profile_hash, NULL);
+        }
+        fence_enter(a, row);
+    }
+    memmove(b->rows, b->rows + n, (b->n - n) * sizeof *b->rows);
+    b->n -= n;
+    b->live -= n;
+    for (size_t i = 0; i < b->n; i++) {
+        b->rows[i]->slot = (uint32_t)i;
+    }
+    b->since = now_ms;
+}
+
+void sgx_aud_unfence(sgx_aud_t *a, sgx_row_t *const *rows, size_t n, int64_t now_ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        fence_leave(a, rows[i]);
+    }
+    if (a->nheld == 0) {
+        return;
+    }
+    size_t w = 0;
+    for (size_t r = 0; r < a->nheld; r++) {
+        sgx_row_t *row = a->held[r];
+        if (map_get(a->blocked, row->profile_hash) || fence_conflict(a, row)) {
+            sgx_hmap_put(a->blocked, row->profile_hash, (void *)1);
+            a->held[w++] = row;
+            continue;
+        }
+        map_adjust(a->held_count, row->profile_hash, -1);
+        place(a, row, now_ms);
+    }
+    a->nheld = w;
+    /* Clear the scratch set by deleting what this pass added. */
+    for (size_t r = 0; r < a->nheld; r++) {
+        sgx_hmap_del(a->blocked, a->held[r]->profile_hash, NULL);
+    }
+}
