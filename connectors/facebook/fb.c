@@ -1,0 +1,262 @@
+/* Meta Custom Audiences: descriptor, configuration, init/destroy and the key list. */
+#include "connectors/facebook/fb.h"
+
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "codecs/hash.h"
+#include "pipeline/mem.h"
+
+#define FB_DEFAULT_VERSION "v25.0"
+#define FB_DEFAULT_BASE "https://graph.facebook.com"
+#define FB_DEFAULT_KEYS "EMAIL,PHONE"
+
+static const sgx_config_key_t fb_config_keys[] = {
+    {"access_token", SGX_CFG_STRING, NULL, "System-user access token with ads_management"},
+    {"app_secret", SGX_CFG_STRING, "",
+     "App secret; when set every call carries appsecret_proof (HMAC-SHA256 of the token)"},
+    {"api_version", SGX_CFG_STRING, FB_DEFAULT_VERSION, "Graph API version, e.g. v25.0"},
+    {"base_url", SGX_CFG_STRING, FB_DEFAULT_BASE, "Graph API base URL (emulators, proxies)"},
+    {"keys", SGX_CFG_LIST, FB_DEFAULT_KEYS,
+     "Meta keys sent per row: EXTERN_ID, EMAIL, PHONE, GEN, DOBY, DOBM, DOBD, LN, FN, FI, CT, "
+     "ST, ZIP, MADID, COUNTRY"},
+    {"default_country", SGX_CFG_STRING, "",
+     "ISO alpha-2 country for phone numbers in national form when the profile has none"},
+    {"ad_account_id", SGX_CFG_STRING, "", "Ad account (digits, optional act_ prefix)"},
+    {NULL, SGX_CFG_STRING, NULL, NULL},
+};
+
+/* Meta's multi-key schema names, in the order Meta documents them. */
+static const struct {
+    const char *name;
+    sgx_key_t key;
+} fb_keys[] = {
+    {"EXTERN_ID", SGX_KEY_EXTERN_ID}, {"EMAIL", SGX_KEY_EMAIL}, {"PHONE", SGX_KEY_PHONE},
+    {"GEN", SGX_KEY_GEN},             {"DOBY", SGX_KEY_DOBY},   {"DOBM", SGX_KEY_DOBM},
+    {"DOBD", SGX_KEY_DOBD},           {"LN", SGX_KEY_LN},       {"FN", SGX_KEY_FN},
+    {"FI", SGX_KEY_FI},               {"CT", SGX_KEY_CT},       {"ST", SGX_KEY_ST},
+    {"ZIP", SGX_KEY_ZIP},             {"MADID", SGX_KEY_MADID}, {"COUNTRY", SGX_KEY_COUNTRY},
+};
+#define FB_NKEYS (sizeof fb_keys / sizeof fb_keys[0])
+
+const char *sgx_fb_key_name(sgx_key_t key)
+{
+    for (size_t i = 0; i < FB_NKEYS; i++) {
+        if (fb_keys[i].key == key) {
+            return fb_keys[i].name;
+        }
+    }
+    return NULL;
+}
+
+__attribute__((format(printf, 2, 3))) static sgx_err_t cfg_error(char *errbuf, const char *fmt,
+                                                                  ...)
+{
+    if (errbuf) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, SGX_ERRBUF_SIZE, fmt, ap);
+        va_end(ap);
+    }
+    return SGX_ERR_CONFIG;
+}
+
+/* A setting, treating "" like unset so the core may pass the table's empty defaults. */
+static const char *setting(const sgx_dest_settings_t *s, const char *key, const char *def)
+{
+    const char *v = s ? sgx_settings_get(s, key) : NULL;
+    return (v && *v) ? v : def;
+}
+
+static int find_key(const char *name, size_t n)
+{
+    for (size_t i = 0; i < FB_NKEYS; i++) {
+        if (strlen(fb_keys[i].name) == n && strncasecmp(fb_keys[i].name, name, n) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static sgx_err_t parse_keys(sgx_fb_ctx_t *fb, const char *list, char *errbuf)
+{
+    bool seen[FB_NKEYS] = {false};
+    const char *p = list;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n && isspace((unsigned char)*p)) {
+            p++, n--;
+        }
+        while (n && isspace((unsigned char)p[n - 1])) {
+            n--;
+        }
+        int k = find_key(p, n);
+        if (k < 0) {
+            return cfg_error(errbuf, "keys: unknown Meta key '%.*s' (allowed: EXTERN_ID, EMAIL, "
+                             "PHONE, GEN, DOBY, DOBM, DOBD, LN, FN, FI, CT, ST, ZIP, MADID, "
+                             "COUNTRY)", (int)(n > 32 ? 32 : n), p);
+        }
+        if (seen[k]) {
+            return cfg_error(errbuf, "keys: %s listed twice", fb_keys[k].name);
+        }
+        seen[k] = true;
+        fb->keys[fb->nkeys++] = fb_keys[k].key;
+        if (!end) {
+            return SGX_OK;
+        }
+        p = end + 1;
+    }
+}
+
+static sgx_err_t set_proof(sgx_fb_ctx_t *fb, const char *token, const char *secret)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)token,
+              strlen(token), mac, &n) ||
+        n != SGX_SHA256_LEN) {
+        return SGX_ERR_UNAVAILABLE;
+    }
+    sgx_hex_lower(mac, n, fb->appsecret_proof);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return SGX_OK;
+}
+
+static bool valid_version(const char *v)
+{
+    if (v[0] != 'v' || !isdigit((unsigned char)v[1])) {
+        return false;
+    }
+    return strspn(v + 1, "0123456789.") == strlen(v + 1);
+}
+
+static sgx_err_t set_base_url(sgx_fb_ctx_t *fb, const char *url, char *errbuf)
+{
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        return cfg_error(errbuf, "base_url must start with https:// or http://");
+    }
+    size_t n = strlen(url);
+    while (n > 8 && url[n - 1] == '/') {
+        n--; /* the path is appended with its own '/' */
+    }
+    fb->base_url = sgx_strndup(url, n);
+    return SGX_OK;
+}
+
+static sgx_err_t set_country(sgx_fb_ctx_t *fb, const char *c, char *errbuf)
+{
+    if (!c) {
+        return SGX_OK;
+    }
+    if (strlen(c) != 2 || !isalpha((unsigned char)c[0]) || !isalpha((unsigned char)c[1])) {
+        return cfg_error(errbuf, "default_country must be an ISO 3166-1 alpha-2 code");
+    }
+    fb->default_country = sgx_strdup(c);
+    for (int i = 0; i < 2; i++) {
+        fb->default_country[i] = (char)tolower((unsigned char)c[i]);
+    }
+    return SGX_OK;
+}
+
+static sgx_err_t set_account(sgx_fb_ctx_t *fb, const char *acct, char *errbuf)
+{
+    if (!acct) {
+        return SGX_OK;
+    }
+    if (strncmp(acct, "act_", 4) == 0) {
+        acct += 4;
+    }
+    if (!*acct || strspn(acct, "0123456789") != strlen(acct)) {
+        return cfg_error(errbuf, "ad_account_id must be digits, optionally prefixed act_");
+    }
+    fb->ad_account_id = sgx_strdup(acct);
+    return SGX_OK;
+}
+
+static void fb_destroy(void *ctx)
+{
+    sgx_fb_ctx_t *fb = ctx;
+    if (!fb) {
+        return;
+    }
+    if (fb->access_token_enc) {
+        OPENSSL_cleanse(fb->access_token_enc, strlen(fb->access_token_enc));
+    }
+    sgx_free(fb->access_token_enc);
+    sgx_free(fb->api_version);
+    sgx_free(fb->base_url);
+    sgx_free(fb->default_country);
+    sgx_free(fb->ad_account_id);
+    sgx_free(fb->payload_head);
+    OPENSSL_cleanse(fb, sizeof *fb);
+    sgx_free(fb);
+}
+
+static sgx_err_t fb_init(const sgx_dest_settings_t *s, void **ctx_out, char *errbuf)
+{
+    sgx_fb_ctx_t *fb = sgx_calloc(1, sizeof *fb);
+    sgx_err_t err = SGX_OK;
+    const char *token = setting(s, "access_token", NULL);
+    const char *secret = setting(s, "app_secret", NULL);
+    const char *version = setting(s, "api_version", FB_DEFAULT_VERSION);
+    if (!token) {
+        err = cfg_error(errbuf, "access_token is required");
+        goto fail;
+    }
+    if (!valid_version(version)) {
+        err = cfg_error(errbuf, "api_version must look like v25.0");
+        goto fail;
+    }
+    if (secret && (err = set_proof(fb, token, secret)) != SGX_OK) {
+        cfg_error(errbuf, "cannot compute appsecret_proof (HMAC-SHA256 unavailable)");
+        goto fail;
+    }
+    if ((err = set_base_url(fb, setting(s, "base_url", FB_DEFAULT_BASE), errbuf)) ||
+        (err = parse_keys(fb, setting(s, "keys", FB_DEFAULT_KEYS), errbuf)) ||
+        (err = set_country(fb, setting(s, "default_country", NULL), errbuf)) ||
+        (err = set_account(fb, setting(s, "ad_account_id", NULL), errbuf))) {
+        goto fail;
+    }
+    sgx_buf_t enc = {0};
+    sgx_fb_urlencode(&enc, token, strlen(token));
+    fb->access_token_enc = enc.data;
+    fb->api_version = sgx_strdup(version);
+    fb->max_bytes = sgx_connector_facebook.limits.max_bytes;
+    sgx_fb_build_payload_head(fb);
+    *ctx_out = fb;
+    return SGX_OK;
+fail:
+    fb_destroy(fb);
+    return err;
+}
+
+static void fb_keys_cb(const void *ctx, const sgx_key_t **keys, size_t *nkeys)
+{
+    const sgx_fb_ctx_t *fb = ctx;
+    *keys = fb->keys;
+    *nkeys = fb->nkeys;
+}
+
+const sgx_connector_def_t sgx_connector_facebook = {
+    .abi_version = SGX_CONNECTOR_ABI,
+    .name = "facebook",
+    .description = "Meta Marketing API: Customer File Custom Audiences (/users add/remove)",
+    .kind = SGX_DEST_FACEBOOK,
+    .config_keys = fb_config_keys,
+    /* 10,000 rows per request is Meta's documented cap; 4 MiB keeps bodies well under the
+     * Graph API's request size limits even for wide EXTERN_ID rows. */
+    .limits = {.max_rows = 10000, .max_bytes = 4u << 20, .max_inflight = 4, .linger_ms = 200},
+    .init = fb_init,
+    .destroy = fb_destroy,
+    .keys = fb_keys_cb,
+    .encode = sgx_fb_encode,
+    .prepare = sgx_fb_prepare,
+    .classify = sgx_fb_classify,
+};

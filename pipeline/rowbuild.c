@@ -1,0 +1,260 @@
+#include "pipeline/rowbuild.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "codecs/hash.h"
+#include "pipeline/mem.h"
+
+/* Largest staged row: every value at most SGX_NORM_MAX bytes, plus the NUL that sgx_normalize
+ * writes one past the last value. */
+#define STAGE_CAP (SGX_MAX_ROW_VALS * SGX_NORM_MAX + 1)
+
+struct sgx_rowbuilder {
+    sgx_hasher_t *hasher;
+    /* Values are normalized straight into this per-worker scratch at their final offset, so a
+     * row costs one normalize, one hash and one memcpy into the exact-size allocation. It lives
+     * here rather than on the stack to keep the worker's frames small. */
+    char stage[STAGE_CAP];
+    char join[SGX_NORM_MAX + 1]; /* FULLNAME = first_name " " last_name */
+};
+
+/* Source field per key; FULLNAME is assembled from two fields (-1). */
+static const signed char key_field[SGX_KEY__COUNT] = {
+    [SGX_KEY_EMAIL] = SGX_F_EMAIL,
+    [SGX_KEY_PHONE] = SGX_F_PHONE,
+    [SGX_KEY_FN] = SGX_F_FIRST_NAME,
+    [SGX_KEY_LN] = SGX_F_LAST_NAME,
+    [SGX_KEY_FI] = SGX_F_FIRST_NAME,
+    [SGX_KEY_GEN] = SGX_F_GENDER,
+    [SGX_KEY_DOBY] = SGX_F_DATE_OF_BIRTH,
+    [SGX_KEY_DOBM] = SGX_F_DATE_OF_BIRTH,
+    [SGX_KEY_DOBD] = SGX_F_DATE_OF_BIRTH,
+    [SGX_KEY_CT] = SGX_F_CITY,
+    [SGX_KEY_ST] = SGX_F_STATE,
+    [SGX_KEY_ZIP] = SGX_F_POSTAL_CODE,
+    [SGX_KEY_COUNTRY] = SGX_F_COUNTRY,
+    [SGX_KEY_MADID] = SGX_F_MOBILE_ADVERTISER_ID,
+    [SGX_KEY_EXTERN_ID] = SGX_F_EXTERNAL_ID,
+    [SGX_KEY_FULLNAME] = -1,
+};
+
+sgx_err_t sgx_rowbuilder_new(sgx_rowbuilder_t **out)
+{
+    sgx_rowbuilder_t *rb = sgx_calloc(1, sizeof *rb);
+    sgx_err_t err = sgx_hasher_new(&rb->hasher);
+    if (err) {
+        sgx_rowbuilder_destroy(rb);
+        return err;
+    }
+    *out = rb;
+    return SGX_OK;
+}
+
+void sgx_rowbuilder_destroy(sgx_rowbuilder_t *rb)
+{
+    if (!rb) {
+        return;
+    }
+    sgx_hasher_destroy(rb->hasher);
+    sgx_free(rb);
+}
+
+void sgx_row_free(sgx_row_t *row)
+{
+    sgx_free(row);
+}
+
+/* Bytes of field f, or false when the event does not carry it. */
+static bool field_bytes(const sgx_decoded_t *d, const unsigned char *base, sgx_field_t f,
+                        const char **p, size_t *n)
+{
+    if (!sgx_decoded_has(d, f)) {
+        return false;
+    }
+    sgx_slice_t s = d->fields[f];
+    if (s.off == SGX_SLICE_DOB_TEXT) {
+        *p = d->dob_text;
+        *n = strnlen(d->dob_text, sizeof d->dob_text);
+    } else {
+        *p = (const char *)base + s.off;
+        *n = s.len;
+    }
+    return true;
+}
+
+/* The text to normalize for key. Returns false when there is none: *drop stays NONE for a
+ * plainly absent field (not counted) and is set when the value was dropped before normalizing. */
+static bool source_of(sgx_rowbuilder_t *rb, const sgx_decoded_t *d, const unsigned char *base,
+                      sgx_key_t key, const char **p, size_t *n, sgx_drop_t *drop)
+{
+    *drop = SGX_DROP_NONE;
+    if (key != SGX_KEY_FULLNAME) {
+        return field_bytes(d, base, (sgx_field_t)key_field[key], p, n);
+    }
+    const char *fp = NULL, *lp = NULL;
+    size_t fn = 0, ln = 0;
+    bool has_f = field_bytes(d, base, SGX_F_FIRST_NAME, &fp, &fn);
+    bool has_l = field_bytes(d, base, SGX_F_LAST_NAME, &lp, &ln);
+    if (!has_f || !has_l) {
+        /* One half alone is still a name; the normalizer trims and validates it. */
+        *p = has_f ? fp : lp;
+        *n = has_f ? fn : ln;
+        return has_f || has_l;
+    }
+    if (fn + 1 + ln > SGX_NORM_MAX) {
+        *drop = SGX_DROP_TOO_LONG;
+        return false;
+    }
+    memcpy(rb->join, fp, fn);
+    rb->join[fn] = ' ';
+    memcpy(rb->join + fn + 1, lp, ln);
+    *p = rb->join;
+    *n = fn + 1 + ln;
+    return true;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+static bool unhex32(const char *hex, unsigned char out[SGX_SHA256_LEN])
+{
+    for (size_t i = 0; i < SGX_SHA256_LEN; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return true;
+}
+
+/* Normalizes src into the stage at *used and turns it into the key's wire value in place.
+ * A drop is reported through *drop (with SGX_OK); only a hashing failure is an error. */
+static sgx_err_t put_value(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, sgx_key_t key,
+                           const char *src, size_t srclen, const sgx_norm_ctx_t *nctx,
+                           size_t *used, sgx_row_val_t *val, sgx_drop_t *drop)
+{
+    char *dst = rb->stage + *used;
+    size_t n = 0;
+    bool prehashed = false;
+    *drop = sgx_normalize(kind, key, src, srclen, nctx, dst, SGX_NORM_MAX + 1, &n, &prehashed);
+    if (*drop == SGX_DROP_NONE && n == 0) {
+        *drop = SGX_DROP_EMPTY; /* belt and braces: an empty value is never sent or hashed */
+    } else if (*drop == SGX_DROP_NONE && n > SGX_NORM_MAX) {
+        *drop = SGX_DROP_TOO_LONG;
+    }
+    if (*drop != SGX_DROP_NONE) {
+        return SGX_OK;
+    }
+    if (!sgx_key_hashed(kind, key)) {
+        *val = (sgx_row_val_t){.kind = SGX_VAL_TEXT, .len = (uint16_t)n, .off = (uint32_t)*used};
+        *used += n;
+        return SGX_OK;
+    }
+    unsigned char dg[SGX_SHA256_LEN];
+    if (prehashed) {
+        if (n != 2 * SGX_SHA256_LEN || !unhex32(dst, dg)) {
+            *drop = SGX_DROP_INVALID_VALUE;
+            return SGX_OK;
+        }
+    } else {
+        sgx_err_t err = sgx_hasher_sha256(rb->hasher, dst, n, dg);
+        if (err) {
+            return err;
+        }
+    }
+    memcpy(dst, dg, sizeof dg);
+    *val = (sgx_row_val_t){.kind = SGX_VAL_DIGEST, .len = SGX_SHA256_LEN, .off = (uint32_t)*used};
+    *used += SGX_SHA256_LEN;
+    return SGX_OK;
+}
+
+static sgx_row_t *pack_row(const sgx_rowbuilder_t *rb, const sgx_row_val_t *vals, size_t nkeys,
+                           size_t used, const sgx_decoded_t *d, const unsigned char *base)
+{
+    sgx_row_t *row = sgx_malloc(sizeof *row + used);
+    memset(row, 0, sizeof *row);
+    row->profile_id = (const char *)base + d->profile_id.off;
+    row->profile_len = d->profile_id.len;
+    row->profile_hash = XXH3_64bits(row->profile_id, row->profile_len);
+    row->nvals = (uint16_t)nkeys;
+    row->data_len = (uint16_t)used;
+    memcpy(row->vals, vals, nkeys * sizeof *vals);
+    memcpy(row->data, rb->stage, used);
+    return row;
+}
+
+static void count_drop(sgx_drop_counts_t *counts, sgx_key_t key, sgx_drop_t drop)
+{
+    if (counts && (unsigned)drop < SGX_DROP__COUNT) {
+        counts->dropped[key][drop]++;
+    }
+}
+
+sgx_err_t sgx_row_build(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_key_t *keys,
+                        size_t nkeys, const char *default_country, const sgx_decoded_t *d,
+                        const unsigned char *base, sgx_row_t **out, sgx_drop_counts_t *counts,
+                        const char **reason)
+{
+    const char *why = NULL;
+    sgx_err_t err = SGX_OK;
+    if (out) {
+        *out = NULL;
+    }
+    if (!rb || !keys || !d || !base || !out || nkeys > SGX_MAX_ROW_VALS) {
+        err = SGX_ERR_INVALID;
+        why = "invalid_arguments";
+        goto out;
+    }
+    sgx_norm_ctx_t nctx = {.default_country = default_country};
+    field_bytes(d, base, SGX_F_COUNTRY, &nctx.country, &nctx.country_len);
+
+    sgx_row_val_t vals[SGX_MAX_ROW_VALS] = {{0}};
+    size_t used = 0, usable = 0;
+    for (size_t i = 0; i < nkeys; i++) {
+        sgx_key_t key = keys[i];
+        const char *src = NULL;
+        size_t n = 0;
+        sgx_drop_t drop = SGX_DROP_NONE;
+        if ((unsigned)key >= SGX_KEY__COUNT) {
+            err = SGX_ERR_INVALID;
+            why = "invalid_key";
+            goto out;
+        }
+        if (source_of(rb, d, base, key, &src, &n, &drop)) {
+            err = put_value(rb, kind, key, src, n, &nctx, &used, &vals[i], &drop);
+            if (err) {
+                why = sgx_err_str(err);
+                goto out;
+            }
+        }
+        if (drop != SGX_DROP_NONE) {
+            count_drop(counts, key, drop);
+        }
+        usable += vals[i].kind != SGX_VAL_ABSENT;
+    }
+    if (usable == 0) {
+        err = SGX_ERR_MISSING_FIELD;
+        why = "no_usable_identifier";
+        goto out;
+    }
+    *out = pack_row(rb, vals, nkeys, used, d, base);
+out:
+    if (reason) {
+        *reason = why;
+    }
+    return err;
+}
