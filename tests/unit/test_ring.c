@@ -13,7 +13,7 @@
 #include "pipeline/ring.h"
 
 #if defined(__SANITIZE_THREAD__)
-#define STRESS_N ((uintptr_t)200000)
+#define STRESS_N ((uintptr_t)1000000)
 #else
 #define STRESS_N ((uintptr_t)5000000)
 #endif
