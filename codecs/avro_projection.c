@@ -512,7 +512,7 @@ sgx_err_t sgx_projection_new(const char *schema_json, size_t len, const sgx_mapp
         goto out;
     }
     json_error_t jerr;
-    root = json_loadb(schema_json, len, JSON_REJECT_DUPLICATES, &jerr);
+    root = json_loadb(schema_json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
         err = fail(&cc, "schema is not JSON (line %d)", jerr.line);
         goto out;
