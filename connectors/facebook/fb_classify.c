@@ -17,7 +17,7 @@ typedef struct {
     bool has_subcode;
     long long code;
     long long subcode;
-    char type[48];     /* sanitized: [A-Za-z0-9_.] only */
+    char type[48];     /* [A-Za-z0-9_.] only, else "unexpected" */
     long long num_received, num_invalid;
     bool has_counts;
 } fb_reply_t;
@@ -57,17 +57,22 @@ static const fb_code_rule_t *find_rule(long long code)
     return NULL;
 }
 
+/* Graph types are class names (OAuthException, GraphMethodException). Anything else is not
+ * copied at all, so a surprising value cannot carry data into logs or DLQ headers. */
 static void copy_type(char *dst, size_t cap, const char *src)
 {
-    size_t n = 0;
-    for (; src && *src && n + 1 < cap; src++) {
-        char c = *src;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '_' || c == '.') {
-            dst[n++] = c;
-        }
+    dst[0] = '\0';
+    if (!src || !*src) {
+        return;
     }
-    dst[n] = '\0';
+    size_t n = strlen(src);
+    bool clean = n < cap;
+    for (size_t i = 0; clean && i < n; i++) {
+        char c = src[i];
+        clean = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.';
+    }
+    snprintf(dst, cap, "%s", clean ? src : "unexpected");
 }
 
 static void parse_error(json_t *err, fb_reply_t *r)
