@@ -10,10 +10,12 @@
 #include "pipeline/err.h"
 #include "pipeline/mem.h"
 #include "tests/emulators/facebook.h"
+#include "tests/emulators/registry.h"
 
 typedef int (*emu_run_fn)(int argc, char **argv);
 
 static int run_facebook(int argc, char **argv);
+static int run_registry(int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -23,6 +25,7 @@ static const struct {
     {"facebook", run_facebook,
      "facebook --listen HOST:PORT [--access-token T] [--app-secret S] [--audiences id1,id2] "
      "[--auto-create]"},
+    {"registry", run_registry, "registry --listen HOST:PORT   (Confluent Schema Registry double)"},
 };
 
 static void usage(void)
@@ -55,6 +58,48 @@ static void wait_for_signal(const sigset_t *set)
 {
     int sig = 0;
     sigwait(set, &sig);
+}
+
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static void announce(const char *host, uint16_t port)
+{
+    printf("listening on %s:%u\n", host, port);
+    fflush(stdout);
+}
+
+static int run_registry(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
+                                              {NULL, 0, NULL, 0}};
+    char host[64] = "127.0.0.1";
+    uint16_t port = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c != 'l' || parse_listen(optarg, host, sizeof host, &port) != 0) {
+            usage();
+            return 2;
+        }
+    }
+    sigset_t set;
+    block_signals(&set);
+    sgx_emu_registry_t *reg = NULL;
+    sgx_err_t err = sgx_emu_registry_start(host, port, &reg);
+    if (err) {
+        fprintf(stderr, "segexport-emulator: cannot listen on %s:%u: %s\n", host, port,
+                sgx_err_str(err));
+        return 1;
+    }
+    announce(host, sgx_emu_registry_port(reg));
+    wait_for_signal(&set);
+    sgx_emu_registry_stop(reg);
+    return 0;
 }
 
 static void add_audiences(sgx_emu_fb_t *e, const char *list)
@@ -105,10 +150,7 @@ static int run_facebook(int argc, char **argv)
     }
     o.listen_host = host;
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    block_signals(&set);
     sgx_emu_fb_t *e = NULL;
     sgx_err_t err = sgx_emu_fb_start(&o, &e);
     if (err) {
@@ -119,8 +161,7 @@ static int run_facebook(int argc, char **argv)
     if (audiences) {
         add_audiences(e, audiences);
     }
-    printf("listening on %s:%u\n", o.listen_host, sgx_emu_fb_port(e));
-    fflush(stdout);
+    announce(host, sgx_emu_fb_port(e));
     wait_for_signal(&set);
     sgx_emu_fb_stop(e);
     return 0;
