@@ -62,12 +62,14 @@ void sgx_aud_destroy(sgx_aud_t *a)
     }
     for (int op = 0; op < 2; op++) {
         for (size_t i = 0; i < a->open[op].n; i++) {
-            sgx_free(a->open[op].rows[i]);
+            if (a->open[op].rows[i]) {
+                a->on_superseded(a->open[op].rows[i], a->arg);
+            }
         }
         sgx_free(a->open[op].rows);
     }
     for (size_t i = 0; i < a->nheld; i++) {
-        sgx_free(a->held[i]);
+        a->on_superseded(a->held[i], a->arg);
     }
     sgx_free(a->held);
     sgx_hmap_destroy(a->pending);

@@ -18,8 +18,8 @@ typedef void (*sgx_row_final_fn)(sgx_row_t *row, void *arg);
 /** @param out owned on success, free with sgx_aud_destroy. @param on_superseded borrowed. */
 sgx_err_t sgx_aud_new(sgx_row_final_fn on_superseded, void *arg, sgx_aud_t **out);
 
-/** @brief Frees the state and the rows still open or held, without acknowledging them: the
- * pipeline is being torn down and their offsets were never committed. NULL-safe. */
+/** @brief Frees the state, handing the rows still open or held to on_superseded (the pipeline
+ * is being torn down: the callback releases them without delivery). NULL-safe. */
 void sgx_aud_destroy(sgx_aud_t *a);
 
 /**

@@ -15,6 +15,7 @@ struct sgx_dlq {
     char *topic;
     sgx_ring_t *done;
     sgx_stats_t *stats;
+    bool closing; /* set by destroy: failed deliveries are released, not produced again */
 };
 
 /* Consumer-only properties the producer would warn about; everything else passes through. */
@@ -98,6 +99,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     (void)rk;
     sgx_dlq_t *dlq = opaque;
     sgx_record_t *rec = msg->_private;
+    if (msg->err && dlq->closing) {
+        sgx_record_release(rec, dlq->done);
+        return;
+    }
     if (msg->err) {
         rd_kafka_headers_t *hdrs = NULL, *copy = NULL;
         SGX_WARN("dlq", "delivery to %s failed (%s); producing again", dlq->topic,
@@ -153,6 +158,9 @@ void sgx_dlq_destroy(sgx_dlq_t *dlq)
         return;
     }
     if (dlq->rk) {
+        dlq->closing = true;
+        rd_kafka_purge(dlq->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(dlq->rk, 0);
         rd_kafka_destroy(dlq->rk);
     }
     sgx_free(dlq->topic);

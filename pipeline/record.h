@@ -3,6 +3,7 @@
 #define SGX_RECORD_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "codecs/event.h"
@@ -22,6 +23,7 @@ typedef struct sgx_record {
     uint32_t key_len;
     uint32_t value_len;
     uint32_t body_off;      /* Avro body start inside the value (after the 5-byte frame) */
+    bool decoded;           /* dec is valid (a stashed record may still wait for a schema) */
     sgx_decoded_t dec;
     unsigned char data[];   /* key, then value */
 } sgx_record_t;

@@ -112,6 +112,10 @@ void sgx_worker_join(sgx_worker_t *w)
         pthread_join(w->thread, NULL);
         w->thread = 0;
     }
+}
+
+void sgx_worker_free(sgx_worker_t *w)
+{
     sgx_ring_destroy(w->in);
     sgx_ring_destroy(w->out);
     sgx_ring_destroy(w->done);

@@ -41,8 +41,11 @@ typedef struct {
 sgx_err_t sgx_worker_start(sgx_worker_t *w, const sgx_worker_shared_t *sh, int index,
                            size_t ring_capacity, size_t done_capacity);
 
-/** @brief Joins the thread (after stop or abort is set) and frees what start made. */
+/** @brief Joins the thread (after stop or abort is set). Rings stay readable. */
 void sgx_worker_join(sgx_worker_t *w);
+
+/** @brief Frees what start made (after join; the rings must have been drained). */
+void sgx_worker_free(sgx_worker_t *w);
 
 /** @brief Idle wait used by every pipeline thread: short sleep, no busy spin on 2 cores. */
 void sgx_idle(int round);

@@ -1,0 +1,393 @@
+#include "pipeline/consumer.h"
+
+#include <string.h>
+#include <xxhash.h>
+
+#include "codecs/wire.h"
+#include "pipeline/dispatch_req.h"
+#include "pipeline/log.h"
+#include "pipeline/mem.h"
+
+#define POLL_BURST 1024
+#define STORE_INTERVAL_MS 100
+
+sgx_part_t *sgx_consumer_part(sgx_consumer_t *c, const char *topic, int32_t partition,
+                              bool create)
+{
+    for (size_t i = 0; i < c->nparts; i++) {
+        sgx_part_t *p = c->parts[i];
+        if (p->partition == partition && strcmp(p->topic, topic) == 0) {
+            return p;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    /* Partition states are never freed while the consumer lives: in-flight records point to
+     * them, and a partition that comes back reuses its state under a new generation. */
+    sgx_part_t *p = sgx_calloc(1, sizeof *p);
+    p->topic = sgx_strdup(topic);
+    p->partition = partition;
+    p->next_expected = -1;
+    if (sgx_offsets_new(&p->offsets)) {
+        abort();
+    }
+    c->parts = sgx_realloc(c->parts, (c->nparts + 1) * sizeof *c->parts);
+    c->parts[c->nparts++] = p;
+    return p;
+}
+
+static void finish_record(sgx_consumer_t *c, sgx_record_t *rec)
+{
+    sgx_part_t *p = rec->part;
+    if (p->assigned && rec->generation == p->generation) {
+        sgx_offsets_done(p->offsets, rec->offset);
+        p->inflight--;
+    }
+    SGX_INC(c->stats->done);
+    atomic_fetch_sub_explicit(&c->stats->inflight, 1, memory_order_relaxed);
+    sgx_free(rec);
+}
+
+static size_t drain_ring(sgx_consumer_t *c, sgx_ring_t *ring)
+{
+    void *items[256];
+    size_t n, total = 0;
+    while ((n = sgx_ring_pop_many(ring, items, 256)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            finish_record(c, items[i]);
+        }
+        total += n;
+    }
+    return total;
+}
+
+size_t sgx_consumer_process_done(sgx_consumer_t *c)
+{
+    size_t n = drain_ring(c, c->self_done) + drain_ring(c, c->disp_done);
+    for (int i = 0; i < c->nworkers; i++) {
+        n += drain_ring(c, c->workers[i].done);
+    }
+    return n;
+}
+
+void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
+{
+    int64_t now = sgx_now_ms();
+    if (!force && now - c->last_store_ms < STORE_INTERVAL_MS) {
+        return;
+    }
+    c->last_store_ms = now;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < c->nparts; i++) {
+        sgx_part_t *p = c->parts[i];
+        int64_t next;
+        if (p->assigned && sgx_offsets_advance(p->offsets, &next)) {
+            rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = next;
+        }
+    }
+    if (list->cnt > 0) {
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(c->rk, list);
+        if (err) {
+            SGX_WARN("consumer", "storing offsets failed: %s", rd_kafka_err2str(err));
+        }
+        SGX_ADD(c->stats->commits_stored, (uint64_t)list->cnt);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused)
+{
+    rd_kafka_topic_partition_list_t *list = NULL;
+    if (rd_kafka_assignment(c->rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR && list->cnt > 0) {
+        if (paused) {
+            rd_kafka_pause_partitions(c->rk, list);
+        } else {
+            rd_kafka_resume_partitions(c->rk, list);
+        }
+    }
+    if (list) {
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+    if (paused && !c->paused) {
+        SGX_INC(c->stats->pauses);
+        SGX_INFO("consumer", "pausing intake: %lld records in flight",
+                 (long long)atomic_load(&c->stats->inflight));
+    } else if (!paused && c->paused) {
+        SGX_INFO("consumer", "resuming intake");
+    }
+    c->paused = paused;
+    atomic_store(&c->stats->paused, paused);
+}
+
+static void stash_push(sgx_consumer_t *c, sgx_record_t *rec)
+{
+    if (c->stash_head + c->stash_len == c->stash_cap) {
+        if (c->stash_head > 0) {
+            memmove(c->stash, c->stash + c->stash_head, c->stash_len * sizeof *c->stash);
+            c->stash_head = 0;
+        } else {
+            c->stash_cap = c->stash_cap ? c->stash_cap * 2 : 64;
+            c->stash = sgx_realloc(c->stash, c->stash_cap * sizeof *c->stash);
+        }
+    }
+    c->stash[c->stash_head + c->stash_len++] = rec;
+}
+
+void sgx_consumer_drop_stash(sgx_consumer_t *c, bool all)
+{
+    size_t w = c->stash_head;
+    for (size_t i = c->stash_head; i < c->stash_head + c->stash_len; i++) {
+        sgx_record_t *rec = c->stash[i];
+        if (all || !rec->part->assigned || rec->generation != rec->part->generation) {
+            /* Never dispatched, never done: the offset is not committed and the record will
+             * be consumed again by whoever owns the partition next. */
+            atomic_fetch_sub_explicit(&c->stats->inflight, 1, memory_order_relaxed);
+            sgx_free(rec);
+        } else {
+            c->stash[w++] = rec;
+        }
+    }
+    c->stash_len = w - c->stash_head;
+}
+
+static void dead_letter(sgx_consumer_t *c, sgx_record_t *rec, sgx_err_t why, bool with_value)
+{
+    sgx_dlq_send(c->dlq, rec, sgx_err_str(why), NULL, with_value);
+    sgx_record_release(rec, c->self_done);
+}
+
+/* Decodes a framed record. @returns SGX_OK, SGX_ERR_UNAVAILABLE (try later), or the reason
+ * to dead-letter it. */
+static sgx_err_t decode(sgx_consumer_t *c, sgx_record_t *rec)
+{
+    uint32_t id;
+    size_t off;
+    const uint8_t *value = sgx_record_value(rec);
+    sgx_err_t err = sgx_wire_parse(value, rec->value_len, &id, &off);
+    const sgx_projection_t *proj = NULL;
+    if (!err) {
+        err = sgx_schema_cache_get(c->schemas, id, &proj);
+    }
+    if (!err) {
+        rec->body_off = (uint32_t)off;
+        err = sgx_projection_decode(proj, value + off, rec->value_len - off, &rec->dec);
+    }
+    return err;
+}
+
+/* @returns false when the record must wait (registry unreachable, worker ring full). */
+static bool try_route(sgx_consumer_t *c, sgx_record_t *rec)
+{
+    if (!rec->decoded) {
+        sgx_err_t err = decode(c, rec);
+        if (err == SGX_ERR_UNAVAILABLE) {
+            return false;
+        }
+        if (err) {
+            dead_letter(c, rec, err, true);
+            return true;
+        }
+        rec->decoded = true;
+    }
+    const unsigned char *pid = sgx_record_body(rec) + rec->dec.profile_id.off;
+    uint64_t h = XXH3_64bits(pid, rec->dec.profile_id.len);
+    sgx_worker_t *w = &c->workers[h % (uint64_t)c->nworkers];
+    return sgx_ring_push(w->in, rec) == SGX_OK;
+}
+
+static void route_or_stash(sgx_consumer_t *c, sgx_record_t *rec)
+{
+    if (c->stash_len > 0 || !try_route(c, rec)) {
+        stash_push(c, rec); /* order matters: once anything waits, everything after waits */
+    }
+}
+
+static void retry_stash(sgx_consumer_t *c)
+{
+    while (c->stash_len > 0 && try_route(c, c->stash[c->stash_head])) {
+        c->stash_head++;
+        c->stash_len--;
+    }
+    if (c->stash_len == 0) {
+        c->stash_head = 0;
+    }
+}
+
+static void count_gap(sgx_consumer_t *c, sgx_part_t *p, int64_t offset)
+{
+    if (p->next_expected >= 0 && offset > p->next_expected) {
+        SGX_ADD(c->stats->offset_gaps, (uint64_t)(offset - p->next_expected));
+        SGX_WARN("consumer", "%s[%d]: offsets %lld..%lld were skipped by the broker",
+                 p->topic, (int)p->partition, (long long)p->next_expected,
+                 (long long)offset - 1);
+    }
+    p->next_expected = offset + 1;
+}
+
+static void handle_message(sgx_consumer_t *c, rd_kafka_message_t *m)
+{
+    sgx_part_t *p = sgx_consumer_part(c, rd_kafka_topic_name(m->rkt), m->partition, false);
+    if (!p || !p->assigned || sgx_offsets_track(p->offsets, m->offset) != SGX_OK) {
+        return; /* a straggler from a revoked assignment: its new owner consumes it */
+    }
+    count_gap(c, p, m->offset);
+    bool too_large = m->len > c->cfg->max_record_bytes;
+    size_t vlen = too_large ? 0 : m->len;
+    sgx_record_t *rec = sgx_malloc(sizeof *rec + m->key_len + vlen);
+    memset(rec, 0, sizeof *rec);
+    atomic_init(&rec->pending, 1);
+    rec->part = p;
+    rec->generation = p->generation;
+    rec->offset = m->offset;
+    rec->key_len = (uint32_t)m->key_len;
+    rec->value_len = (uint32_t)vlen;
+    if (m->key_len) {
+        memcpy(rec->data, m->key, m->key_len);
+    }
+    if (vlen) {
+        memcpy(rec->data + m->key_len, m->payload, vlen);
+    }
+    p->inflight++;
+    SGX_INC(c->stats->consumed);
+    atomic_fetch_add_explicit(&c->stats->inflight, 1, memory_order_relaxed);
+    if (too_large) {
+        dead_letter(c, rec, SGX_ERR_TOO_LARGE, false);
+        return;
+    }
+    route_or_stash(c, rec);
+}
+
+static void backpressure(sgx_consumer_t *c)
+{
+    int64_t inflight = atomic_load(&c->stats->inflight);
+    int64_t high = (int64_t)c->cfg->max_inflight_events;
+    bool want = c->stash_len > 0 || inflight >= high;
+    if (want && !c->paused) {
+        sgx_consumer_set_paused(c, true);
+    } else if (!want && c->paused && inflight <= high / 2) {
+        sgx_consumer_set_paused(c, false);
+    }
+}
+
+static void poll_burst(sgx_consumer_t *c)
+{
+    for (int i = 0; i < POLL_BURST; i++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, i == 0 ? 5 : 0);
+        if (!m) {
+            return;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            /* nothing to do */
+        } else if (m->err) {
+            SGX_WARN("consumer", "consumer error: %s", rd_kafka_message_errstr(m));
+        } else {
+            handle_message(c, m);
+        }
+        rd_kafka_message_destroy(m);
+        if (c->paused || c->stash_len > 0) {
+            return;
+        }
+    }
+}
+
+/* Graceful end: stop intake, let in-flight records finish within the grace period, store
+ * and commit what is acknowledged. */
+static void drain(sgx_consumer_t *c)
+{
+    int64_t deadline = sgx_now_ms() + c->cfg->shutdown_grace_ms;
+    sgx_consumer_drop_stash(c, true);
+    sgx_consumer_set_paused(c, true);
+    atomic_store(c->flush_now, true);
+    while (atomic_load(&c->stats->inflight) > 0 && sgx_now_ms() < deadline &&
+           atomic_load(&c->state) != SGX_ABORT) {
+        sgx_consumer_process_done(c);
+        sgx_dlq_poll(c->dlq);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 1);
+        if (m) {
+            rd_kafka_message_destroy(m); /* paused: anything left is dropped, not tracked */
+        }
+    }
+    sgx_consumer_process_done(c);
+    sgx_consumer_store_offsets(c, true);
+    int64_t left = atomic_load(&c->stats->inflight);
+    if (left > 0) {
+        SGX_WARN("consumer", "grace period over with %lld records unacknowledged; they will "
+                 "be consumed again after restart", (long long)left);
+    }
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        SGX_WARN("consumer", "final commit failed: %s", rd_kafka_err2str(err));
+    }
+    rd_kafka_consumer_close(c->rk);
+}
+
+static void *poll_main(void *arg)
+{
+    sgx_consumer_t *c = arg;
+    while (atomic_load(&c->state) == SGX_RUN) {
+        sgx_consumer_process_done(c);
+        sgx_consumer_store_offsets(c, false);
+        sgx_dlq_poll(c->dlq);
+        retry_stash(c);
+        backpressure(c);
+        poll_burst(c);
+    }
+    if (atomic_load(&c->state) == SGX_DRAIN) {
+        drain(c);
+    }
+    return NULL;
+}
+
+sgx_err_t sgx_consumer_open(sgx_consumer_t *c, char *errbuf)
+{
+    rd_kafka_conf_t *conf = sgx_kafka_conf(c->cfg, false, errbuf);
+    if (!conf) {
+        return SGX_ERR_CONFIG;
+    }
+    /* The commit rule: librdkafka stores nothing by itself; we store acknowledged offsets. */
+    rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", NULL, 0);
+    if (!sgx_config_kafka(c->cfg, "partition.assignment.strategy")) {
+        rd_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", NULL, 0);
+    }
+    if (!sgx_config_kafka(c->cfg, "auto.offset.reset")) {
+        rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", NULL, 0);
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, sgx_consumer_rebalance);
+    rd_kafka_conf_set_opaque(conf, c);
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, SGX_ERRBUF_SIZE);
+    if (!c->rk) {
+        rd_kafka_conf_destroy(conf);
+        return SGX_ERR_KAFKA;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    c->cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk), "COOPERATIVE") == 0;
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new((int)c->cfg->ntopics);
+    for (size_t i = 0; i < c->cfg->ntopics; i++) {
+        rd_kafka_topic_partition_list_add(topics, c->cfg->topics[i], RD_KAFKA_PARTITION_UA);
+    }
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errbuf, SGX_ERRBUF_SIZE, "subscribe failed: %s", rd_kafka_err2str(err));
+        return SGX_ERR_KAFKA;
+    }
+    return SGX_OK;
+}
+
+sgx_err_t sgx_consumer_start(sgx_consumer_t *c)
+{
+    if (pthread_create(&c->thread, NULL, poll_main, c) != 0) {
+        return SGX_ERR_UNAVAILABLE;
+    }
+    c->running = true;
+    return SGX_OK;
+}
+
+void sgx_consumer_join(sgx_consumer_t *c)
+{
+    if (c->running) {
+        pthread_join(c->thread, NULL);
+        c->running = false;
+    }
+}

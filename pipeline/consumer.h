@@ -1,0 +1,69 @@
+/* The poll thread: owns the Kafka consumer, partition states and offset watermarks. Internal
+ * to the pipeline (pipeline.c creates it; rebalance.c and consumer.c implement it). */
+#ifndef SGX_CONSUMER_H
+#define SGX_CONSUMER_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "codecs/schema_cache.h"
+#include "pipeline/config.h"
+#include "pipeline/dlq.h"
+#include "pipeline/part.h"
+#include "pipeline/worker.h"
+
+enum { SGX_RUN = 0, SGX_DRAIN = 1, SGX_ABORT = 2 };
+
+typedef struct sgx_consumer {
+    const sgx_config_t *cfg;
+    sgx_stats_t *stats;
+    rd_kafka_t *rk;
+    sgx_schema_cache_t *schemas;
+    sgx_dlq_t *dlq;
+    sgx_worker_t *workers;
+    int nworkers;
+    sgx_ring_t *self_done; /* releases made on the poll thread itself (bad records, DLQ acks) */
+    sgx_ring_t *disp_done; /* the dispatcher's releases */
+    atomic_bool *flush_now;
+    sgx_part_t **parts;
+    size_t nparts;
+    sgx_record_t **stash;  /* FIFO of records waiting for a schema or a free worker slot */
+    size_t stash_head, stash_len, stash_cap;
+    bool paused;
+    bool cooperative;
+    int64_t last_store_ms;
+    atomic_int state;
+    pthread_t thread;
+    bool running;
+} sgx_consumer_t;
+
+/** @brief Creates the consumer handle (rebalance callback installed) and subscribes.
+ *  c must be filled in except rk. */
+sgx_err_t sgx_consumer_open(sgx_consumer_t *c, char *errbuf);
+
+/** @brief Starts the poll thread. */
+sgx_err_t sgx_consumer_start(sgx_consumer_t *c);
+
+/** @brief Joins the poll thread once state is DRAIN (it drains, commits and closes) or ABORT
+ *  (it leaves without committing anything more). */
+void sgx_consumer_join(sgx_consumer_t *c);
+
+/* ---- shared between consumer.c and rebalance.c (poll thread only) ---- */
+
+/** @brief Moves final records from every done ring into the offset trackers. */
+size_t sgx_consumer_process_done(sgx_consumer_t *c);
+/** @brief Stores every advanced watermark with rd_kafka_offsets_store. */
+void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force);
+/** @brief Finds (or with create, makes) the state of a partition. */
+sgx_part_t *sgx_consumer_part(sgx_consumer_t *c, const char *topic, int32_t partition,
+                              bool create);
+/** @brief Pauses or resumes every assigned partition. */
+void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused);
+/** @brief The rebalance callback (rebalance.c). */
+void sgx_consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts, void *opaque);
+/** @brief Drops stashed records of partitions no longer assigned. */
+void sgx_consumer_drop_stash(sgx_consumer_t *c, bool all);
+
+#endif
