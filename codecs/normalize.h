@@ -46,6 +46,7 @@ typedef enum {
     SGX_DROP_INVALID_VALUE,  /* fails the key's validation (gender, date, country…) */
     SGX_DROP_TOO_LONG,
     SGX_DROP_UNSUPPORTED_KEY,
+    SGX_DROP_CONTROL_CHAR,   /* NUL or another control character inside the value */
     SGX_DROP__COUNT
 } sgx_drop_t;
 

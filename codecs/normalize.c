@@ -1,0 +1,214 @@
+/* Dispatcher: which destination takes which key, hashed or not, how each key's text is
+ * prepared, and the checks common to every key (length, UTF-8, control characters, pre-hashed
+ * values, empty results). The per-key rules live in norm_email.c, norm_phone.c, norm_text.c and
+ * norm_geo.c. Nothing here allocates; the scratch (about 20 KiB) is on the caller's stack. */
+#include <string.h>
+
+#include "codecs/norm_internal.h"
+
+#define BIT(k) (1u << (k))
+#define META_KEYS (BIT(SGX_KEY__COUNT) - 1 - BIT(SGX_KEY_FULLNAME))
+
+static const unsigned accepted[SGX_DEST__COUNT] = {
+    [SGX_DEST_FACEBOOK] = META_KEYS,
+    [SGX_DEST_MICROSOFT_ADS] = BIT(SGX_KEY_EMAIL),
+    [SGX_DEST_CRITEO] = BIT(SGX_KEY_EMAIL),
+    [SGX_DEST_DOTDIGITAL] = BIT(SGX_KEY_EMAIL) | BIT(SGX_KEY_FN) | BIT(SGX_KEY_LN) |
+                            BIT(SGX_KEY_FULLNAME) | BIT(SGX_KEY_GEN) | BIT(SGX_KEY_ZIP),
+};
+
+/* Criteo's hashing mode (plain/sha256/md5) is the connector's business: by default it hashes. */
+static const unsigned hashed[SGX_DEST__COUNT] = {
+    [SGX_DEST_FACEBOOK] = META_KEYS & ~(BIT(SGX_KEY_MADID) | BIT(SGX_KEY_EXTERN_ID)),
+    [SGX_DEST_MICROSOFT_ADS] = BIT(SGX_KEY_EMAIL),
+    [SGX_DEST_CRITEO] = BIT(SGX_KEY_EMAIL),
+    [SGX_DEST_DOTDIGITAL] = 0,
+};
+
+static const char *const key_names[SGX_KEY__COUNT] = {
+    "EMAIL", "PHONE", "FN", "LN", "FI", "GEN", "DOBY", "DOBM",
+    "DOBD", "CT", "ST", "ZIP", "COUNTRY", "MADID", "EXTERN_ID", "FULLNAME",
+};
+
+static const char *const drop_names[SGX_DROP__COUNT] = {
+    "ok", "empty", "invalid_utf8", "invalid_email", "invalid_phone", "no_country",
+    "invalid_value", "too_long", "unsupported_key", "control_char",
+};
+
+static const char *const dest_names[SGX_DEST__COUNT] = {
+    "facebook", "microsoft_ads", "criteo", "dotdigital",
+};
+
+/* How each Meta key's text is prepared before its rule runs. */
+static const unsigned meta_prep[SGX_KEY__COUNT] = {
+    [SGX_KEY_EMAIL] = SGX_PREP_LOWER | SGX_PREP_NFC | SGX_PREP_FULLWIDTH, /* IME input */
+    [SGX_KEY_PHONE] = SGX_PREP_FULLWIDTH,
+    [SGX_KEY_FN] = SGX_PREP_LOWER | SGX_PREP_NFC,
+    [SGX_KEY_LN] = SGX_PREP_LOWER | SGX_PREP_NFC,
+    [SGX_KEY_FI] = SGX_PREP_LOWER | SGX_PREP_NFC,
+    [SGX_KEY_GEN] = SGX_PREP_LOWER | SGX_PREP_FULLWIDTH,
+    [SGX_KEY_DOBY] = SGX_PREP_FULLWIDTH,
+    [SGX_KEY_DOBM] = SGX_PREP_FULLWIDTH,
+    [SGX_KEY_DOBD] = SGX_PREP_FULLWIDTH,
+    [SGX_KEY_CT] = SGX_PREP_LOWER | SGX_PREP_NFC,
+    [SGX_KEY_ST] = SGX_PREP_LOWER | SGX_PREP_NFC,
+    [SGX_KEY_ZIP] = SGX_PREP_LOWER | SGX_PREP_NFC | SGX_PREP_FULLWIDTH,
+    [SGX_KEY_COUNTRY] = SGX_PREP_LOWER | SGX_PREP_NFC | SGX_PREP_FULLWIDTH,
+    [SGX_KEY_MADID] = SGX_PREP_LOWER | SGX_PREP_FULLWIDTH,
+    [SGX_KEY_EXTERN_ID] = SGX_PREP_AS_GIVEN, /* opaque: only trimmed */
+};
+
+bool sgx_key_accepted(sgx_dest_kind_t dest, sgx_key_t key)
+{
+    return (unsigned)dest < SGX_DEST__COUNT && (unsigned)key < SGX_KEY__COUNT &&
+           (accepted[dest] & BIT(key));
+}
+
+bool sgx_key_hashed(sgx_dest_kind_t dest, sgx_key_t key)
+{
+    return sgx_key_accepted(dest, key) && (hashed[dest] & BIT(key));
+}
+
+const char *sgx_key_name(sgx_key_t key)
+{
+    return (unsigned)key < SGX_KEY__COUNT ? key_names[key] : "UNKNOWN";
+}
+
+const char *sgx_drop_str(sgx_drop_t drop)
+{
+    return (unsigned)drop < SGX_DROP__COUNT ? drop_names[drop] : "unknown";
+}
+
+const char *sgx_dest_kind_name(sgx_dest_kind_t dest)
+{
+    return (unsigned)dest < SGX_DEST__COUNT ? dest_names[dest] : "unknown";
+}
+
+static bool ascii_ieq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        if (sgx_norm_ascii_lower((unsigned char)*a) != sgx_norm_ascii_lower((unsigned char)*b)) {
+            return false;
+        }
+    }
+    return *a == *b;
+}
+
+int sgx_key_parse(const char *name)
+{
+    /* Dotdigital's data-field names are accepted as aliases of the Meta keys they carry */
+    static const struct {
+        const char *alias;
+        sgx_key_t key;
+    } aliases[] = {{"FIRSTNAME", SGX_KEY_FN}, {"LASTNAME", SGX_KEY_LN},
+                   {"GENDER", SGX_KEY_GEN},   {"POSTCODE", SGX_KEY_ZIP}};
+    if (!name) {
+        return -1;
+    }
+    for (int k = 0; k < SGX_KEY__COUNT; k++) {
+        if (ascii_ieq(name, key_names[k])) {
+            return k;
+        }
+    }
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+        if (ascii_ieq(name, aliases[i].alias)) {
+            return (int)aliases[i].key;
+        }
+    }
+    return -1;
+}
+
+int sgx_dest_kind_parse(const char *name)
+{
+    for (int d = 0; name && d < SGX_DEST__COUNT; d++) {
+        if (ascii_ieq(name, dest_names[d])) {
+            return d;
+        }
+    }
+    return -1;
+}
+
+/* A value that already is a SHA-256 (64 hex digits) passes through, lowercased. Checked before
+ * any key rule, which would mangle it (PHONE would keep only its digits). */
+static bool prehashed_value(sgx_norm_text_t *t)
+{
+    if (t->n != 64) {
+        return false;
+    }
+    for (size_t i = 0; i < 64; i++) {
+        if (!sgx_norm_is_hex(t->cp[i])) {
+            return false;
+        }
+        t->cp[i] = sgx_norm_ascii_lower(t->cp[i]);
+    }
+    return true;
+}
+
+static unsigned prep_opts(sgx_dest_kind_t dest, sgx_key_t key)
+{
+    if (dest == SGX_DEST_FACEBOOK || key == SGX_KEY_EMAIL) {
+        return meta_prep[key];
+    }
+    return SGX_PREP_NFC; /* Dotdigital's other fields: trimmed, otherwise as given */
+}
+
+static sgx_drop_t run_rule(sgx_dest_kind_t dest, sgx_key_t key, sgx_norm_text_t *t,
+                           const sgx_norm_ctx_t *ctx, char *out, size_t cap, size_t *out_len)
+{
+    if (key == SGX_KEY_EMAIL) {
+        return sgx_norm_email(t, out, cap, out_len);
+    }
+    if (dest != SGX_DEST_FACEBOOK) {
+        return sgx_norm_emit(t->cp, t->n, out, cap, out_len);
+    }
+    switch (key) {
+    case SGX_KEY_PHONE: return sgx_norm_phone(t, ctx, out, cap, out_len);
+    case SGX_KEY_FN:
+    case SGX_KEY_LN:
+    case SGX_KEY_CT: return sgx_norm_name(t, false, out, cap, out_len);
+    case SGX_KEY_FI: return sgx_norm_name(t, true, out, cap, out_len);
+    case SGX_KEY_GEN: return sgx_norm_gender(t, out, cap, out_len);
+    case SGX_KEY_DOBY:
+    case SGX_KEY_DOBM:
+    case SGX_KEY_DOBD: return sgx_norm_dob(t, key, out, cap, out_len);
+    case SGX_KEY_ST: return sgx_norm_state(t, ctx, out, cap, out_len);
+    case SGX_KEY_ZIP: return sgx_norm_zip(t, ctx, out, cap, out_len);
+    case SGX_KEY_COUNTRY: return sgx_norm_country(t, out, cap, out_len);
+    case SGX_KEY_MADID: return sgx_norm_madid(t, out, cap, out_len);
+    default: return sgx_norm_emit(t->cp, t->n, out, cap, out_len); /* EXTERN_ID */
+    }
+}
+
+sgx_drop_t sgx_normalize(sgx_dest_kind_t dest, sgx_key_t key, const char *in, size_t len,
+                         const sgx_norm_ctx_t *ctx, char *out, size_t cap, size_t *out_len,
+                         bool *prehashed)
+{
+    sgx_norm_text_t t;
+    bool ignored;
+    prehashed = prehashed ? prehashed : &ignored;
+    *prehashed = false;
+    if (!sgx_key_accepted(dest, key)) {
+        return SGX_DROP_UNSUPPORTED_KEY;
+    }
+    if (!out || !out_len || cap < 2 || len > SGX_NORM_IN_MAX) {
+        return SGX_DROP_TOO_LONG;
+    }
+    if (!in || len == 0) {
+        return SGX_DROP_EMPTY;
+    }
+    unsigned opts = prep_opts(dest, key);
+    /* case and composition wait until the pre-hashed check has looked at the raw value */
+    sgx_drop_t r = sgx_norm_prepare(in, len, opts & ~(unsigned)(SGX_PREP_LOWER | SGX_PREP_NFC), &t);
+    if (r != SGX_DROP_NONE) {
+        return r;
+    }
+    if (t.n == 0) {
+        return SGX_DROP_EMPTY;
+    }
+    if (sgx_key_hashed(dest, key) && prehashed_value(&t)) {
+        *prehashed = true;
+        return sgx_norm_emit(t.cp, t.n, out, cap, out_len);
+    }
+    r = sgx_norm_fold(&t, opts);
+    return r != SGX_DROP_NONE ? r : run_rule(dest, key, &t, ctx, out, cap, out_len);
+}
