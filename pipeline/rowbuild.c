@@ -219,7 +219,9 @@ sgx_err_t sgx_row_build(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_ke
         why = "invalid_arguments";
         goto out;
     }
-    sgx_norm_ctx_t nctx = {.default_country = default_country};
+    /* The core fills unset optional settings with "", which means "no default" here. */
+    sgx_norm_ctx_t nctx = {.default_country =
+                               (default_country && *default_country) ? default_country : NULL};
     field_bytes(d, base, SGX_F_COUNTRY, &nctx.country, &nctx.country_len);
 
     sgx_row_val_t vals[SGX_MAX_ROW_VALS] = {{0}};

@@ -181,7 +181,7 @@ static void test_phone_country(void **state)
     sgx_row_free(row);
 
     sgx_drop_counts_t counts = {{{0}}};
-    row = build(*state, SGX_DEST_FACEBOOK, EP, 2, NULL, &e, &counts);
+    row = build(*state, SGX_DEST_FACEBOOK, EP, 2, "", &e, &counts); /* "" = unset */
     expect_digest_of(row, 0, "a@b.co");
     expect_absent(row, 1); /* national form, no country known */
     assert_int_equal(counts.dropped[SGX_KEY_PHONE][SGX_DROP_NO_COUNTRY], 1);
