@@ -88,7 +88,11 @@ static int days_in_month(int y, int m)
 static bool parse_date(const sgx_norm_text_t *t, int *y, int *m, int *d)
 {
     size_t i = 0;
-    if (t->n == 8) {
+    bool compact = t->n == 8;
+    for (size_t k = 0; compact && k < 8; k++) {
+        compact = sgx_norm_is_digit(t->cp[k]);
+    }
+    if (compact) {
         *y = read_num(t, &i, 4, 4);
         *m = read_num(t, &i, 2, 2);
         *d = read_num(t, &i, 2, 2);
