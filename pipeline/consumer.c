@@ -361,7 +361,6 @@ sgx_err_t sgx_consumer_open(sgx_consumer_t *c, char *errbuf)
         return SGX_ERR_KAFKA;
     }
     rd_kafka_poll_set_consumer(c->rk);
-    c->cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk), "COOPERATIVE") == 0;
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new((int)c->cfg->ntopics);
     for (size_t i = 0; i < c->cfg->ntopics; i++) {
         rd_kafka_topic_partition_list_add(topics, c->cfg->topics[i], RD_KAFKA_PARTITION_UA);

@@ -8,7 +8,7 @@ name=$(basename "$src" .c)
 mkdir -p "$out/$name.corpus"
 # shellcheck disable=SC2046
 "$clang" -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=all -I"$root" "$src" "$root"/codecs/*.c \
+    -fno-sanitize-recover=all -I"$root" -I"$out/../generated" "$src" "$root"/codecs/*.c \
     "$root"/pipeline/err.c "$root"/pipeline/log.c \
     $(pkg-config --cflags --libs avro-c jansson libcrypto libxxhash libutf8proc libcurl) \
     -o "$out/$name"

@@ -1,0 +1,40 @@
+/* The demo's surroundings: mock Kafka cluster, schema registry double, Meta emulator and the
+ * generated configuration. Internal to the demo. */
+#ifndef SGX_DEMO_ENV_H
+#define SGX_DEMO_ENV_H
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "pipeline/config.h"
+#include "pipeline/demo.h"
+#include "pipeline/pipeline.h"
+#include "tests/emulators/facebook.h"
+#include "tests/emulators/registry.h"
+
+typedef struct {
+    rd_kafka_t *mock_rk;             /* owns the mock cluster */
+    rd_kafka_mock_cluster_t *mock;
+    char bootstrap[256];
+    sgx_emu_registry_t *registry;
+    sgx_emu_fb_t *fb;
+    uint32_t schema_id;
+    sgx_config_t *cfg;
+    char **audience_ids;             /* one per segment */
+    size_t nsegments;
+    int partitions;
+    const char *topic, *dlq_topic;
+} sgx_demo_env_t;
+
+/** @brief Brings everything up. env is filled even on failure, for sgx_demo_env_down. */
+sgx_err_t sgx_demo_env_up(sgx_demo_env_t *env, const sgx_demo_opts_t *o, const char *topic,
+                          const char *dlq_topic, char *errbuf);
+
+/** @brief Tears everything down. Safe on a half-built env. */
+void sgx_demo_env_down(sgx_demo_env_t *env);
+
+/** @brief Prints the summary and the verification line. @returns true on PASS. */
+bool sgx_demo_report(const sgx_demo_env_t *env, sgx_pipeline_t *pipe,
+                     const sgx_demo_truth_t *t, double elapsed_s);
+
+#endif

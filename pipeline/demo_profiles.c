@@ -1,0 +1,110 @@
+/* Synthetic profiles with messy but valid identifiers, and the platform's expected view of
+ * them. The expected values are written out by hand from the rules (not by calling the
+ * normalizer), so the demo checks normalization as well as delivery. */
+#include <stdio.h>
+#include <string.h>
+
+#include "codecs/hash.h"
+#include "pipeline/demo.h"
+
+static const char *const domains[] = {"example.com", "mail.example.org", "corp.example.net",
+                                      "example.co.uk", "exemple.fr"};
+
+static void upper(char *s)
+{
+    for (; *s; s++) {
+        if (*s >= 'a' && *s <= 'z') {
+            *s = (char)(*s - 'a' + 'A');
+        }
+    }
+}
+
+static void make_email(size_t p, sgx_demo_profile_t *o)
+{
+    size_t k = p % 50;
+    o->has_email = k != 21;
+    if (k == 7 || k == 13) {
+        snprintf(o->email_raw, sizeof o->email_raw, "not-an-email-%zu", p);
+        return; /* invalid: dropped by the normalizer, never hashed */
+    }
+    const char *dom = domains[p % 5];
+    snprintf(o->email_norm, sizeof o->email_norm, "user%zu@%s", p, dom);
+    if (p % 3 == 0) {
+        char up[64];
+        snprintf(up, sizeof up, "%s", dom);
+        upper(up);
+        snprintf(o->email_raw, sizeof o->email_raw, "  User%zu@%s ", p, up);
+    } else if (p % 3 == 1) {
+        snprintf(o->email_raw, sizeof o->email_raw, "USER%zu@%s", p, dom);
+    } else {
+        snprintf(o->email_raw, sizeof o->email_raw, "%s", o->email_norm);
+    }
+}
+
+/* National and international forms for three countries; the expected value is E.164 digits. */
+static void make_phone(size_t p, sgx_demo_profile_t *o)
+{
+    size_t k = p % 50;
+    unsigned n = (unsigned)(p % 10000);
+    bool intl = p % 4 == 0;
+    o->has_phone = k != 7 && (p % 10 < 7 || k == 13);
+    switch (p % 3) {
+    case 0:
+        snprintf(o->country, sizeof o->country, "US");
+        snprintf(o->phone_raw, sizeof o->phone_raw, intl ? "+1 415-555-%04u" : "(415) 555-%04u",
+                 n);
+        snprintf(o->phone_norm, sizeof o->phone_norm, "1415555%04u", n);
+        break;
+    case 1:
+        snprintf(o->country, sizeof o->country, "gb");
+        snprintf(o->phone_raw, sizeof o->phone_raw, intl ? "+44 20 7946 %04u" : "020 7946 %04u",
+                 n);
+        snprintf(o->phone_norm, sizeof o->phone_norm, "44207946%04u", n);
+        break;
+    default:
+        snprintf(o->country, sizeof o->country, "FR");
+        snprintf(o->phone_raw, sizeof o->phone_raw,
+                 intl ? "+33 6 12 34 %02u %02u" : "06 12 34 %02u %02u", n / 100, n % 100);
+        snprintf(o->phone_norm, sizeof o->phone_norm, "3361234%02u%02u", n / 100, n % 100);
+        break;
+    }
+}
+
+void sgx_demo_profile(size_t p, sgx_demo_profile_t *out)
+{
+    memset(out, 0, sizeof *out);
+    make_email(p, out);
+    make_phone(p, out);
+    out->usable = (out->has_email && out->email_norm[0]) || out->has_phone;
+}
+
+static void hex_sha256(sgx_hasher_t *h, const char *s, char *hex)
+{
+    unsigned char d[SGX_SHA256_LEN];
+    sgx_hasher_sha256(h, s, strlen(s), d);
+    sgx_hex_lower(d, sizeof d, hex);
+}
+
+bool sgx_demo_member(size_t p, char *out, size_t cap)
+{
+    sgx_demo_profile_t pr;
+    sgx_demo_profile(p, &pr);
+    if (!pr.usable) {
+        return false;
+    }
+    sgx_hasher_t *h = NULL;
+    if (sgx_hasher_new(&h)) {
+        return false;
+    }
+    char e[65] = "", ph[65] = "";
+    if (pr.has_email && pr.email_norm[0]) {
+        hex_sha256(h, pr.email_norm, e);
+    }
+    if (pr.has_phone) {
+        hex_sha256(h, pr.phone_norm, ph);
+    }
+    sgx_hasher_destroy(h);
+    snprintf(out, cap, "%s%s%s%s%s", e[0] ? "EMAIL:" : "", e, e[0] && ph[0] ? "," : "",
+             ph[0] ? "PHONE:" : "", ph);
+    return true;
+}
