@@ -41,31 +41,35 @@ static void make_email(size_t p, sgx_demo_profile_t *o)
     }
 }
 
-/* National and international forms for three countries; the expected value is E.164 digits. */
+/* National and international forms for three countries; the expected value is E.164 digits.
+ * Numbers are unique per profile (up to millions of profiles), so two profiles never share a
+ * member on the platform. */
 static void make_phone(size_t p, sgx_demo_profile_t *o)
 {
     size_t k = p % 50;
-    unsigned n = (unsigned)(p % 10000);
+    unsigned lo = (unsigned)(p % 10000), hi = (unsigned)((p / 10000) % 600);
     bool intl = p % 4 == 0;
     o->has_phone = k != 7 && (p % 10 < 7 || k == 13);
     switch (p % 3) {
     case 0:
         snprintf(o->country, sizeof o->country, "US");
-        snprintf(o->phone_raw, sizeof o->phone_raw, intl ? "+1 415-555-%04u" : "(415) 555-%04u",
-                 n);
-        snprintf(o->phone_norm, sizeof o->phone_norm, "1415555%04u", n);
+        snprintf(o->phone_raw, sizeof o->phone_raw,
+                 intl ? "+1 %03u-555-%04u" : "(%03u) 555-%04u", 300 + hi, lo);
+        snprintf(o->phone_norm, sizeof o->phone_norm, "1%03u555%04u", 300 + hi, lo);
         break;
     case 1:
         snprintf(o->country, sizeof o->country, "gb");
-        snprintf(o->phone_raw, sizeof o->phone_raw, intl ? "+44 20 7946 %04u" : "020 7946 %04u",
-                 n);
-        snprintf(o->phone_norm, sizeof o->phone_norm, "44207946%04u", n);
+        snprintf(o->phone_raw, sizeof o->phone_raw,
+                 intl ? "+44 20 7%03u %04u" : "020 7%03u %04u", hi, lo);
+        snprintf(o->phone_norm, sizeof o->phone_norm, "44207%03u%04u", hi, lo);
         break;
     default:
         snprintf(o->country, sizeof o->country, "FR");
         snprintf(o->phone_raw, sizeof o->phone_raw,
-                 intl ? "+33 6 12 34 %02u %02u" : "06 12 34 %02u %02u", n / 100, n % 100);
-        snprintf(o->phone_norm, sizeof o->phone_norm, "3361234%02u%02u", n / 100, n % 100);
+                 intl ? "+33 6 %02u %02u %02u %02u" : "06 %02u %02u %02u %02u",
+                 (unsigned)((p / 1000000) % 100), hi % 100, lo / 100, lo % 100);
+        snprintf(o->phone_norm, sizeof o->phone_norm, "336%02u%02u%02u%02u",
+                 (unsigned)((p / 1000000) % 100), hi % 100, lo / 100, lo % 100);
         break;
     }
 }
