@@ -1,6 +1,6 @@
 /* Internals shared by the normalizer files (normalize.c, norm_*.c, *_data.c). Not part of the
- * public contract: only codecs/norm_*.c include this. Nothing here allocates; all scratch lives
- * in sgx_norm_text_t, which callers keep on their stack. */
+ * public contract: only codecs/norm_*.c include this. Nothing here allocates: sgx_norm_text_t
+ * lives on the caller's stack, and the NFC scratch on the stack of the non-ASCII path only. */
 #ifndef SGX_NORM_INTERNAL_H
 #define SGX_NORM_INTERNAL_H
 
@@ -30,7 +30,6 @@ typedef struct {
     int32_t cp[SGX_NORM_IN_MAX];
     size_t n;
     bool ascii; /* every code point < 0x80: NFC and lowercase are trivial */
-    int32_t scratch[SGX_NORM_DECOMP_MAX];
 } sgx_norm_text_t;
 
 /**

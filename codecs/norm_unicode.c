@@ -112,6 +112,11 @@ sgx_drop_t sgx_norm_prepare(const char *in, size_t len, unsigned opts, sgx_norm_
     for (size_t i = 0; i < len;) {
         int32_t c = s[i];
         size_t k = 1;
+        if (c >= 0x20 && c < 0x7F) { /* printable ASCII: the common case, one branch */
+            t->cp[t->n++] = (opts & SGX_PREP_LOWER) ? sgx_norm_ascii_lower(c) : c;
+            i++;
+            continue;
+        }
         if (c >= 0x80 && (k = utf8_decode(s + i, len - i, &c)) == 0) {
             return SGX_DROP_INVALID_UTF8;
         }
@@ -125,6 +130,7 @@ sgx_drop_t sgx_norm_prepare(const char *in, size_t len, unsigned opts, sgx_norm_
         }
         if (cls > 0) {
             c = (!(opts & SGX_PREP_AS_GIVEN) && sgx_norm_is_space(c)) ? ' ' : c;
+            c = (opts & SGX_PREP_LOWER) ? sgx_norm_ascii_lower(c) : c; /* folded full-width */
             t->ascii = t->ascii && c < 0x80;
             t->cp[t->n++] = c;
         }
@@ -154,6 +160,7 @@ static void canonical_order(int32_t *buf, size_t n)
 
 static sgx_drop_t fold_unicode(sgx_norm_text_t *t, unsigned opts)
 {
+    int32_t scratch[SGX_NORM_DECOMP_MAX];
     utf8proc_ssize_t m = 0;
     for (size_t i = 0; i < t->n; i++) {
         int32_t c = (opts & SGX_PREP_LOWER) ? utf8proc_tolower(t->cp[i]) : t->cp[i];
@@ -162,7 +169,7 @@ static sgx_drop_t fold_unicode(sgx_norm_text_t *t, unsigned opts)
             continue;
         }
         int bound = 0;
-        utf8proc_ssize_t k = utf8proc_decompose_char(c, t->scratch + m, SGX_NORM_DECOMP_MAX - m,
+        utf8proc_ssize_t k = utf8proc_decompose_char(c, scratch + m, SGX_NORM_DECOMP_MAX - m,
                                                      UTF8PROC_COMPOSE | UTF8PROC_STABLE, &bound);
         if (k < 0 || k > SGX_NORM_DECOMP_MAX - m) {
             return SGX_DROP_TOO_LONG;
@@ -172,13 +179,13 @@ static sgx_drop_t fold_unicode(sgx_norm_text_t *t, unsigned opts)
     if (!(opts & SGX_PREP_NFC)) {
         return SGX_DROP_NONE;
     }
-    canonical_order(t->scratch, (size_t)m);
-    m = utf8proc_normalize_utf32(t->scratch, m, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    canonical_order(scratch, (size_t)m);
+    m = utf8proc_normalize_utf32(scratch, m, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
     if (m < 0 || m > SGX_NORM_IN_MAX) {
         return SGX_DROP_TOO_LONG;
     }
     for (utf8proc_ssize_t i = 0; i < m; i++) {
-        t->cp[i] = t->scratch[i];
+        t->cp[i] = scratch[i];
     }
     t->n = (size_t)m;
     return SGX_DROP_NONE;
@@ -189,12 +196,7 @@ sgx_drop_t sgx_norm_fold(sgx_norm_text_t *t, unsigned opts)
     if (!(opts & (SGX_PREP_LOWER | SGX_PREP_NFC))) {
         return SGX_DROP_NONE;
     }
-    if (t->ascii) { /* ASCII is already NFC; lowercase without utf8proc */
-        if (opts & SGX_PREP_LOWER) {
-            for (size_t i = 0; i < t->n; i++) {
-                t->cp[i] = sgx_norm_ascii_lower(t->cp[i]);
-            }
-        }
+    if (t->ascii) { /* ASCII is NFC already, and sgx_norm_prepare lowercased it */
         return SGX_DROP_NONE;
     }
     return fold_unicode(t, opts);
@@ -233,6 +235,10 @@ sgx_drop_t sgx_norm_emit(const int32_t *cp, size_t n, char *out, size_t cap, siz
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         char tmp[4];
+        if (cp[i] < 0x80 && o < limit) {
+            out[o++] = (char)cp[i];
+            continue;
+        }
         size_t k = utf8_encode(cp[i], tmp);
         if (o + k > limit) {
             return SGX_DROP_TOO_LONG;

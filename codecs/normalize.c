@@ -1,7 +1,8 @@
 /* Dispatcher: which destination takes which key, hashed or not, how each key's text is
  * prepared, and the checks common to every key (length, UTF-8, control characters, pre-hashed
  * values, empty results). The per-key rules live in norm_email.c, norm_phone.c, norm_text.c and
- * norm_geo.c. Nothing here allocates; the scratch (about 20 KiB) is on the caller's stack. */
+ * norm_geo.c. Nothing here allocates; the scratch (4 KiB, plus 16 KiB
+ * for NFC of non-ASCII text) is on the stack. */
 #include <string.h>
 
 #include "codecs/norm_internal.h"
@@ -196,9 +197,8 @@ sgx_drop_t sgx_normalize(sgx_dest_kind_t dest, sgx_key_t key, const char *in, si
     if (!in || len == 0) {
         return SGX_DROP_EMPTY;
     }
-    unsigned opts = prep_opts(dest, key);
-    /* case and composition wait until the pre-hashed check has looked at the raw value */
-    sgx_drop_t r = sgx_norm_prepare(in, len, opts & ~(unsigned)(SGX_PREP_LOWER | SGX_PREP_NFC), &t);
+    /* lowercase and NFC leave 64 hex digits as they are, so the pre-hashed check can follow */
+    sgx_drop_t r = sgx_norm_prepare(in, len, prep_opts(dest, key), &t);
     if (r != SGX_DROP_NONE) {
         return r;
     }
@@ -209,6 +209,5 @@ sgx_drop_t sgx_normalize(sgx_dest_kind_t dest, sgx_key_t key, const char *in, si
         *prehashed = true;
         return sgx_norm_emit(t.cp, t.n, out, cap, out_len);
     }
-    r = sgx_norm_fold(&t, opts);
-    return r != SGX_DROP_NONE ? r : run_rule(dest, key, &t, ctx, out, cap, out_len);
+    return run_rule(dest, key, &t, ctx, out, cap, out_len);
 }
