@@ -29,6 +29,9 @@ static int cmp_route(const void *a, const void *b)
 static route_t *find(sgx_routes_t *r, const char *seg, size_t len)
 {
     route_t key = {.segment = seg, .len = len};
+    if (r->n == 0) {
+        return NULL; /* bsearch must not see a NULL base */
+    }
     return bsearch(&key, r->routes, r->n, sizeof *r->routes, cmp_route);
 }
 
