@@ -142,6 +142,9 @@ void sgx_consumer_drop_stash(sgx_consumer_t *c, bool all)
         if (all || !rec->part->assigned || rec->generation != rec->part->generation) {
             /* Never dispatched, never done: the offset is not committed and the record will
              * be consumed again by whoever owns the partition next. */
+            if (rec->generation == rec->part->generation) {
+                rec->part->inflight--;
+            }
             atomic_fetch_sub_explicit(&c->stats->inflight, 1, memory_order_relaxed);
             sgx_free(rec);
         } else {
@@ -203,14 +206,23 @@ static void route_or_stash(sgx_consumer_t *c, sgx_record_t *rec)
     }
 }
 
+#define STASH_RETRY_MS 1000
+
+/* A record waits in the stash for a free worker slot (retried at once) or for an unreachable
+ * schema registry (retried once a second, not in a tight loop). */
 static void retry_stash(sgx_consumer_t *c)
 {
+    if (c->stash_len == 0 || sgx_now_ms() < c->stash_retry_at) {
+        return;
+    }
     while (c->stash_len > 0 && try_route(c, c->stash[c->stash_head])) {
         c->stash_head++;
         c->stash_len--;
     }
     if (c->stash_len == 0) {
         c->stash_head = 0;
+    } else if (!c->stash[c->stash_head]->decoded) {
+        c->stash_retry_at = sgx_now_ms() + STASH_RETRY_MS;
     }
 }
 
@@ -228,8 +240,15 @@ static void count_gap(sgx_consumer_t *c, sgx_part_t *p, int64_t offset)
 static void handle_message(sgx_consumer_t *c, rd_kafka_message_t *m)
 {
     sgx_part_t *p = sgx_consumer_part(c, rd_kafka_topic_name(m->rkt), m->partition, false);
-    if (!p || !p->assigned || sgx_offsets_track(p->offsets, m->offset) != SGX_OK) {
+    if (!p || !p->assigned) {
         return; /* a straggler from a revoked assignment: its new owner consumes it */
+    }
+    if (sgx_offsets_track(p->offsets, m->offset) != SGX_OK) {
+        /* Offsets went backwards (log truncation on the broker): skip what we already
+         * track; its acknowledgement is still pending under the earlier offset. */
+        SGX_WARN("consumer", "%s[%d]: offset %lld is not after the last one; skipped",
+                 p->topic, (int)p->partition, (long long)m->offset);
+        return;
     }
     count_gap(c, p, m->offset);
     bool too_large = m->len > c->cfg->max_record_bytes;
@@ -255,7 +274,12 @@ static void handle_message(sgx_consumer_t *c, rd_kafka_message_t *m)
         dead_letter(c, rec, SGX_ERR_TOO_LARGE, false);
         return;
     }
+    bool was_empty = c->stash_len == 0;
     route_or_stash(c, rec);
+    if (was_empty && c->stash_len > 0 && !c->stash[c->stash_head]->decoded) {
+        c->stash_retry_at = sgx_now_ms() + STASH_RETRY_MS;
+        SGX_WARN("consumer", "schema registry unreachable: intake paused, retrying");
+    }
 }
 
 static void backpressure(sgx_consumer_t *c)

@@ -30,6 +30,7 @@ typedef struct sgx_consumer {
     size_t nparts;
     sgx_record_t **stash;  /* FIFO of records waiting for a schema or a free worker slot */
     size_t stash_head, stash_len, stash_cap;
+    int64_t stash_retry_at;
     bool paused;
     bool cooperative;
     int64_t last_store_ms;
