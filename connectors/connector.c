@@ -20,6 +20,7 @@ void sgx_request_clear(sgx_request_t *req)
     }
     sgx_free(req->url);
     sgx_free(req->content_type);
+    sgx_buf_free(&req->owned_body);
     for (int i = 0; i < req->nheaders; i++) {
         sgx_free(req->headers[i]);
     }
@@ -70,4 +71,19 @@ sgx_val_kind_t sgx_row_val(const sgx_row_t *row, size_t i, const unsigned char *
     *p = row->data + v->off;
     *len = v->len;
     return (sgx_val_kind_t)v->kind;
+}
+
+void sgx_classification_clear(sgx_classification_t *c)
+{
+    if (!c) {
+        return;
+    }
+    for (uint32_t i = 0; c->row_reasons && i < c->nrejected; i++) {
+        sgx_free(c->row_reasons[i]);
+    }
+    sgx_free(c->row_reasons);
+    sgx_free(c->rejected_idx);
+    sgx_free(c->state);
+    sgx_free(c->created_audience_id);
+    memset(c, 0, sizeof *c);
 }

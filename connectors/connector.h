@@ -51,7 +51,8 @@ typedef struct sgx_row {
 
 typedef struct {
     uint32_t audience;
-    const char *audience_id; /* borrowed from config */
+    const char *audience_id; /* borrowed; NULL when the audience must first be created */
+    const char *segment;     /* borrowed: the segment id (names a created audience) */
     sgx_op_t op;
     uint64_t session_id;     /* assigned by the core; deterministic in tests */
     uint32_t batch_seq;      /* 1-based */
@@ -70,7 +71,8 @@ typedef struct {
     char *headers[SGX_MAX_HEADERS]; /* "Name: value" */
     int nheaders;
     char *content_type;
-    const sgx_buf_t *body;          /* borrowed: the job's encoded body (may be NULL) */
+    const sgx_buf_t *body;          /* the job's encoded body, or &owned_body, or NULL */
+    sgx_buf_t owned_body;           /* a body prepare built itself (multipart, JSON of a step) */
 } sgx_request_t;
 
 typedef struct {
@@ -86,8 +88,12 @@ typedef enum {
     SGX_CLS_RETRY,         /* transient: retry the same request later */
     SGX_CLS_REJECTED,      /* permanent: rows go to the dead-letter topic with reason */
     SGX_CLS_PARTIAL,       /* some rows rejected (rejected_idx), the rest delivered */
-    SGX_CLS_NEXT_STEP,     /* async job: run step+1 after retry_after_ms */
-    SGX_CLS_REAUTH,        /* refresh credentials, then retry */
+    SGX_CLS_NEXT_STEP,     /* async job: run step `next_step` after retry_after_ms (polling a
+                            * job in progress is NEXT_STEP to the same step) */
+    SGX_CLS_REAUTH,        /* credentials expired: refresh them, then retry */
+    SGX_CLS_FATAL,         /* the destination cannot work until a person acts (e.g. terms not
+                            * accepted): nothing is acknowledged, the request is retried slowly
+                            * and the reason is logged loudly */
 } sgx_verdict_t;
 
 typedef struct {
@@ -97,14 +103,22 @@ typedef struct {
     char reason[128];       /* stable code + short text, no PII: DLQ header and logs */
     uint32_t nrejected;     /* PARTIAL: indexes into batch rows; owned, core frees */
     uint32_t *rejected_idx;
+    char **row_reasons;     /* PARTIAL, optional: per rejected row reason (owned, core frees) */
+    int next_step;          /* NEXT_STEP: the step to run; preset by the core to step + 1 */
+    char *state;            /* NEXT_STEP: owned text for the next step's job->state (a job id,
+                             * an upload URL…); NULL keeps the current state */
+    char *created_audience_id; /* owned: this step created the batch's audience; the core
+                                * records it and uses it for every later batch */
 } sgx_classification_t;
 
 /* A request in flight: the batch, its encoded body, and the async step. */
 typedef struct {
     const sgx_batch_t *batch;
     const sgx_buf_t *body;
-    int step;      /* 0 for single-step APIs */
-    int attempt;   /* 0 on first try */
+    int step;               /* 0 for single-step APIs */
+    int attempt;            /* 0 on first try of this step */
+    const char *state;      /* borrowed: what the previous step's classify returned, or NULL */
+    const char *auth_token; /* borrowed: the current access token (auth connectors), or NULL */
 } sgx_job_t;
 
 /* ---- destination configuration ------------------------------------------------------------ */
@@ -135,6 +149,7 @@ typedef struct {
     size_t max_bytes;
     int max_inflight;
     int linger_ms;
+    int min_interval_ms; /* spacing between request starts (rate limits), 0 = none */
 } sgx_limits_t;
 
 /* ---- the descriptor ---------------------------------------------------------------------- */
@@ -160,10 +175,21 @@ typedef struct sgx_connector_def {
     /** Pure: map a response to a verdict. out is zeroed by the caller, retry_after_ms = -1. */
     void (*classify)(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
                      sgx_classification_t *out);
+
+    /* Expiring credentials (OAuth). Both NULL when credentials are static. The core asks for a
+     * token before the first request, again shortly before it expires, and after REAUTH. */
+    /** Pure: the token request. req is zeroed by the caller. */
+    sgx_err_t (*auth_prepare)(const void *ctx, sgx_request_t *req);
+    /** Pure: parse the token response. @param token owned on success.
+     *  @param expires_in_ms lifetime from now. @param reason (128 bytes) on failure. */
+    sgx_err_t (*auth_parse)(const void *ctx, const sgx_response_t *resp, char **token,
+                            int64_t *expires_in_ms, char *reason);
 } sgx_connector_def_t;
 
 /** @brief Frees the strings a request owns and zeroes it. NULL-safe. */
 void sgx_request_clear(sgx_request_t *req);
+/** @brief Frees what a classification owns and zeroes it. NULL-safe. */
+void sgx_classification_clear(sgx_classification_t *c);
 /** @brief Adds a header (copied). @returns SGX_ERR_FULL past SGX_MAX_HEADERS. */
 sgx_err_t sgx_request_add_header(sgx_request_t *req, const char *name, const char *value);
 /** @brief Finds a header value in a raw header block (case-insensitive name).

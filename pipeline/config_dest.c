@@ -77,10 +77,11 @@ static sgx_err_t parse_segments(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
     d->segments = sgx_calloc(n->n, sizeof(char *));
     d->audience_ids = sgx_calloc(n->n, sizeof(char *));
     for (size_t i = 0; i < n->n; i++) {
+        /* An empty audience id asks the connector to create one named after the segment. */
         const char *aud = sgx_cfg_scalar(n->items[i]);
-        if (!aud || !*aud) {
-            FAIL("line %d: destination %s: segment '%s' needs an audience id", n->items[i]->line,
-                 d->name, n->keys[i]);
+        if (!aud) {
+            FAIL("line %d: destination %s: segment '%s' needs an audience id (or \"\" to "
+                 "create one)", n->items[i]->line, d->name, n->keys[i]);
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(d->segments[j], n->keys[i]) == 0) {
@@ -94,11 +95,12 @@ static sgx_err_t parse_segments(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
     return SGX_OK;
 }
 
-/* Config may lower the connector's limits (never raise them past what the API allows). */
+/* Config may lower the connector's limits (never raise them past what the API allows); the
+ * minimum interval between requests may only grow. */
 static sgx_err_t parse_limits(const sgx_yaml_t *n, sgx_dest_config_t *d, char *errbuf)
 {
     const sgx_limits_t *max = &d->def->limits;
-    long v[4];
+    long v[5];
     d->limits = *max;
     if (!n) {
         return SGX_OK;
@@ -108,10 +110,12 @@ static sgx_err_t parse_limits(const sgx_yaml_t *n, sgx_dest_config_t *d, char *e
         sgx_cfg_get_int(n, "max_bytes", 1024, (long)max->max_bytes, (long)max->max_bytes, &v[1],
                         errbuf) ||
         sgx_cfg_get_int(n, "max_inflight", 1, 64, max->max_inflight, &v[2], errbuf) ||
-        sgx_cfg_get_int(n, "linger_ms", 0, 600000, max->linger_ms, &v[3], errbuf)) {
+        sgx_cfg_get_int(n, "linger_ms", 0, 600000, max->linger_ms, &v[3], errbuf) ||
+        sgx_cfg_get_int(n, "min_interval_ms", max->min_interval_ms, 3600000,
+                        max->min_interval_ms, &v[4], errbuf)) {
         return SGX_ERR_CONFIG;
     }
-    d->limits = (sgx_limits_t){(size_t)v[0], (size_t)v[1], (int)v[2], (int)v[3]};
+    d->limits = (sgx_limits_t){(size_t)v[0], (size_t)v[1], (int)v[2], (int)v[3], (int)v[4]};
     return SGX_OK;
 }
 

@@ -38,7 +38,11 @@ static sgx_err_t setup_dests(sgx_dispatcher_t *d)
         dr->index = (uint16_t)i;
         dr->st = &d->o.stats->dest[i];
         dr->auds = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->auds);
+        dr->aud_ids = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->aud_ids);
+        dr->creating = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->creating);
         for (size_t a = 0; a < dr->d->cfg->naudiences; a++) {
+            const char *id = dr->d->cfg->audience_ids[a];
+            dr->aud_ids[a] = *id ? sgx_strdup(id) : NULL;
             if (sgx_aud_new(on_superseded, d, &dr->auds[a])) {
                 return SGX_ERR_NOMEM;
             }
@@ -62,12 +66,13 @@ static size_t drain_inputs(sgx_dispatcher_t *d, int64_t now)
     return total;
 }
 
-static bool batch_due(const sgx_dispatcher_t *d, const sgx_dest_rt_t *dr, const sgx_aud_t *aud,
+static bool batch_due(const sgx_dispatcher_t *d, const sgx_dest_rt_t *dr, size_t a,
                       sgx_op_t op, int64_t now)
 {
+    const sgx_aud_t *aud = dr->auds[a];
     size_t n = sgx_aud_open_count(aud, op);
-    if (n == 0) {
-        return false;
+    if (n == 0 || (!dr->aud_ids[a] && dr->creating[a])) {
+        return false; /* nothing to send, or the audience is being created */
     }
     return n >= dr->d->cfg->limits.max_rows || atomic_load(d->o.flush_now) ||
            now - sgx_aud_open_since(aud, op) >= dr->d->cfg->limits.linger_ms;
@@ -80,8 +85,8 @@ static void flush_due(sgx_dispatcher_t *d, int64_t now)
         sgx_dest_rt_t *dr = &d->dests[i];
         for (size_t a = 0; a < dr->d->cfg->naudiences; a++) {
             for (int op = 0; op < 2; op++) {
-                while (dr->inflight < dr->d->cfg->limits.max_inflight && now >= dr->not_before &&
-                       batch_due(d, dr, dr->auds[a], (sgx_op_t)op, now)) {
+                while (dr->inflight < dr->d->cfg->limits.max_inflight &&
+                       batch_due(d, dr, a, (sgx_op_t)op, now) && sgx_dest_ready(d, dr, now)) {
                     sgx_req_send_batch(d, dr, (uint32_t)a, (sgx_op_t)op, now);
                 }
             }
@@ -159,8 +164,12 @@ void sgx_dispatcher_join(sgx_dispatcher_t *d)
     for (size_t i = 0; d->dests && i < d->o.ndests; i++) {
         for (size_t a = 0; a < d->dests[i].d->cfg->naudiences; a++) {
             sgx_aud_destroy(d->dests[i].auds[a]);
+            sgx_free(d->dests[i].aud_ids[a]);
         }
         sgx_free(d->dests[i].auds);
+        sgx_free(d->dests[i].aud_ids);
+        sgx_free(d->dests[i].creating);
+        sgx_free(d->dests[i].token);
     }
     sgx_free(d->dests);
     if (d->multi) {
