@@ -2,10 +2,16 @@
 
 #include <string.h>
 
+#include "connectors/criteo/criteo.h"
+#include "connectors/dotdigital/dotdigital.h"
 #include "connectors/facebook/fb.h"
+#include "connectors/microsoft_ads/msads.h"
 
 static const sgx_connector_def_t *const connectors[] = {
     &sgx_connector_facebook,
+    &sgx_connector_microsoft_ads,
+    &sgx_connector_criteo,
+    &sgx_connector_dotdigital,
 };
 
 const sgx_connector_def_t *sgx_registry_at(size_t i)

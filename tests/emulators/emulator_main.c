@@ -9,7 +9,10 @@
 
 #include "pipeline/err.h"
 #include "pipeline/mem.h"
+#include "tests/emulators/criteo.h"
+#include "tests/emulators/dotdigital.h"
 #include "tests/emulators/facebook.h"
+#include "tests/emulators/msads.h"
 #include "tests/emulators/registry.h"
 
 typedef int (*emu_run_fn)(int argc, char **argv);
@@ -26,6 +29,9 @@ static const struct {
      "facebook --listen HOST:PORT [--access-token T] [--app-secret S] [--audiences id1,id2] "
      "[--auto-create]"},
     {"registry", run_registry, "registry --listen HOST:PORT   (Confluent Schema Registry double)"},
+    {"microsoft_ads", sgx_emu_msads_main, "microsoft_ads --listen HOST:PORT [options]"},
+    {"criteo", sgx_emu_criteo_main, "criteo --listen HOST:PORT [options]"},
+    {"dotdigital", sgx_emu_dotdigital_main, "dotdigital --listen HOST:PORT [options]"},
 };
 
 static void usage(void)
