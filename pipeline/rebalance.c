@@ -71,7 +71,10 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
         }
     }
     bool was = atomic_exchange(c->flush_now, true);
-    int64_t deadline = sgx_now_ms() + REVOKE_WAIT_MS;
+    /* While draining for shutdown the grace period already bounded the wait: the revoke that
+     * consumer_close triggers must not add another. */
+    int64_t wait = atomic_load(&c->state) == SGX_RUN ? REVOKE_WAIT_MS : 0;
+    int64_t deadline = sgx_now_ms() + wait;
     while (revoked_inflight(c, parts) > 0 && sgx_now_ms() < deadline) {
         if (sgx_consumer_process_done(c) == 0) {
             sgx_dlq_poll(c->dlq);
