@@ -1,0 +1,505 @@
+"""Building blocks of the system tests: a real Kafka broker (kafka.sh), the schema-registry
+double and the Meta emulator (segexport-emulator), segexport processes, a producer that uses
+confluent-kafka-python's AvroSerializer, and the expected audiences computed from the log.
+
+Every process started here is registered in PROCS and ended by `stop_all()` (the pytest
+fixtures call it, also when a test fails); the broker has its own watchdog (kafka.sh)."""
+import hashlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+SRC = os.environ.get("SGX_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("SGX_BUILD_DIR") or os.path.join(SRC, "build")
+SEGEXPORT = os.path.join(BUILD, "segexport")
+EMULATOR = os.path.join(BUILD, "segexport-emulator")
+KAFKA_SH = os.path.join(SRC, "tests", "system", "kafka.sh")
+AVSC = os.path.join(SRC, "deploy", "schemas", "segment_membership.avsc")
+WORK = os.environ.get("SGX_SYSTEM_WORK") or os.path.join(BUILD, "system")
+TOKEN = "system-test-token"
+FIGURES = {}  # name -> value, written to WORK/figures.json at the end of the session
+
+PROCS = []
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout, what, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+class Proc:
+    """A child process whose stdout+stderr go to a log file."""
+
+    def __init__(self, name, argv, env=None):
+        os.makedirs(WORK, exist_ok=True)
+        self.name = name
+        self.logpath = os.path.join(WORK, f"{name}.log")
+        self.logf = open(self.logpath, "ab")
+        self.p = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=env)
+        self.peak_rss_kb = 0
+        PROCS.append(self)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def rss_kb(self):
+        """VmHWM (peak resident set) so far, in kB; 0 once exited."""
+        try:
+            with open(f"/proc/{self.p.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        v = int(line.split()[1])
+                        self.peak_rss_kb = max(self.peak_rss_kb, v)
+                        return v
+        except OSError:
+            pass
+        return 0
+
+    def signal(self, sig):
+        if self.alive():
+            self.rss_kb()
+            self.p.send_signal(sig)
+
+    def kill(self):
+        self.signal(signal.SIGKILL)
+        self.p.wait()
+        self.logf.flush()
+
+    def wait(self, timeout):
+        return self.p.wait(timeout)
+
+    def text(self):
+        self.logf.flush()
+        with open(self.logpath, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_line(self, needle, timeout):
+        return wait_until(lambda: needle in self.text(), timeout, f"{needle!r} in {self.logpath}")
+
+
+def stop_all():
+    for pr in reversed(PROCS):
+        if pr.alive():
+            pr.p.send_signal(signal.SIGKILL)
+            try:
+                pr.p.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+        pr.logf.close()
+    PROCS.clear()
+
+
+def http_json(method, url, body=None, timeout=30):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+# ---------------------------------------------------------------------------------------------
+# Broker
+
+class Broker:
+    def __init__(self):
+        self.port = free_port()
+        cport = free_port()
+        self.state = os.path.join(WORK, "kafka")
+        self.env = dict(os.environ, KAFKA_PORT=str(self.port), KAFKA_CONTROLLER_PORT=str(cport),
+                        KAFKA_STATE_DIR=self.state, KAFKA_OWNER_PID=str(os.getpid()))
+        self.bootstrap = f"127.0.0.1:{self.port}"
+
+    def _sh(self, *args):
+        r = subprocess.run(["bash", KAFKA_SH, *args], env=self.env, capture_output=True,
+                           text=True, timeout=180)
+        if r.returncode != 0:
+            raise RuntimeError(f"kafka.sh {' '.join(args)} failed: {r.stderr[-3000:]}")
+        return r.stdout.strip()
+
+    def start(self, keep_data=False):
+        t0 = time.monotonic()
+        out = self._sh("start", *(["--keep-data"] if keep_data else []))
+        assert out.splitlines()[-1] == self.bootstrap, out
+        log(f"broker up at {self.bootstrap} in {time.monotonic() - t0:.1f} s")
+        wait_until(self._metadata_ok, 60, "a metadata request to the broker")
+
+    def _metadata_ok(self):
+        try:
+            md = self.admin().list_topics(timeout=5)
+            return len(md.brokers) == 1
+        except Exception:
+            return False
+
+    def stop(self):
+        self._sh("stop")
+
+    def admin(self):
+        if getattr(self, "_admin", None) is None:
+            self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        return self._admin
+
+    def create_topic(self, name, partitions, config=None):
+        admin = self.admin()
+        fs = admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])
+        for f in fs.values():
+            f.result(30)
+        wait_until(lambda: len(admin.list_topics(name, timeout=5).topics[name].partitions)
+                   == partitions, 30, f"topic {name}")
+
+    def end_offsets(self, topic):
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "sgx-inspect"})
+        try:
+            md = c.list_topics(topic, timeout=10).topics[topic]
+            out = {}
+            for p in md.partitions:
+                lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                out[p] = hi
+            return out
+        finally:
+            c.close()
+
+    def committed(self, group, topic, nparts):
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
+                      "enable.auto.commit": False})
+        try:
+            tps = c.committed([TopicPartition(topic, p) for p in range(nparts)], timeout=15)
+            return {tp.partition: tp.offset for tp in tps}
+        finally:
+            c.close()
+
+    def read_all(self, topic, timeout=30):
+        """Every record of topic as (key, value, headers-dict), in partition order."""
+        ends = self.end_offsets(topic)
+        total = sum(ends.values())
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"sgx-read-{time.time()}",
+                      "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                      "fetch.max.bytes": 52428800})
+        out = []
+        try:
+            c.assign([TopicPartition(topic, p, 0) for p in ends])
+            deadline = time.monotonic() + timeout
+            while len(out) < total and time.monotonic() < deadline:
+                for m in c.consume(1000, 1.0):
+                    if m.error():
+                        continue
+                    out.append((m.key(), m.value(), {k: v for k, v in (m.headers() or [])}))
+        finally:
+            c.close()
+        assert len(out) == total, f"read {len(out)} of {total} records from {topic}"
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Emulators
+
+class Registry:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = Proc("registry", [EMULATOR, "registry", "--listen", f"127.0.0.1:{self.port}"])
+        self.proc.wait_line("listening on", 10)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+
+class Meta:
+    """The Meta emulator, one audience per segment."""
+
+    def __init__(self, name, segments):
+        self.port = free_port()
+        self.audiences = {s: str(23850000000000000 + i + 1) for i, s in enumerate(segments)}
+        self.proc = Proc(name, [EMULATOR, "facebook", "--listen", f"127.0.0.1:{self.port}",
+                                "--access-token", TOKEN,
+                                "--audiences", ",".join(self.audiences.values())])
+        self.proc.wait_line("listening on", 10)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def members(self, segment):
+        return set(http_json("GET", f"{self.url}/_emulator/audiences/{self.audiences[segment]}")
+                   ["members"])
+
+    def stats(self):
+        return http_json("GET", f"{self.url}/_emulator/stats")
+
+    def fault(self, **kw):
+        http_json("POST", f"{self.url}/_emulator/faults", kw)
+
+    def requests(self, last=1000):
+        return http_json("GET", f"{self.url}/_emulator/requests?last={last}")
+
+
+# ---------------------------------------------------------------------------------------------
+# segexport
+
+def write_config(path, broker, registry, meta, topic, group, dlq, **over):
+    kafka = {
+        "bootstrap.servers": broker.bootstrap,
+        "group.id": group,
+        "session.timeout.ms": 6000,
+        "heartbeat.interval.ms": 1000,
+        "auto.commit.interval.ms": 1000,
+        "topic.metadata.refresh.interval.ms": 5000,
+        "reconnect.backoff.max.ms": 1000,
+        "message.max.bytes": 16777216,
+    }
+    kafka.update(over.pop("kafka", {}))
+    limits = over.pop("limits", {"linger_ms": 100})
+    cfg = {
+        "kafka": kafka,
+        "topics": [topic],
+        "dead_letter_topic": dlq,
+        "schema_registry": {"url": registry.url},
+        "workers": 2,
+        "max_inflight_events": 50000,
+        "max_record_bytes": 1048576,
+        "shutdown_grace_ms": 10000,
+        "retry_base_ms": 100,
+        "retry_cap_ms": 2000,
+        "request_timeout_ms": 10000,
+        "destinations": [{
+            "name": "meta",
+            "type": "facebook",
+            "settings": {"access_token": TOKEN, "base_url": meta.url, "keys": "EMAIL,PHONE"},
+            "segments": dict(meta.audiences),
+            "limits": limits,
+        }],
+    }
+    cfg.update(over)
+    # JSON is YAML: no YAML library needed, and quoting is exact.
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=1)
+    return cfg
+
+
+class Segexport:
+    """One `segexport run` process; each start appends to the same log file."""
+
+    def __init__(self, name, config_path, level="info"):
+        self.name = name
+        self.config = config_path
+        self.level = level
+        self.proc = None
+        self.generation = 0
+        self.peak_rss_kb = 0
+
+    def start(self):
+        self.generation += 1
+        self.proc = Proc(f"{self.name}", [SEGEXPORT, "run", "-c", self.config, "--log-level",
+                                          self.level])
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.alive()
+
+    def sample_rss(self):
+        if self.proc:
+            self.proc.rss_kb()
+            self.peak_rss_kb = max(self.peak_rss_kb, self.proc.peak_rss_kb)
+        return self.peak_rss_kb
+
+    def kill9(self):
+        self.sample_rss()
+        self.proc.kill()
+
+    def term(self, timeout):
+        """SIGTERM; returns (exit code, seconds to exit)."""
+        self.sample_rss()
+        t0 = time.monotonic()
+        self.proc.signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = None
+        return rc, time.monotonic() - t0
+
+    def text(self):
+        return self.proc.text() if self.proc else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+
+def schema_str():
+    with open(AVSC) as f:
+        return f.read()
+
+
+def profile_ids(p):
+    """Identifiers of profile p, already in normalized form, so the expected hash is simple:
+    lowercase e-mail; E.164 phone (Meta wants its digits without '+'). Every third profile has
+    only an e-mail, every fifth only a phone."""
+    email = None if p % 5 == 4 else f"user{p}@example.com"
+    phone = None if p % 3 == 2 and email else f"+1{300 + (p // 10000) % 600:03d}555{p % 10000:04d}"
+    return email, phone
+
+
+_member_cache = {}
+
+
+def member(p):
+    m = _member_cache.get(p)
+    if m is None:
+        email, phone = profile_ids(p)
+        parts = []
+        if email:
+            parts.append("EMAIL:" + hashlib.sha256(email.encode()).hexdigest())
+        if phone:
+            parts.append("PHONE:" + hashlib.sha256(phone[1:].encode()).hexdigest())
+        m = _member_cache[p] = ",".join(parts)
+    return m
+
+
+class EventProducer:
+    """Produces SegmentMembership events through AvroSerializer and the registry double, keyed
+    by profile_id, and remembers the last op per (segment, profile) in log order."""
+
+    def __init__(self, broker, registry, topic):
+        self.topic = topic
+        self.sr = SchemaRegistryClient({"url": registry.url})
+        self.ser = AvroSerializer(self.sr, schema_str())
+        self.ctx = SerializationContext(topic, MessageField.VALUE)
+        self.producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 50,
+                                  "batch.num.messages": 10000, "queue.buffering.max.messages":
+                                  500000, "message.max.bytes": 16777216, "acks": "all",
+                                  "enable.idempotence": True, "log_level": 2})
+        self.last = {}        # (segment, profile) -> op of its last event
+        self.count = 0        # good events produced
+        self.errors = []
+
+    def event(self, p, segment, op, t=None):
+        email, phone = profile_ids(p)
+        return {"profile_id": f"profile-{p}", "segment_id": segment, "op": op,
+                "event_time": t or int(time.time() * 1000), "email": email, "phone": phone}
+
+    def serialize(self, ev):
+        return self.ser(ev, self.ctx)
+
+    def _cb(self, err, msg):
+        if err is not None:
+            self.errors.append(str(err))
+
+    def send(self, p, segment, op):
+        ev = self.event(p, segment, op)
+        self.produce_raw(ev["profile_id"].encode(), self.serialize(ev))
+        self.last[(segment, p)] = op
+        self.count += 1
+
+    def produce_raw(self, key, value, headers=None):
+        while True:
+            try:
+                self.producer.produce(self.topic, value, key, headers=headers,
+                                      on_delivery=self._cb)
+                break
+            except BufferError:
+                self.producer.poll(0.1)
+        self.producer.poll(0)
+
+    def flush(self):
+        left = self.producer.flush(120)
+        assert left == 0, f"{left} records not delivered"
+        assert not self.errors, self.errors[:5]
+
+    def expected(self, segments):
+        exp = {s: set() for s in segments}
+        for (s, p), op in self.last.items():
+            if op == "ENTER":
+                exp[s].add(member(p))
+        return exp
+
+
+def produce_in_background(fn):
+    """Runs fn() in a thread; returns (thread, result-dict with 'error' on failure)."""
+    res = {}
+
+    def run():
+        try:
+            res["value"] = fn()
+        except BaseException as e:  # reported by the test
+            res["error"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, res
+
+
+# ---------------------------------------------------------------------------------------------
+# Assertions
+
+def audiences_equal(meta, expected):
+    """None when every audience equals the expected set, else a short description."""
+    for s, exp in expected.items():
+        got = meta.members(s)
+        if got != exp:
+            return (f"audience {meta.audiences[s]} ({s}): {len(got)} members, expected "
+                    f"{len(exp)}; {len(exp - got)} missing, {len(got - exp)} extra")
+    return None
+
+
+def wait_exact(meta, expected, timeout):
+    """Waits until every audience is exactly as expected; returns the seconds it took."""
+    t0 = time.monotonic()
+    last = [None]
+
+    def check():
+        last[0] = audiences_equal(meta, expected)
+        return last[0] is None
+
+    try:
+        wait_until(check, timeout, "exact audiences", interval=1.0)
+    except AssertionError:
+        raise AssertionError(f"audiences not exact after {timeout} s: {last[0]}")
+    return time.monotonic() - t0
+
+
+def wait_committed(broker, group, topic, timeout):
+    ends = broker.end_offsets(topic)
+    last = [None]
+
+    def check():
+        c = broker.committed(group, topic, len(ends))
+        last[0] = {p: (c.get(p), e) for p, e in ends.items() if c.get(p) != e}
+        return not last[0]
+
+    try:
+        wait_until(check, timeout, "committed offsets", interval=1.0)
+    except AssertionError:
+        raise AssertionError(f"offsets not fully committed (partition: (committed, end)): "
+                             f"{last[0]}")
+
+
+def figure(name, value):
+    FIGURES[name] = value
+    log(f"FIGURE {name} = {value}")
