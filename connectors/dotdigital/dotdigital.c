@@ -1,23 +1,235 @@
-/* Scaffolding: registered so configs name it, refused at init until the connector lands. */
-#include <stdio.h>
-
+/* Dotdigital: descriptor, configuration, init/destroy and the key list. */
 #include "connectors/dotdigital/dotdigital.h"
 
-static sgx_err_t scaffold_init(const sgx_dest_settings_t *settings, void **ctx_out, char *errbuf)
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/mem.h"
+
+#define DD_DEFAULT_FIELDS "EMAIL,FIRSTNAME,LASTNAME"
+#define DD_DEFAULT_POLL_MS "1000"
+/* Customer Insights allows a Dotdigital export up to 3 h (destinations.md §5). */
+#define DD_DEFAULT_TIMEOUT_S "10800"
+
+static const sgx_config_key_t dd_config_keys[] = {
+    {"api_user", SGX_CFG_STRING, NULL, "API user, e.g. apiuser-123@apiconnector.com"},
+    {"api_password", SGX_CFG_STRING, NULL, "API user password"},
+    {"region", SGX_CFG_STRING, "r1", "Account region: r1 (Europe), r2 (North America), r3 (APAC)"},
+    {"base_url", SGX_CFG_STRING, "",
+     "Override of https://<region>-api.dotdigital.com (proxies, emulators); the region still "
+     "goes out in the Host header"},
+    {"fields", SGX_CFG_LIST, DD_DEFAULT_FIELDS,
+     "Columns sent per contact: EMAIL (required), FIRSTNAME, LASTNAME, FULLNAME, GENDER, "
+     "POSTCODE (Meta names FN, LN, GEN, ZIP accepted)"},
+    {"poll_interval_ms", SGX_CFG_INT, DD_DEFAULT_POLL_MS, "Wait between import status polls"},
+    {"import_timeout_s", SGX_CFG_INT, DD_DEFAULT_TIMEOUT_S,
+     "An import still NotFinished after this long is rejected (rows dead-lettered)"},
+    {NULL, SGX_CFG_STRING, NULL, NULL},
+};
+
+static const struct {
+    sgx_key_t key;
+    const char *column;
+} dd_columns[] = {
+    {SGX_KEY_EMAIL, "Email"},       {SGX_KEY_FN, "FIRSTNAME"}, {SGX_KEY_LN, "LASTNAME"},
+    {SGX_KEY_FULLNAME, "FULLNAME"}, {SGX_KEY_GEN, "GENDER"},   {SGX_KEY_ZIP, "POSTCODE"},
+};
+#define DD_NCOLUMNS (sizeof dd_columns / sizeof dd_columns[0])
+
+const char *sgx_dd_column(sgx_key_t key)
 {
-    (void)settings;
-    *ctx_out = NULL;
-    snprintf(errbuf, SGX_ERRBUF_SIZE, "the dotdigital connector is not available yet");
-    return SGX_ERR_UNSUPPORTED;
+    for (size_t i = 0; i < DD_NCOLUMNS; i++) {
+        if (dd_columns[i].key == key) {
+            return dd_columns[i].column;
+        }
+    }
+    return NULL;
 }
 
-static const sgx_config_key_t keys[] = {{NULL, SGX_CFG_STRING, NULL, NULL}};
+__attribute__((format(printf, 2, 3))) static sgx_err_t cfg_error(char *errbuf, const char *fmt,
+                                                                  ...)
+{
+    if (errbuf) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, SGX_ERRBUF_SIZE, fmt, ap);
+        va_end(ap);
+    }
+    return SGX_ERR_CONFIG;
+}
+
+/* A setting, treating "" like unset so the core may pass the table's empty defaults. */
+static const char *setting(const sgx_dest_settings_t *s, const char *key, const char *def)
+{
+    const char *v = s ? sgx_settings_get(s, key) : NULL;
+    return (v && *v) ? v : def;
+}
+
+static sgx_err_t parse_fields(sgx_dd_ctx_t *dd, const char *list, char *errbuf)
+{
+    bool seen[SGX_KEY__COUNT] = {false};
+    const char *p = list;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char name[32];
+        while (n && isspace((unsigned char)*p)) {
+            p++, n--;
+        }
+        while (n && isspace((unsigned char)p[n - 1])) {
+            n--;
+        }
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        int k = n < sizeof name ? sgx_key_parse(name) : -1;
+        if (k < 0 || !sgx_dd_column((sgx_key_t)k)) {
+            return cfg_error(errbuf, "fields: unknown Dotdigital field '%.*s' (allowed: EMAIL, "
+                             "FIRSTNAME, LASTNAME, FULLNAME, GENDER, POSTCODE)",
+                             (int)(n > 32 ? 32 : n), p);
+        }
+        if (seen[k]) {
+            return cfg_error(errbuf, "fields: %s listed twice", sgx_dd_column((sgx_key_t)k));
+        }
+        seen[k] = true;
+        if (k == SGX_KEY_EMAIL) {
+            dd->email_idx = dd->nkeys;
+        }
+        dd->keys[dd->nkeys++] = (sgx_key_t)k;
+        if (!end) {
+            break;
+        }
+        p = end + 1;
+    }
+    if (!seen[SGX_KEY_EMAIL]) {
+        return cfg_error(errbuf, "fields: EMAIL is required (Dotdigital imports need an Email "
+                         "column)");
+    }
+    return SGX_OK;
+}
+
+static sgx_err_t set_base_url(sgx_dd_ctx_t *dd, const char *url, const char *region,
+                              char *errbuf)
+{
+    char def[64];
+    if (!url) {
+        snprintf(def, sizeof def, "https://%s-api.dotdigital.com", region);
+        url = def;
+    }
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        return cfg_error(errbuf, "base_url must start with https:// or http://");
+    }
+    size_t n = strlen(url);
+    while (n > 8 && url[n - 1] == '/') {
+        n--;
+    }
+    dd->base_url = sgx_strndup(url, n);
+    return SGX_OK;
+}
+
+static void set_auth(sgx_dd_ctx_t *dd, const char *user, const char *password)
+{
+    size_t n = strlen(user) + 1 + strlen(password);
+    unsigned char *plain = sgx_malloc(n + 1);
+    snprintf((char *)plain, n + 1, "%s:%s", user, password);
+    size_t enc = 4 * ((n + 2) / 3);
+    dd->auth_header = sgx_malloc(enc + 7);
+    memcpy(dd->auth_header, "Basic ", 6);
+    EVP_EncodeBlock((unsigned char *)dd->auth_header + 6, plain, (int)n);
+    OPENSSL_cleanse(plain, n);
+    sgx_free(plain);
+}
+
+static sgx_err_t parse_int(const char *v, long lo, long hi, const char *name, long *out,
+                           char *errbuf)
+{
+    char *end = NULL;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || x < lo || x > hi) {
+        return cfg_error(errbuf, "%s must be an integer in [%ld, %ld]", name, lo, hi);
+    }
+    *out = x;
+    return SGX_OK;
+}
+
+static void dd_destroy(void *ctx)
+{
+    sgx_dd_ctx_t *dd = ctx;
+    if (!dd) {
+        return;
+    }
+    if (dd->auth_header) {
+        OPENSSL_cleanse(dd->auth_header, strlen(dd->auth_header));
+    }
+    sgx_free(dd->auth_header);
+    sgx_free(dd->base_url);
+    sgx_free(dd->host_header);
+    sgx_free(dd);
+}
+
+static sgx_err_t dd_init(const sgx_dest_settings_t *s, void **ctx_out, char *errbuf)
+{
+    sgx_dd_ctx_t *dd = sgx_calloc(1, sizeof *dd);
+    sgx_err_t err = SGX_OK;
+    const char *user = setting(s, "api_user", NULL);
+    const char *password = setting(s, "api_password", NULL);
+    const char *region = setting(s, "region", "r1");
+    long poll = 0, timeout = 0;
+    if (!user || !password) {
+        err = cfg_error(errbuf, "api_user and api_password are required");
+        goto fail;
+    }
+    if (strcmp(region, "r1") != 0 && strcmp(region, "r2") != 0 && strcmp(region, "r3") != 0) {
+        err = cfg_error(errbuf, "region must be r1, r2 or r3");
+        goto fail;
+    }
+    if ((err = parse_fields(dd, setting(s, "fields", DD_DEFAULT_FIELDS), errbuf)) ||
+        (err = set_base_url(dd, setting(s, "base_url", NULL), region, errbuf)) ||
+        (err = parse_int(setting(s, "poll_interval_ms", DD_DEFAULT_POLL_MS), 10, 600000,
+                         "poll_interval_ms", &poll, errbuf)) ||
+        (err = parse_int(setting(s, "import_timeout_s", DD_DEFAULT_TIMEOUT_S), 1, 7 * 86400,
+                         "import_timeout_s", &timeout, errbuf))) {
+        goto fail;
+    }
+    char host[64];
+    snprintf(host, sizeof host, "%s-api.dotdigital.com", region);
+    dd->host_header = sgx_strdup(host);
+    set_auth(dd, user, password);
+    dd->poll_ms = poll;
+    dd->max_polls = (timeout * 1000 + poll - 1) / poll;
+    *ctx_out = dd;
+    return SGX_OK;
+fail:
+    dd_destroy(dd);
+    return err;
+}
+
+static void dd_keys_cb(const void *ctx, const sgx_key_t **keys, size_t *nkeys)
+{
+    const sgx_dd_ctx_t *dd = ctx;
+    *keys = dd->keys;
+    *nkeys = dd->nkeys;
+}
 
 const sgx_connector_def_t sgx_connector_dotdigital = {
     .abi_version = SGX_CONNECTOR_ABI,
     .name = "dotdigital",
-    .description = "not available yet",
-    .kind = SGX_DEST_FACEBOOK,
-    .config_keys = keys,
-    .init = scaffold_init,
+    .description = "Dotdigital v2 API: address book bulk import (ENTER) and contact removal "
+                   "(EXIT)",
+    .kind = SGX_DEST_DOTDIGITAL,
+    .config_keys = dd_config_keys,
+    /* A file may be 50 MB; the multipart envelope adds a few hundred bytes. At most 25 imports
+     * may be active per account: 20 leaves room for other clients of the same account. Each
+     * EXIT row costs one lookup call, so batches stay moderate. */
+    .limits = {.max_rows = 20000, .max_bytes = (50u << 20) - 4096, .max_inflight = 20,
+               .linger_ms = 1000},
+    .init = dd_init,
+    .destroy = dd_destroy,
+    .keys = dd_keys_cb,
+    .encode = sgx_dd_encode,
+    .prepare = sgx_dd_prepare,
+    .classify = sgx_dd_classify,
 };
