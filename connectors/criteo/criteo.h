@@ -1,9 +1,60 @@
-/* The criteo connector descriptor. */
+/* Criteo Marketing Solutions API, contact-list audience segments (destinations.md §3):
+ *   POST {base_url}/oauth2/token                                   client credentials
+ *   POST {base_url}/{version}/marketing-solutions/audience-segments/create   (step 0, when the
+ *        segment has no audience id yet)
+ *   PATCH {base_url}/{version}/marketing-solutions/audience-segments/{id}/contact-list
+ *        ContactlistAmendment add|remove, identifierType email          (step 1, or step 0)
+ * One file per job: criteo.c (descriptor, config, token request/parse), criteo_encode.c (the
+ * amendment body), criteo_request.c (URL/method, creation body), criteo_classify.c (response ->
+ * verdict). */
 #ifndef SGX_CONNECTOR_CRITEO_H
 #define SGX_CONNECTOR_CRITEO_H
+
+#include <stdint.h>
 
 #include "connectors/connector.h"
 
 extern const sgx_connector_def_t sgx_connector_criteo;
+
+#define SGX_CRITEO_MAX_IDENTIFIERS 50000
+
+/* How an e-mail is sent (identifier_hashing). */
+typedef enum {
+    SGX_CRITEO_SHA256 = 0, /* lowercase hex SHA-256 of the normalized e-mail (default) */
+    SGX_CRITEO_PLAIN,      /* the normalized e-mail itself */
+    SGX_CRITEO_MD5,        /* lowercase hex MD5 of the normalized e-mail */
+} sgx_criteo_hashing_t;
+
+/* The ctx built by init; immutable afterwards and shared by workers and the dispatcher. */
+typedef struct {
+    char *client_id;
+    char *client_secret;
+    char *token_form;      /* owned: the urlencoded token request body */
+    char *advertiser_id;   /* digits, or NULL: creating segments is then refused */
+    char *api_version;     /* "2025-10" */
+    char *base_url;        /* without trailing '/' */
+    sgx_criteo_hashing_t hashing;
+    sgx_key_t keys[1];     /* EMAIL */
+    size_t max_bytes;
+} sgx_criteo_ctx_t;
+
+/** @brief encode callback (criteo_encode.c): the ContactlistAmendment of batch. */
+sgx_err_t sgx_criteo_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out);
+/** @brief Appends s (n bytes) as a JSON string body, without quotes (criteo_encode.c). */
+void sgx_criteo_json_escape(sgx_buf_t *out, const char *s, size_t n);
+/** @brief prepare callback (criteo_request.c). Step 0 creates the segment when the batch has
+ *  no audience id; otherwise (or at step 1) the contact-list PATCH. */
+sgx_err_t sgx_criteo_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *req);
+/** @brief classify callback (criteo_classify.c). */
+void sgx_criteo_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
+                         sgx_classification_t *out);
+/** @brief auth_parse callback (criteo_classify.c). */
+sgx_err_t sgx_criteo_auth_parse(const void *ctx, const sgx_response_t *resp, char **token,
+                                int64_t *expires_in_ms, char *reason);
+/**
+ * @brief Parses an RFC 7231 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") without the clock
+ * or the locale. @returns true and the epoch seconds in *out.
+ */
+bool sgx_criteo_parse_http_date(const char *s, size_t n, int64_t *out);
 
 #endif

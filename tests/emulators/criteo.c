@@ -1,12 +1,454 @@
-/* Scaffolding until the criteo emulator lands. */
+/* Criteo emulator server: lifecycle, libmicrohttpd glue, the CLI, and the unauthenticated
+ * inspection endpoints under /_emulator/:
+ *   GET  /_emulator/audiences/{id}  -> {"id","name"?,"count","members":[sorted]} or 404
+ *   POST /_emulator/audiences       {"id":"..."} creates one
+ *   GET  /_emulator/stats           -> the sgx_emu_criteo_stats_t counters
+ *   POST /_emulator/faults          {"kind":"throttle|5xx|expire_tokens","count","code","param"}
+ * The API itself is in criteo_api.c. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "tests/emulators/criteo.h"
+#include "pipeline/mem.h"
+#include "tests/emulators/criteo_priv.h"
+
+#define CRT_DEFAULT_ID "test-client"
+#define CRT_DEFAULT_SECRET "test-secret"
+#define CRT_DEFAULT_MAX_BODY ((size_t)16 << 20)
+
+typedef struct {
+    sgx_emu_body_t body;
+} crt_req_t;
+
+json_t *sgx_emu_crt_audience_locked(sgx_emu_criteo_t *e, const char *id, bool create)
+{
+    json_t *set = json_object_get(e->audiences, id);
+    if (!set && create && *id && json_object_set_new(e->audiences, id, json_object()) == 0) {
+        set = json_object_get(e->audiences, id);
+    }
+    return set;
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static json_t *members_json(json_t *set)
+{
+    size_t n = json_object_size(set), i = 0;
+    const char **keys = sgx_malloc((n ? n : 1) * sizeof *keys);
+    const char *key;
+    json_t *val;
+    json_object_foreach(set, key, val) {
+        keys[i++] = key;
+    }
+    qsort(keys, n, sizeof *keys, cmp_str_ptr);
+    json_t *arr = json_array();
+    for (i = 0; i < n; i++) {
+        json_array_append_new(arr, json_string_nocheck(keys[i]));
+    }
+    sgx_free(keys);
+    return arr;
+}
+
+static enum MHD_Result admin_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+    return sgx_emu_reply_json(conn, status, json_pack("{s:s}", "error", msg), NULL, NULL);
+}
+
+static enum MHD_Result admin_audience(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
+                                      const char *id)
+{
+    pthread_mutex_lock(&e->mu);
+    json_t *set = sgx_emu_crt_audience_locked(e, id, false);
+    json_t *reply = set ? json_pack("{s:s, s:I, s:o}", "id", id, "count",
+                                    (json_int_t)json_object_size(set), "members",
+                                    members_json(set))
+                        : NULL;
+    json_t *name = json_object_get(e->names, id);
+    if (reply && name) {
+        json_object_set(reply, "name", name);
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (!reply) {
+        return admin_error(conn, 404, "unknown audience");
+    }
+    return sgx_emu_reply_json(conn, 200, reply, NULL, NULL);
+}
+
+static json_t *stats_json(sgx_emu_criteo_t *e)
+{
+    sgx_emu_criteo_stats_t s;
+    sgx_emu_criteo_stats(e, &s);
+    const struct {
+        const char *name;
+        uint64_t v;
+    } f[] = {{"requests", s.requests},           {"token_requests", s.token_requests},
+             {"tokens_issued", s.tokens_issued}, {"token_rejected", s.token_rejected},
+             {"unauthorized", s.unauthorized},   {"expired", s.expired},
+             {"add_requests", s.add_requests},   {"remove_requests", s.remove_requests},
+             {"wipe_requests", s.wipe_requests}, {"create_requests", s.create_requests},
+             {"identifiers_valid", s.identifiers_valid},
+             {"identifiers_invalid", s.identifiers_invalid},
+             {"max_identifiers", s.max_identifiers},
+             {"throttled", s.throttled},         {"rate_limited", s.rate_limited},
+             {"failed_5xx", s.failed_5xx},       {"rejected_4xx", s.rejected_4xx},
+             {"peak_window_calls", s.peak_window_calls}};
+    json_t *o = json_object();
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        json_object_set_new(o, f[i].name, json_integer((json_int_t)f[i].v));
+    }
+    return o;
+}
+
+static enum MHD_Result admin_faults(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
+                                    const json_t *req)
+{
+    const char *kind = json_string_value(json_object_get(req, "kind"));
+    int count = (int)json_integer_value(json_object_get(req, "count"));
+    int code = (int)json_integer_value(json_object_get(req, "code"));
+    int param = (int)json_integer_value(json_object_get(req, "param"));
+    if (kind && strcmp(kind, "throttle") == 0) {
+        sgx_emu_criteo_inject(e, SGX_EMU_CRT_THROTTLE, count, code, param);
+    } else if (kind && strcmp(kind, "5xx") == 0) {
+        sgx_emu_criteo_inject(e, SGX_EMU_CRT_5XX, count, code, param);
+    } else if (kind && strcmp(kind, "expire_tokens") == 0) {
+        sgx_emu_criteo_expire_tokens(e);
+    } else {
+        return admin_error(conn, 400, "kind must be throttle, 5xx or expire_tokens");
+    }
+    return sgx_emu_reply_json(conn, 200, json_pack("{s:b}", "ok", 1), NULL, NULL);
+}
+
+static enum MHD_Result admin(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
+                             const char *method, const sgx_emu_path_t *path,
+                             const sgx_emu_body_t *body)
+{
+    bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    const char *what = path->n > 1 ? path->seg[1] : "";
+    if (get && path->n == 3 && strcmp(what, "audiences") == 0) {
+        return admin_audience(e, conn, path->seg[2]);
+    }
+    if (get && path->n == 2 && strcmp(what, "stats") == 0) {
+        return sgx_emu_reply_json(conn, 200, stats_json(e), NULL, NULL);
+    }
+    if (!post || path->n != 2 || body->overflow) {
+        return admin_error(conn, 404, "no such emulator endpoint");
+    }
+    json_t *req = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
+    const char *id = json_string_value(json_object_get(req, "id"));
+    enum MHD_Result ret;
+    if (!json_is_object(req)) {
+        ret = admin_error(conn, 400, "expected a JSON object");
+    } else if (strcmp(what, "audiences") == 0 && id && *id) {
+        sgx_emu_criteo_add_audience(e, id);
+        ret = sgx_emu_reply_json(conn, 200, json_pack("{s:s}", "id", id), NULL, NULL);
+    } else if (strcmp(what, "faults") == 0) {
+        ret = admin_faults(e, conn, req);
+    } else {
+        ret = admin_error(conn, 404, "no such emulator endpoint");
+    }
+    json_decref(req);
+    return ret;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, sgx_emu_crt_reply_t *r)
+{
+    char *text = json_dumps(r->json, JSON_COMPACT);
+    json_decref(r->json);
+    r->json = NULL;
+    if (!text) {
+        return MHD_NO;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (r->ratelimit) {
+        char v[32];
+        snprintf(v, sizeof v, "%lld", r->rl_limit);
+        MHD_add_response_header(resp, "x-ratelimit-limit", v);
+        snprintf(v, sizeof v, "%lld", r->rl_remaining);
+        MHD_add_response_header(resp, "x-ratelimit-remaining", v);
+        snprintf(v, sizeof v, "%lld", r->rl_reset);
+        MHD_add_response_header(resp, "x-ratelimit-reset", v);
+    }
+    if (r->date[0]) {
+        /* The same clock reading as x-ratelimit-reset, so a client can subtract the two. */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, r->date);
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result crt_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    sgx_emu_criteo_t *e = cls;
+    crt_req_t *req = *con_cls;
+    (void)version;
+    if (!req) {
+        req = sgx_calloc(1, sizeof *req);
+        sgx_emu_body_init(&req->body, e->max_body);
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        sgx_emu_body_append(&req->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    sgx_emu_path_t path;
+    bool fits = sgx_emu_path_split(url, &path) == SGX_OK;
+    enum MHD_Result ret;
+    if (fits && path.n > 0 && strcmp(path.seg[0], "_emulator") == 0) {
+        ret = admin(e, conn, method, &path, &req->body);
+    } else {
+        sgx_emu_crt_reply_t r;
+        memset(&r, 0, sizeof r);
+        if (fits) {
+            sgx_emu_crt_api(e, conn, method, &path, &req->body, &r);
+        }
+        if (!r.json) {
+            r.status = 404;
+            r.json = json_pack("{s:[{s:s}], s:[]}", "errors", "code", "route-not-found",
+                               "warnings");
+        }
+        ret = send_reply(conn, &r);
+    }
+    sgx_emu_path_free(&path);
+    return ret;
+}
+
+static void crt_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                          enum MHD_RequestTerminationCode toe)
+{
+    crt_req_t *req = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (req) {
+        sgx_emu_body_free(&req->body);
+        sgx_free(req);
+        *con_cls = NULL;
+    }
+}
+
+sgx_err_t sgx_emu_criteo_start(const sgx_emu_criteo_opts_t *o, sgx_emu_criteo_t **out)
+{
+    *out = NULL;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o->port)};
+    if (inet_pton(AF_INET, o->listen_host ? o->listen_host : "127.0.0.1", &sa.sin_addr) != 1) {
+        return SGX_ERR_CONFIG;
+    }
+    sgx_emu_criteo_t *e = sgx_calloc(1, sizeof *e);
+    e->client_id = sgx_strdup(o->client_id ? o->client_id : CRT_DEFAULT_ID);
+    e->client_secret = sgx_strdup(o->client_secret ? o->client_secret : CRT_DEFAULT_SECRET);
+    e->token_ttl_s = o->token_ttl_s > 0 ? o->token_ttl_s : 900;
+    e->max_identifiers = o->max_identifiers ? o->max_identifiers : 50000;
+    e->rate_limit = o->rate_limit ? o->rate_limit : 250;
+    e->rate_window_s = o->rate_window_s > 0 ? o->rate_window_s : 60;
+    e->max_body = o->max_body_bytes ? o->max_body_bytes : CRT_DEFAULT_MAX_BODY;
+    e->auto_create = o->auto_create;
+    e->audiences = json_object();
+    e->names = json_object();
+    e->tokens = json_object();
+    e->win = -1;
+    pthread_mutex_init(&e->mu, NULL);
+    e->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+                              o->port, NULL, NULL, crt_access, e, MHD_OPTION_SOCK_ADDR, &sa,
+                              MHD_OPTION_NOTIFY_COMPLETED, crt_completed, e,
+                              MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
+    if (!e->mhd) {
+        sgx_emu_criteo_stop(e);
+        return SGX_ERR_IO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    e->port = info ? info->port : o->port;
+    *out = e;
+    return SGX_OK;
+}
+
+uint16_t sgx_emu_criteo_port(const sgx_emu_criteo_t *e)
+{
+    return e->port;
+}
+
+void sgx_emu_criteo_stop(sgx_emu_criteo_t *e)
+{
+    if (!e) {
+        return;
+    }
+    if (e->mhd) {
+        MHD_stop_daemon(e->mhd);
+    }
+    json_decref(e->audiences);
+    json_decref(e->names);
+    json_decref(e->tokens);
+    pthread_mutex_destroy(&e->mu);
+    sgx_free(e->client_id);
+    sgx_free(e->client_secret);
+    sgx_free(e);
+}
+
+void sgx_emu_criteo_add_audience(sgx_emu_criteo_t *e, const char *id)
+{
+    pthread_mutex_lock(&e->mu);
+    sgx_emu_crt_audience_locked(e, id, true);
+    pthread_mutex_unlock(&e->mu);
+}
+
+bool sgx_emu_criteo_find_by_name(sgx_emu_criteo_t *e, const char *name, char *out, size_t cap)
+{
+    bool found = false;
+    const char *id;
+    json_t *v;
+    pthread_mutex_lock(&e->mu);
+    json_object_foreach(e->names, id, v) {
+        if (!found && strcmp(json_string_value(v), name) == 0) {
+            snprintf(out, cap, "%s", id);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&e->mu);
+    return found;
+}
+
+long sgx_emu_criteo_count(sgx_emu_criteo_t *e, const char *id)
+{
+    pthread_mutex_lock(&e->mu);
+    json_t *set = sgx_emu_crt_audience_locked(e, id, false);
+    long n = set ? (long)json_object_size(set) : -1;
+    pthread_mutex_unlock(&e->mu);
+    return n;
+}
+
+void sgx_emu_criteo_inject(sgx_emu_criteo_t *e, sgx_emu_crt_fault_t kind, int count, int code,
+                           int param)
+{
+    pthread_mutex_lock(&e->mu);
+    e->fault = kind;
+    e->fault_left = count;
+    e->fault_code = code;
+    e->fault_param = param;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_criteo_expire_tokens(sgx_emu_criteo_t *e)
+{
+    const char *k;
+    json_t *v;
+    pthread_mutex_lock(&e->mu);
+    json_object_foreach(e->tokens, k, v) {
+        json_integer_set(v, 0); /* kept, so a later use reads as "expired", not "unknown" */
+    }
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_criteo_stats(sgx_emu_criteo_t *e, sgx_emu_criteo_stats_t *out)
+{
+    pthread_mutex_lock(&e->mu);
+    *out = e->stats;
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* ---- `segexport-emulator criteo` ------------------------------------------------------------ */
+
+static int parse_listen(const char *arg, char *host, size_t host_len, uint16_t *port)
+{
+    const char *colon = strrchr(arg, ':');
+    char *end = NULL;
+    long p = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == arg || (size_t)(colon - arg) >= host_len || *end || p < 0 ||
+        p > 65535) {
+        return -1;
+    }
+    memcpy(host, arg, (size_t)(colon - arg));
+    host[colon - arg] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: segexport-emulator criteo --listen HOST:PORT [--client-id ID] "
+                    "[--client-secret S] [--audiences id1,id2] [--token-ttl SECONDS] "
+                    "[--rate-limit N] [--rate-window SECONDS] [--max-identifiers N] "
+                    "[--auto-create]\n");
+    return 2;
+}
 
 int sgx_emu_criteo_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "segexport-emulator: criteo is not available yet\n");
-    return 2;
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},   {"client-id", required_argument, NULL, 'i'},
+        {"client-secret", required_argument, NULL, 's'},
+        {"audiences", required_argument, NULL, 'a'}, {"token-ttl", required_argument, NULL, 't'},
+        {"rate-limit", required_argument, NULL, 'r'},
+        {"rate-window", required_argument, NULL, 'w'},
+        {"max-identifiers", required_argument, NULL, 'm'},
+        {"auto-create", no_argument, NULL, 'c'},     {NULL, 0, NULL, 0}};
+    sgx_emu_criteo_opts_t o = {.port = 0};
+    char host[64] = "127.0.0.1";
+    const char *audiences = NULL;
+    bool listen = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (parse_listen(optarg, host, sizeof host, &o.port) != 0) {
+                return usage();
+            }
+            listen = true;
+            break;
+        case 'i': o.client_id = optarg; break;
+        case 's': o.client_secret = optarg; break;
+        case 'a': audiences = optarg; break;
+        case 't': o.token_ttl_s = atoi(optarg); break;
+        case 'r': o.rate_limit = atoi(optarg); break;
+        case 'w': o.rate_window_s = atoi(optarg); break;
+        case 'm': o.max_identifiers = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'c': o.auto_create = true; break;
+        default: return usage();
+        }
+    }
+    if (!listen) {
+        return usage();
+    }
+    o.listen_host = host;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* the server's threads inherit the mask */
+    sgx_emu_criteo_t *e = NULL;
+    sgx_err_t err = sgx_emu_criteo_start(&o, &e);
+    if (err) {
+        fprintf(stderr, "segexport-emulator: cannot listen on %s:%u: %s\n", host, o.port,
+                sgx_err_str(err));
+        return 1;
+    }
+    char *copy = audiences ? sgx_strdup(audiences) : NULL, *save = NULL;
+    for (char *id = copy ? strtok_r(copy, ",", &save) : NULL; id;
+         id = strtok_r(NULL, ",", &save)) {
+        sgx_emu_criteo_add_audience(e, id);
+    }
+    sgx_free(copy);
+    printf("listening on %s:%u\n", host, sgx_emu_criteo_port(e));
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    sgx_emu_criteo_stop(e);
+    return 0;
 }

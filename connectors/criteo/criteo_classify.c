@@ -1,0 +1,281 @@
+/* Criteo responses -> verdicts, and the token response. Errors arrive as
+ *   {"errors":[{"traceId","type","code","instance","title","detail"}],"warnings":[...]}
+ * Reasons carry the HTTP status and the error `code` only: `detail`, `title`, `instance` and
+ * `sampleInvalidIdentifiers` can echo the identifiers we sent. Throttling is HTTP 429 with
+ * x-ratelimit-reset (epoch seconds); a connector has no clock, so the wait is reset minus the
+ * response's own Date header. */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "connectors/criteo/criteo.h"
+#include "pipeline/mem.h"
+
+#define CRT_DEFAULT_TTL_S 900
+
+typedef struct {
+    bool object;
+    size_t nerrors;
+    char code[64]; /* first error's code, [A-Za-z0-9_.-] only, else "unexpected" */
+    bool has_counts;
+    long long nb_valid, nb_invalid;
+    char *created_id; /* owned: data[0].id (or data.id) */
+} crt_reply_t;
+
+/* Copies a code only when it is a short identifier, so a surprising value cannot carry data
+ * into logs or DLQ headers. */
+static void copy_code(char *dst, size_t cap, const char *src)
+{
+    dst[0] = '\0';
+    if (!src || !*src) {
+        return;
+    }
+    size_t n = strlen(src);
+    bool clean = n < cap;
+    for (size_t i = 0; clean && i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        clean = isalnum(c) || c == '_' || c == '.' || c == '-';
+    }
+    snprintf(dst, cap, "%s", clean ? src : "unexpected");
+}
+
+static char *id_of(json_t *entity)
+{
+    json_t *id = json_object_get(entity, "id");
+    char buf[32];
+    if (json_is_string(id) && json_string_length(id) > 0 && json_string_length(id) <= 64) {
+        return sgx_strdup(json_string_value(id));
+    }
+    if (json_is_integer(id) && json_integer_value(id) > 0) {
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        return sgx_strdup(buf);
+    }
+    return NULL;
+}
+
+static void parse_data(json_t *data, crt_reply_t *r)
+{
+    json_t *entity = json_is_array(data) ? json_array_get(data, 0) : data;
+    if (!json_is_object(entity)) {
+        return;
+    }
+    r->created_id = id_of(entity);
+    json_t *attrs = json_object_get(entity, "attributes");
+    json_t *valid = json_object_get(attrs, "nbValidIdentifiers");
+    json_t *invalid = json_object_get(attrs, "nbInvalidIdentifiers");
+    if (json_is_integer(valid) || json_is_integer(invalid)) {
+        r->has_counts = true;
+        r->nb_valid = json_integer_value(valid); /* 0 when not an integer */
+        r->nb_invalid = json_integer_value(invalid);
+    }
+}
+
+static void parse_reply(const sgx_response_t *resp, crt_reply_t *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!resp->body || resp->body_len == 0) {
+        return;
+    }
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return;
+    }
+    r->object = true;
+    json_t *errors = json_object_get(root, "errors");
+    if (json_is_array(errors) && json_array_size(errors) > 0) {
+        r->nerrors = json_array_size(errors);
+        json_t *first = json_array_get(errors, 0);
+        copy_code(r->code, sizeof r->code, json_string_value(json_object_get(first, "code")));
+    }
+    parse_data(json_object_get(root, "data"), r);
+    json_decref(root);
+}
+
+static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+bool sgx_criteo_parse_http_date(const char *s, size_t n, int64_t *out)
+{
+    char buf[64], wday[4], mon[4], zone[4];
+    int d, y, hh, mm, ss, used = 0;
+    if (n == 0 || n >= sizeof buf) {
+        return false;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (sscanf(buf, "%3[A-Za-z], %d %3s %d %d:%d:%d %3s%n", wday, &d, mon, &y, &hh, &mm, &ss, zone,
+               &used) != 8 ||
+        (size_t)used != n || strlen(wday) != 3 || strcmp(zone, "GMT") != 0) {
+        return false;
+    }
+    unsigned m = 0;
+    while (m < 12 && strcmp(mon, months[m]) != 0) {
+        m++;
+    }
+    if (m == 12 || d < 1 || d > 31 || y < 1970 || hh > 23 || mm > 59 || ss > 60 || hh < 0 ||
+        mm < 0 || ss < 0) {
+        return false;
+    }
+    *out = days_from_civil(y, m + 1, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
+    return true;
+}
+
+/* reset - Date in ms, or -1 when either header is missing or unreadable. */
+static int64_t ratelimit_wait_ms(const sgx_response_t *resp)
+{
+    const char *v, *dv;
+    size_t n, dn;
+    int64_t date;
+    if (!resp->headers || sgx_response_header(resp, "x-ratelimit-reset", &v, &n) != SGX_OK ||
+        sgx_response_header(resp, "Date", &dv, &dn) != SGX_OK ||
+        !sgx_criteo_parse_http_date(dv, dn, &date)) {
+        return -1;
+    }
+    char num[24];
+    char *end = NULL;
+    if (n == 0 || n >= sizeof num) {
+        return -1;
+    }
+    memcpy(num, v, n);
+    num[n] = '\0';
+    long long reset = strtoll(num, &end, 10);
+    if (*end || reset <= 0) {
+        return -1;
+    }
+    /* Date is truncated to the second, so reset - Date never undershoots the real wait. */
+    return reset > date ? (int64_t)(reset - date) * 1000 : 0;
+}
+
+static void set(sgx_classification_t *out, sgx_verdict_t v, bool throttled, long status,
+                const crt_reply_t *r, const char *what)
+{
+    out->verdict = v;
+    out->throttled = throttled;
+    int n = snprintf(out->reason, sizeof out->reason, "%s status=%ld", what, status);
+    if (r->code[0] && n > 0 && (size_t)n < sizeof out->reason) {
+        snprintf(out->reason + n, sizeof out->reason - (size_t)n, " code=%s", r->code);
+    }
+}
+
+static void classify_ok(const sgx_job_t *job, long status, crt_reply_t *r,
+                        sgx_classification_t *out)
+{
+    bool creating = job->step == 0 && !job->batch->audience_id;
+    if (!r->object) {
+        set(out, SGX_CLS_RETRY, false, status, r, "unparsable_response");
+    } else if (r->nerrors) {
+        set(out, SGX_CLS_REJECTED, false, status, r, "criteo_error");
+    } else if (creating && r->created_id) {
+        out->verdict = SGX_CLS_NEXT_STEP;
+        out->next_step = 1;
+        out->retry_after_ms = 0;
+        out->created_audience_id = r->created_id;
+        r->created_id = NULL;
+        snprintf(out->reason, sizeof out->reason, "segment_created");
+    } else if (creating) {
+        /* Retrying could create the segment twice: stop and say why. */
+        set(out, SGX_CLS_REJECTED, false, status, r, "create_response_without_id");
+    } else if (r->has_counts) {
+        out->verdict = SGX_CLS_DELIVERED;
+        /* Invalid identifiers were received: retrying cannot fix them; only counts go out. */
+        snprintf(out->reason, sizeof out->reason, "nbValidIdentifiers=%lld "
+                 "nbInvalidIdentifiers=%lld", r->nb_valid, r->nb_invalid);
+    } else {
+        out->verdict = SGX_CLS_DELIVERED;
+        snprintf(out->reason, sizeof out->reason, "delivered status=%ld", status);
+    }
+}
+
+void sgx_criteo_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
+                         sgx_classification_t *out)
+{
+    (void)ctx;
+    out->retry_after_ms = -1;
+    if (resp->transport_error || resp->status == 0) {
+        out->verdict = SGX_CLS_RETRY;
+        snprintf(out->reason, sizeof out->reason, "transport_error");
+        return;
+    }
+    long st = resp->status;
+    crt_reply_t r;
+    parse_reply(resp, &r);
+    if (st >= 200 && st < 300) {
+        classify_ok(job, st, &r, out);
+    } else if (st == 401) {
+        set(out, SGX_CLS_REAUTH, false, st, &r, "unauthorized");
+    } else if (st == 429) {
+        set(out, SGX_CLS_RETRY, true, st, &r, "rate_limited");
+        out->retry_after_ms = ratelimit_wait_ms(resp);
+    } else if (st >= 500 || st == 408) {
+        set(out, SGX_CLS_RETRY, false, st, &r, "server_error");
+    } else if (st == 403) {
+        set(out, SGX_CLS_REJECTED, false, st, &r, "forbidden");
+    } else if (st == 404) {
+        set(out, SGX_CLS_REJECTED, false, st, &r, "audience_not_found");
+    } else if (st >= 400) {
+        set(out, SGX_CLS_REJECTED, false, st, &r, "criteo_error");
+    } else {
+        set(out, SGX_CLS_RETRY, false, st, &r, "unexpected_status");
+    }
+    sgx_free(r.created_id);
+}
+
+/* A token goes into an Authorization header: visible ASCII only. */
+static bool header_safe(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+sgx_err_t sgx_criteo_auth_parse(const void *ctx, const sgx_response_t *resp, char **token,
+                                int64_t *expires_in_ms, char *reason)
+{
+    (void)ctx;
+    *token = NULL;
+    if (resp->transport_error || resp->status == 0) {
+        snprintf(reason, 128, "transport_error");
+        return SGX_ERR_HTTP;
+    }
+    json_t *root = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
+    char code[64];
+    copy_code(code, sizeof code, json_string_value(json_object_get(root, "error")));
+    sgx_err_t err = SGX_ERR_HTTP;
+    const char *tok = json_string_value(json_object_get(root, "access_token"));
+    const char *type = json_string_value(json_object_get(root, "token_type"));
+    json_t *ttl = json_object_get(root, "expires_in");
+    if (resp->status < 200 || resp->status >= 300) {
+        snprintf(reason, 128, "token_status=%ld%s%s", resp->status, code[0] ? " error=" : "",
+                 code);
+    } else if (!tok || !*tok || !header_safe(tok) || strlen(tok) > 8192) {
+        snprintf(reason, 128, "token_response_without_access_token");
+    } else if (type && strcasecmp(type, "Bearer") != 0) {
+        snprintf(reason, 128, "token_type_not_bearer");
+    } else if (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) <= 0)) {
+        snprintf(reason, 128, "token_expires_in_invalid");
+    } else {
+        *token = sgx_strdup(tok);
+        *expires_in_ms = (ttl ? (int64_t)json_integer_value(ttl) : CRT_DEFAULT_TTL_S) * 1000;
+        err = SGX_OK;
+    }
+    json_decref(root);
+    return err;
+}

@@ -1,0 +1,224 @@
+/* Criteo response classification and token parsing: one table row per case. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "connectors/criteo/criteo.h"
+#include "pipeline/mem.h"
+
+#define DELIV SGX_CLS_DELIVERED
+#define RETRY SGX_CLS_RETRY
+#define REJECT SGX_CLS_REJECTED
+#define REAUTH SGX_CLS_REAUTH
+#define NEXT SGX_CLS_NEXT_STEP
+
+#define ERRS(code)                                                                             \
+    "{\"errors\":[{\"traceId\":\"t1\",\"type\":\"validation\",\"code\":\"" code "\","          \
+    "\"instance\":\"/x\",\"title\":\"bad\",\"detail\":\"jane@example.com is bad\"}],"          \
+    "\"warnings\":[]}"
+#define AMEND(valid, invalid)                                                                  \
+    "{\"data\":{\"type\":\"ContactlistAmendment\",\"id\":\"42\",\"attributes\":{"             \
+    "\"contactListId\":\"42\",\"operation\":\"add\",\"identifierType\":\"email\","             \
+    "\"nbValidIdentifiers\":" #valid ",\"nbInvalidIdentifiers\":" #invalid ","                 \
+    "\"sampleInvalidIdentifiers\":[\"jane@example\"]}},\"errors\":[],\"warnings\":[]}"
+#define RL(reset, date)                                                                        \
+    "x-ratelimit-limit: 250\r\nx-ratelimit-remaining: 0\r\nx-ratelimit-reset: " reset          \
+    "\r\nDate: " date "\r\n"
+/* 784111777 = Sun, 06 Nov 1994 08:49:37 GMT */
+#define DATE0 "Sun, 06 Nov 1994 08:49:37 GMT"
+
+typedef struct {
+    bool creating; /* step 0 with no audience id */
+    long status;
+    int transport;
+    const char *body;
+    const char *headers;
+    sgx_verdict_t verdict;
+    bool throttled;
+    int64_t retry_after_ms;
+    const char *reason; /* exact */
+    const char *created;
+} cls_case_t;
+
+static const cls_case_t cases[] = {
+    /* transport */
+    {false, 0, 1, NULL, NULL, RETRY, false, -1, "transport_error", NULL},
+    {false, 200, 7, AMEND(1, 0), NULL, RETRY, false, -1, "transport_error", NULL},
+    /* success; invalid identifiers are counted, never copied */
+    {false, 200, 0, AMEND(2, 0), NULL, DELIV, false, -1,
+     "nbValidIdentifiers=2 nbInvalidIdentifiers=0", NULL},
+    {false, 200, 0, AMEND(7, 3), NULL, DELIV, false, -1,
+     "nbValidIdentifiers=7 nbInvalidIdentifiers=3", NULL},
+    {false, 204, 0, "{}", NULL, DELIV, false, -1, "delivered status=204", NULL},
+    {false, 200, 0, "<html>", NULL, RETRY, false, -1, "unparsable_response status=200", NULL},
+    {false, 200, 0, ERRS("oops"), NULL, REJECT, false, -1, "criteo_error status=200 code=oops",
+     NULL},
+    /* errors */
+    {false, 400, 0, ERRS("invalid-identifier-type"), NULL, REJECT, false, -1,
+     "criteo_error status=400 code=invalid-identifier-type", NULL},
+    {false, 400, 0, ERRS("has space; and=stuff"), NULL, REJECT, false, -1,
+     "criteo_error status=400 code=unexpected", NULL},
+    {false, 400, 0, "not json", NULL, REJECT, false, -1, "criteo_error status=400", NULL},
+    {false, 401, 0, ERRS("token-expired"), NULL, REAUTH, false, -1,
+     "unauthorized status=401 code=token-expired", NULL},
+    {false, 401, 0, "", NULL, REAUTH, false, -1, "unauthorized status=401", NULL},
+    {false, 403, 0, ERRS("forbidden"), NULL, REJECT, false, -1,
+     "forbidden status=403 code=forbidden", NULL},
+    {false, 404, 0, ERRS("audience-segment-not-found"), NULL, REJECT, false, -1,
+     "audience_not_found status=404 code=audience-segment-not-found", NULL},
+    {false, 413, 0, "", NULL, REJECT, false, -1, "criteo_error status=413", NULL},
+    /* throttling: reset - Date */
+    {false, 429, 0, ERRS("too-many-requests"), RL("784111800", DATE0), RETRY, true, 23000,
+     "rate_limited status=429 code=too-many-requests", NULL},
+    {false, 429, 0, "", RL("784111777", DATE0), RETRY, true, 0, "rate_limited status=429",
+     NULL},
+    {false, 429, 0, "", RL("784111700", DATE0), RETRY, true, 0, "rate_limited status=429",
+     NULL},
+    {false, 429, 0, "", "x-ratelimit-reset: 784111800\r\n", RETRY, true, -1,
+     "rate_limited status=429", NULL},
+    {false, 429, 0, "", RL("soon", DATE0), RETRY, true, -1, "rate_limited status=429", NULL},
+    {false, 429, 0, "", "Date: " DATE0 "\r\n", RETRY, true, -1, "rate_limited status=429",
+     NULL},
+    {false, 429, 0, "", NULL, RETRY, true, -1, "rate_limited status=429", NULL},
+    /* server side */
+    {false, 500, 0, ERRS("internal-error"), NULL, RETRY, false, -1,
+     "server_error status=500 code=internal-error", NULL},
+    {false, 503, 0, "Service Unavailable", NULL, RETRY, false, -1, "server_error status=503",
+     NULL},
+    {false, 408, 0, "", NULL, RETRY, false, -1, "server_error status=408", NULL},
+    {false, 302, 0, "", NULL, RETRY, false, -1, "unexpected_status status=302", NULL},
+    /* segment creation (step 0 without an audience id) */
+    {true, 200, 0, "{\"data\":[{\"id\":\"9000001\",\"type\":\"AudienceSegment\"}],"
+                   "\"errors\":[],\"warnings\":[]}",
+     NULL, NEXT, false, 0, "segment_created", "9000001"},
+    {true, 201, 0, "{\"data\":{\"id\":77,\"type\":\"AudienceSegment\"}}", NULL, NEXT, false, 0,
+     "segment_created", "77"},
+    {true, 200, 0, "{\"data\":[]}", NULL, REJECT, false, -1,
+     "create_response_without_id status=200", NULL},
+    {true, 400, 0, ERRS("invalid-segment"), NULL, REJECT, false, -1,
+     "criteo_error status=400 code=invalid-segment", NULL},
+    {true, 401, 0, "", NULL, REAUTH, false, -1, "unauthorized status=401", NULL},
+    {true, 503, 0, "", NULL, RETRY, false, -1, "server_error status=503", NULL},
+};
+
+static void test_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const cls_case_t *tc = &cases[i];
+        sgx_batch_t b = {.audience_id = tc->creating ? NULL : "42", .segment = "seg-1",
+                         .nrows = 1};
+        sgx_job_t job = {.batch = &b, .step = 0};
+        sgx_response_t resp = {.status = tc->status, .transport_error = tc->transport,
+                               .body = tc->body, .body_len = tc->body ? strlen(tc->body) : 0,
+                               .headers = tc->headers};
+        sgx_classification_t c = {.retry_after_ms = -1, .next_step = 1};
+        sgx_connector_criteo.classify(NULL, &job, &resp, &c);
+        if (c.verdict != tc->verdict || c.throttled != tc->throttled ||
+            c.retry_after_ms != tc->retry_after_ms || strcmp(c.reason, tc->reason) != 0) {
+            fail_msg("case %zu (status %ld): verdict %d throttled %d after %lld reason '%s'", i,
+                     tc->status, c.verdict, c.throttled, (long long)c.retry_after_ms, c.reason);
+        }
+        if (tc->created) {
+            assert_non_null(c.created_audience_id);
+            assert_string_equal(c.created_audience_id, tc->created);
+            assert_int_equal(c.next_step, 1);
+        } else {
+            assert_null(c.created_audience_id);
+        }
+        /* No identifier from the body ever reaches the reason. */
+        assert_null(strstr(c.reason, "jane"));
+        sgx_classification_clear(&c);
+    }
+}
+
+/* A creation reply for a batch that already has its audience is a plain delivery, not a new
+ * audience: the id in the body must not be taken. */
+static void test_no_create_when_known(void **state)
+{
+    (void)state;
+    sgx_batch_t b = {.audience_id = "42", .segment = "seg-1", .nrows = 1};
+    sgx_job_t job = {.batch = &b, .step = 1};
+    const char *body = AMEND(1, 0);
+    sgx_response_t resp = {.status = 200, .body = body, .body_len = strlen(body)};
+    sgx_classification_t c = {.retry_after_ms = -1, .next_step = 2};
+    sgx_connector_criteo.classify(NULL, &job, &resp, &c);
+    assert_int_equal(c.verdict, DELIV);
+    assert_null(c.created_audience_id);
+    sgx_classification_clear(&c);
+}
+
+typedef struct {
+    long status;
+    int transport;
+    const char *body;
+    sgx_err_t err;
+    const char *token;
+    int64_t ttl_ms;
+    const char *reason;
+} auth_case_t;
+
+static const auth_case_t auth_cases[] = {
+    {200, 0, "{\"access_token\":\"abc.def\",\"token_type\":\"Bearer\",\"expires_in\":900}", SGX_OK,
+     "abc.def", 900000, ""},
+    {200, 0, "{\"access_token\":\"x\",\"token_type\":\"bearer\",\"expires_in\":3}", SGX_OK, "x",
+     3000, ""},
+    {200, 0, "{\"access_token\":\"x\"}", SGX_OK, "x", 900000, ""},
+    {200, 0, "{\"access_token\":\"x\",\"token_type\":\"mac\",\"expires_in\":9}", SGX_ERR_HTTP,
+     NULL, 0, "token_type_not_bearer"},
+    {200, 0, "{\"access_token\":\"x\",\"expires_in\":0}", SGX_ERR_HTTP, NULL, 0,
+     "token_expires_in_invalid"},
+    {200, 0, "{\"access_token\":\"x\",\"expires_in\":\"900\"}", SGX_ERR_HTTP, NULL, 0,
+     "token_expires_in_invalid"},
+    {200, 0, "{\"access_token\":\"a b\\r\\nX-Evil: 1\"}", SGX_ERR_HTTP, NULL, 0,
+     "token_response_without_access_token"},
+    {200, 0, "{\"token_type\":\"Bearer\"}", SGX_ERR_HTTP, NULL, 0,
+     "token_response_without_access_token"},
+    {200, 0, "nope", SGX_ERR_HTTP, NULL, 0, "token_response_without_access_token"},
+    {401, 0, "{\"error\":\"invalid_client\"}", SGX_ERR_HTTP, NULL, 0,
+     "token_status=401 error=invalid_client"},
+    {400, 0, "{\"error\":\"unsupported_grant_type\"}", SGX_ERR_HTTP, NULL, 0,
+     "token_status=400 error=unsupported_grant_type"},
+    {503, 0, "down", SGX_ERR_HTTP, NULL, 0, "token_status=503"},
+    {0, 1, NULL, SGX_ERR_HTTP, NULL, 0, "transport_error"},
+};
+
+static void test_auth_parse(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof auth_cases / sizeof auth_cases[0]; i++) {
+        const auth_case_t *tc = &auth_cases[i];
+        sgx_response_t resp = {.status = tc->status, .transport_error = tc->transport,
+                               .body = tc->body, .body_len = tc->body ? strlen(tc->body) : 0};
+        char reason[128] = "";
+        char *token = (char *)"sentinel";
+        int64_t ttl = -5;
+        sgx_err_t err = sgx_connector_criteo.auth_parse(NULL, &resp, &token, &ttl, reason);
+        if (err != tc->err || strcmp(reason, tc->reason) != 0) {
+            fail_msg("auth case %zu: err %d reason '%s'", i, err, reason);
+        }
+        if (tc->token) {
+            assert_non_null(token);
+            assert_string_equal(token, tc->token);
+            assert_int_equal(ttl, tc->ttl_ms);
+            sgx_free(token);
+        } else {
+            assert_null(token);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_no_create_when_known),
+        cmocka_unit_test(test_auth_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
