@@ -1,9 +1,83 @@
-/* The microsoft_ads connector descriptor. */
+/* Microsoft Advertising Customer Match through the Bulk API v13 (destinations.md §2), REST/JSON
+ * adapters. One batch is one bulk file and one async job of four steps:
+ *   0  POST {base}/Bulk/v13/BulkUploadUrl/Query    {"AccountId","ResponseMode"} -> RequestId, UploadUrl
+ *   1  POST UploadUrl, multipart/form-data (the CSV as the "file" part)
+ *   2  POST {base}/Bulk/v13/BulkUploadStatus/Query {"RequestId"} until the job is final
+ *   3  GET  ResultFileUrl (only after CompletedWithErrors, or to learn the id of a new list)
+ * Rows are acknowledged only when the job is final (architecture.md §3 rule 5); per-row errors
+ * of the result file come back by their Client Id, "r<index in batch>".
+ * Files: msads.c (descriptor, config, OAuth), msads_encode.c (the CSV), msads_request.c
+ * (prepare), msads_classify.c (verdicts), msads_result.c (result-file parsing). */
 #ifndef SGX_CONNECTOR_MSADS_H
 #define SGX_CONNECTOR_MSADS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "connectors/connector.h"
 
 extern const sgx_connector_def_t sgx_connector_microsoft_ads;
+
+#define SGX_MSADS_STEP_URL 0
+#define SGX_MSADS_STEP_UPLOAD 1
+#define SGX_MSADS_STEP_STATUS 2
+#define SGX_MSADS_STEP_RESULT 3
+
+/* Client Id of the Customer List row; item rows carry "r<index>". */
+#define SGX_MSADS_LIST_CLIENT_ID "list"
+/* Reference id of a list created by the file (negative ids are file-local references). */
+#define SGX_MSADS_NEW_LIST_REF "-1"
+#define SGX_MSADS_MAX_NAME 128
+/* What a person must do; logged loudly by the core with the FATAL verdict. */
+#define SGX_MSADS_TERMS_REASON                                                                 \
+    "msads 8003 CustomerListTermsAndConditionsNotAccepted: accept the "     \
+    "Customer Match terms in the Microsoft Ads web UI"
+
+/* Immutable after init; shared by the dispatcher thread's callbacks without locks. */
+typedef struct {
+    char *customer_id;     /* digits */
+    char *account_id;      /* digits */
+    char *developer_token;
+    char *token_url;
+    char *auth_form;       /* the urlencoded refresh_token grant, built once */
+    char *base_url;        /* without trailing '/' */
+    int64_t poll_interval_ms;
+    int64_t throttle_wait_ms;
+} sgx_msads_ctx_t;
+
+/* The job state carried between steps: "RequestId\nUploadUrl\npolls\nResultFileUrl". */
+typedef struct {
+    char request_id[128];
+    char *upload_url;  /* owned */
+    long polls;
+    char *result_url;  /* owned, may be NULL */
+} sgx_msads_state_t;
+
+/** @brief Parses job state text (borrowed). @returns SGX_ERR_INVALID when malformed. */
+sgx_err_t sgx_msads_state_parse(const char *text, sgx_msads_state_t *st);
+/** @returns the owned state text. */
+char *sgx_msads_state_format(const sgx_msads_state_t *st);
+/** @brief Frees what st owns. */
+void sgx_msads_state_free(sgx_msads_state_t *st);
+
+/** @brief Appends s as one CSV field (quoted when it holds , " CR or LF). */
+void sgx_msads_csv_field(sgx_buf_t *out, const char *s, size_t n);
+
+sgx_err_t sgx_msads_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out);
+sgx_err_t sgx_msads_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *req);
+void sgx_msads_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
+                        sgx_classification_t *out);
+
+/**
+ * @brief Maps a result file to a verdict: "Customer List Item Error" rows whose Client Id is
+ * r<i> reject row i (PARTIAL), a list-level error rejects all (8003: FATAL), a new list's real
+ * id becomes created_audience_id. @param body borrowed, BOM optional.
+ */
+void sgx_msads_parse_result(const sgx_batch_t *batch, const char *body, size_t len,
+                            sgx_classification_t *out);
+
+/** @returns true when s[0..n) is a plausible id: 1-19 digits. */
+bool sgx_msads_digits(const char *s, size_t n);
 
 #endif

@@ -1,0 +1,312 @@
+/* Responses of the four steps -> verdicts. API errors arrive as
+ *   {"TrackingId","RequestId","Code":3224,"ErrorCode":"...","Message"}        (upload)
+ *   {"TrackingId","OperationErrors":[{"Code","ErrorCode","Message"}], ...}   (REST calls)
+ * and the code decides: 4204 throttled, 8003 terms not accepted (FATAL), 3224/3225 the upload
+ * URL is spent or expired (start over), 105/106 credentials refused. Reasons carry codes and
+ * symbolic names only, never Message (it may quote what we sent). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/microsoft_ads/msads.h"
+#include "pipeline/mem.h"
+
+#define CODE_TERMS 8003
+#define CODE_THROTTLED 4204
+#define CODE_CALL_RATE 117
+#define CODE_URL_USED 3224
+#define CODE_URL_EXPIRED 3225 /* UNCONFIRMED symbolic code for an expired upload URL */
+#define CODE_INVALID_CREDENTIALS 105
+#define CODE_TOKEN_EXPIRED 109
+
+typedef struct {
+    json_t *root;  /* owned */
+    long long code;
+    char name[64]; /* ErrorCode, [A-Za-z0-9_] only */
+    bool has_code;
+} api_reply_t;
+
+static void copy_name(char *dst, size_t cap, const char *src)
+{
+    dst[0] = '\0';
+    if (src && strlen(src) < cap &&
+        strspn(src, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+            strlen(src)) {
+        snprintf(dst, cap, "%s", src);
+    }
+}
+
+static bool take_error(json_t *e, api_reply_t *r)
+{
+    json_t *c = json_object_get(e, "Code");
+    if (!json_is_integer(c) && !(json_is_string(c) && *json_string_value(c))) {
+        return false;
+    }
+    r->code = json_is_integer(c) ? json_integer_value(c) : atoll(json_string_value(c));
+    r->has_code = true;
+    copy_name(r->name, sizeof r->name, json_string_value(json_object_get(e, "ErrorCode")));
+    return true;
+}
+
+/* The first error code found: top level, then OperationErrors, BatchErrors, Errors. */
+static void parse_api(const sgx_response_t *resp, api_reply_t *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!resp->body || !resp->body_len) {
+        return;
+    }
+    r->root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    if (!json_is_object(r->root) || take_error(r->root, r)) {
+        return;
+    }
+    static const char *const lists[] = {"OperationErrors", "BatchErrors", "Errors"};
+    for (size_t l = 0; l < 3; l++) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(r->root, lists[l]), i, e) {
+            if (take_error(e, r)) {
+                return;
+            }
+        }
+    }
+}
+
+static int64_t retry_after_header(const sgx_response_t *resp)
+{
+    const char *v;
+    size_t n;
+    if (!resp->headers || sgx_response_header(resp, "Retry-After", &v, &n) != SGX_OK || !n ||
+        v[0] < '0' || v[0] > '9') {
+        return -1;
+    }
+    return atoll(v) * 1000;
+}
+
+/* Decides by error code. @returns false when the code says nothing definite. */
+static bool by_code(const sgx_msads_ctx_t *m, const sgx_job_t *job, const sgx_response_t *resp,
+                    const api_reply_t *r, sgx_classification_t *out)
+{
+    if (!r->has_code) {
+        return false;
+    }
+    snprintf(out->reason, sizeof out->reason, "msads_error code=%lld %s", r->code, r->name);
+    switch (r->code) {
+    case CODE_TERMS:
+        out->verdict = SGX_CLS_FATAL;
+        snprintf(out->reason, sizeof out->reason, "%s", SGX_MSADS_TERMS_REASON);
+        return true;
+    case CODE_THROTTLED:
+    case CODE_CALL_RATE:
+        out->verdict = SGX_CLS_RETRY;
+        out->throttled = true;
+        out->retry_after_ms = retry_after_header(resp);
+        if (out->retry_after_ms < 0) {
+            out->retry_after_ms = r->code == CODE_CALL_RATE ? 60000 : m->throttle_wait_ms;
+        }
+        return true;
+    case CODE_URL_USED:
+    case CODE_URL_EXPIRED:
+        if (job->step != SGX_MSADS_STEP_UPLOAD) {
+            return false;
+        }
+        out->verdict = SGX_CLS_NEXT_STEP; /* a fresh URL, the same file */
+        out->next_step = SGX_MSADS_STEP_URL;
+        out->retry_after_ms = 0;
+        return true;
+    case CODE_TOKEN_EXPIRED:
+        out->verdict = SGX_CLS_REAUTH;
+        return true;
+    case CODE_INVALID_CREDENTIALS:
+        if (resp->status == 401) {
+            out->verdict = SGX_CLS_REAUTH;
+        } else {
+            out->verdict = SGX_CLS_FATAL; /* developer token / customer / account refused */
+            snprintf(out->reason, sizeof out->reason,
+                     "msads_error code=105 InvalidCredentials: check developer_token, "
+                     "customer_id and account_id");
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void by_status(long status, sgx_classification_t *out, bool keep_reason)
+{
+    if (!keep_reason) {
+        snprintf(out->reason, sizeof out->reason, "http_status=%ld", status);
+    }
+    if (status == 401) {
+        out->verdict = SGX_CLS_REAUTH;
+    } else if (status == 429) {
+        out->verdict = SGX_CLS_RETRY;
+        out->throttled = true;
+    } else if (status >= 500 || status == 408) {
+        out->verdict = SGX_CLS_RETRY;
+    } else if (status >= 400) {
+        out->verdict = SGX_CLS_REJECTED;
+    } else {
+        out->verdict = SGX_CLS_RETRY;
+    }
+}
+
+/* Ids and URLs from the service go into the state text (newline separated) and into later
+ * requests: refuse anything with spaces or control characters. */
+static bool clean_text(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n >= max) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '"' ||
+            s[i] == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool http_url(const char *u)
+{
+    return u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0) &&
+           clean_text(u, 4096);
+}
+
+static void got_upload_url(const api_reply_t *r, sgx_classification_t *out)
+{
+    const char *id = json_string_value(json_object_get(r->root, "RequestId"));
+    const char *url = json_string_value(json_object_get(r->root, "UploadUrl"));
+    if (!clean_text(id, sizeof ((sgx_msads_state_t *)0)->request_id) || !http_url(url)) {
+        out->verdict = SGX_CLS_RETRY;
+        snprintf(out->reason, sizeof out->reason, "msads_unexpected_reply step=0");
+        return;
+    }
+    sgx_msads_state_t st = {.upload_url = (char *)url};
+    snprintf(st.request_id, sizeof st.request_id, "%s", id);
+    out->verdict = SGX_CLS_NEXT_STEP;
+    out->next_step = SGX_MSADS_STEP_UPLOAD;
+    out->retry_after_ms = 0;
+    out->state = sgx_msads_state_format(&st);
+    snprintf(out->reason, sizeof out->reason, "upload url received");
+}
+
+/* Microsoft: wait about a minute per 10,000 rows before the first poll, then poll every
+ * minute; the base is poll_interval_ms. */
+static int64_t first_poll_ms(const sgx_msads_ctx_t *m, const sgx_job_t *job)
+{
+    size_t rows = job->batch ? job->batch->nrows : 0;
+    size_t units = (rows + 9999) / 10000;
+    return m->poll_interval_ms * (int64_t)(units ? units : 1);
+}
+
+static const char *const status_failed[] = {"Failed", "UploadFileRowCountExceeded",
+                                            "UploadFileFormatNotSupported"};
+
+static void got_status(const sgx_msads_ctx_t *m, const sgx_job_t *job, const api_reply_t *r,
+                       sgx_classification_t *out)
+{
+    const char *status = json_string_value(json_object_get(r->root, "RequestStatus"));
+    const char *result = json_string_value(json_object_get(r->root, "ResultFileUrl"));
+    sgx_msads_state_t st;
+    if (!status || sgx_msads_state_parse(job->state, &st) != SGX_OK) {
+        out->verdict = SGX_CLS_RETRY;
+        snprintf(out->reason, sizeof out->reason, "msads_unexpected_reply step=2");
+        return;
+    }
+    char name[40];
+    copy_name(name, sizeof name, status);
+    for (size_t i = 0; i < sizeof status_failed / sizeof status_failed[0]; i++) {
+        if (strcmp(status, status_failed[i]) == 0) {
+            out->verdict = SGX_CLS_REJECTED;
+            snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s", name);
+            sgx_msads_state_free(&st);
+            return;
+        }
+    }
+    bool with_errors = strcmp(status, "CompletedWithErrors") == 0;
+    bool done = with_errors || strcmp(status, "Completed") == 0;
+    bool need_file = with_errors || (done && !job->batch->audience_id);
+    if (done && !need_file) {
+        out->verdict = SGX_CLS_DELIVERED;
+        snprintf(out->reason, sizeof out->reason, "msads_upload_status=Completed");
+    } else if (done && http_url(result)) {
+        sgx_free(st.result_url);
+        st.result_url = sgx_strdup(result);
+        out->verdict = SGX_CLS_NEXT_STEP;
+        out->next_step = SGX_MSADS_STEP_RESULT;
+        out->retry_after_ms = 0;
+        out->state = sgx_msads_state_format(&st);
+        snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s", name);
+    } else {
+        /* FileUploaded, InProgress, PendingFileUpload, or done without a usable file URL. */
+        st.polls++;
+        out->verdict = SGX_CLS_NEXT_STEP;
+        out->next_step = SGX_MSADS_STEP_STATUS;
+        out->retry_after_ms = m->poll_interval_ms;
+        out->state = sgx_msads_state_format(&st);
+        snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s polls=%ld", name,
+                 st.polls);
+    }
+    sgx_msads_state_free(&st);
+}
+
+static void classify_result_file(const sgx_job_t *job, const sgx_response_t *resp,
+                                 sgx_classification_t *out)
+{
+    if (resp->status == 200) {
+        sgx_msads_parse_result(job->batch, resp->body, resp->body_len, out);
+        return;
+    }
+    if (resp->status == 403 || resp->status == 404 || resp->status == 410) {
+        /* The file URL lives 5 minutes: ask the status again for a fresh one. */
+        out->verdict = SGX_CLS_NEXT_STEP;
+        out->next_step = SGX_MSADS_STEP_STATUS;
+        out->retry_after_ms = 0;
+        snprintf(out->reason, sizeof out->reason, "msads_result_file http_status=%ld",
+                 resp->status);
+        return;
+    }
+    by_status(resp->status, out, false);
+    if (out->verdict == SGX_CLS_REJECTED || out->verdict == SGX_CLS_REAUTH) {
+        out->verdict = SGX_CLS_RETRY; /* the upload happened; never drop rows for the file */
+    }
+}
+
+void sgx_msads_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
+                        sgx_classification_t *out)
+{
+    const sgx_msads_ctx_t *m = ctx;
+    out->retry_after_ms = -1;
+    if (resp->transport_error || resp->status == 0) {
+        out->verdict = SGX_CLS_RETRY;
+        snprintf(out->reason, sizeof out->reason, "transport_error step=%d", job->step);
+        return;
+    }
+    if (job->step == SGX_MSADS_STEP_RESULT) {
+        classify_result_file(job, resp, out);
+        return;
+    }
+    api_reply_t r;
+    parse_api(resp, &r);
+    bool ok = resp->status >= 200 && resp->status < 300;
+    if (!by_code(m, job, resp, &r, out)) {
+        if (!ok) {
+            by_status(resp->status, out, r.has_code);
+        } else if (job->step == SGX_MSADS_STEP_URL) {
+            got_upload_url(&r, out);
+        } else if (job->step == SGX_MSADS_STEP_UPLOAD) {
+            out->verdict = SGX_CLS_NEXT_STEP;
+            out->next_step = SGX_MSADS_STEP_STATUS;
+            out->retry_after_ms = first_poll_ms(m, job);
+            snprintf(out->reason, sizeof out->reason, "file uploaded");
+        } else if (job->step == SGX_MSADS_STEP_STATUS) {
+            got_status(m, job, &r, out);
+        } else {
+            out->verdict = SGX_CLS_REJECTED;
+            snprintf(out->reason, sizeof out->reason, "msads_unknown_step=%d", job->step);
+        }
+    }
+    json_decref(r.root);
+}

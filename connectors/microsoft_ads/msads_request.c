@@ -1,0 +1,105 @@
+/* Requests of the four steps. The API steps carry AuthenticationToken, DeveloperToken,
+ * CustomerId and CustomerAccountId; the result file is a pre-signed URL on another host and
+ * gets no credentials. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "connectors/microsoft_ads/msads.h"
+#include "pipeline/mem.h"
+
+static sgx_err_t api_headers(const sgx_msads_ctx_t *m, const sgx_job_t *job, sgx_request_t *req)
+{
+    if (!job->auth_token) {
+        return SGX_ERR_INVALID;
+    }
+    if (sgx_request_add_header(req, "AuthenticationToken", job->auth_token) ||
+        sgx_request_add_header(req, "DeveloperToken", m->developer_token) ||
+        sgx_request_add_header(req, "CustomerId", m->customer_id) ||
+        sgx_request_add_header(req, "CustomerAccountId", m->account_id)) {
+        return SGX_ERR_FULL;
+    }
+    return SGX_OK;
+}
+
+static sgx_err_t json_post(const sgx_msads_ctx_t *m, const char *path, sgx_request_t *req)
+{
+    size_t n = strlen(m->base_url) + strlen(path) + 1;
+    req->url = sgx_malloc(n);
+    snprintf(req->url, n, "%s%s", m->base_url, path);
+    snprintf(req->method, sizeof req->method, "POST");
+    req->content_type = sgx_strdup("application/json");
+    req->body = &req->owned_body;
+    return SGX_OK;
+}
+
+/* multipart/form-data with the file as the one part. The boundary is fixed text plus the
+ * session id; a body that happens to contain it gets a different one. */
+static void multipart(const sgx_job_t *job, sgx_request_t *req)
+{
+    char boundary[72];
+    const sgx_buf_t *csv = job->body;
+    uint64_t salt = job->batch ? job->batch->session_id : 0;
+    do {
+        snprintf(boundary, sizeof boundary, "sgx-msads-%016" PRIx64, salt++);
+    } while (csv->len && memmem(csv->data, csv->len, boundary, strlen(boundary)));
+    sgx_buf_t *b = &req->owned_body;
+    sgx_buf_reserve(b, csv->len + 256);
+    sgx_buf_puts(b, "--");
+    sgx_buf_puts(b, boundary);
+    sgx_buf_puts(b, "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.csv\""
+                    "\r\nContent-Type: text/csv\r\n\r\n");
+    if (csv->len) {
+        sgx_buf_append(b, csv->data, csv->len);
+    }
+    sgx_buf_puts(b, "\r\n--");
+    sgx_buf_puts(b, boundary);
+    sgx_buf_puts(b, "--\r\n");
+    char ct[128];
+    snprintf(ct, sizeof ct, "multipart/form-data; boundary=%s", boundary);
+    req->content_type = sgx_strdup(ct);
+    req->body = b;
+}
+
+sgx_err_t sgx_msads_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *req)
+{
+    const sgx_msads_ctx_t *m = ctx;
+    sgx_msads_state_t st;
+    sgx_err_t err = SGX_OK;
+    if (job->step == SGX_MSADS_STEP_URL) {
+        json_post(m, "/Bulk/v13/BulkUploadUrl/Query", req);
+        sgx_buf_puts(&req->owned_body, "{\"AccountId\":");
+        sgx_buf_puts(&req->owned_body, m->account_id);
+        sgx_buf_puts(&req->owned_body, ",\"ResponseMode\":\"ErrorsAndResults\"}");
+        return api_headers(m, job, req);
+    }
+    if (job->step < 0 || job->step > SGX_MSADS_STEP_RESULT ||
+        sgx_msads_state_parse(job->state, &st) != SGX_OK) {
+        return SGX_ERR_INVALID;
+    }
+    switch (job->step) {
+    case SGX_MSADS_STEP_UPLOAD:
+        req->url = sgx_strdup(st.upload_url);
+        snprintf(req->method, sizeof req->method, "POST");
+        multipart(job, req);
+        err = api_headers(m, job, req);
+        break;
+    case SGX_MSADS_STEP_STATUS:
+        json_post(m, "/Bulk/v13/BulkUploadStatus/Query", req);
+        sgx_buf_puts(&req->owned_body, "{\"RequestId\":\"");
+        sgx_buf_puts(&req->owned_body, st.request_id); /* checked: [A-Za-z0-9-] */
+        sgx_buf_puts(&req->owned_body, "\"}");
+        err = api_headers(m, job, req);
+        break;
+    default:
+        if (!st.result_url) {
+            err = SGX_ERR_INVALID;
+            break;
+        }
+        req->url = sgx_strdup(st.result_url);
+        snprintf(req->method, sizeof req->method, "GET");
+        break;
+    }
+    sgx_msads_state_free(&st);
+    return err;
+}
