@@ -1,0 +1,344 @@
+/* Microsoft Advertising end to end: mock Kafka cluster, registry double, the Microsoft emulator,
+ * a YAML configuration with `type: microsoft_ads` and the real pipeline. Phases in one run:
+ * ENTER into an existing list and into a list the connector must create (segment with id ""),
+ * EXIT under an expired token and 4204 throttling, per-row failures dead-lettered with their
+ * reason, a failed upload dead-lettered whole, and terms not accepted (nothing acknowledged
+ * until a person accepts them). Membership is checked in the emulator after each phase. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <openssl/evp.h>
+
+#include "codecs/avro_writer.h"
+#include "codecs/schema_canonical.h"
+#include "pipeline/buf.h"
+#include "pipeline/config.h"
+#include "pipeline/dispatch_req.h"
+#include "pipeline/log.h"
+#include "pipeline/pipeline.h"
+#include "tests/emulators/msads.h"
+#include "tests/emulators/registry.h"
+
+#define TOPIC "segment-membership"
+#define DLQ "segexport-dlq"
+#define LIST_A "5000001"
+
+typedef struct {
+    rd_kafka_t *mock_rk, *prod;
+    rd_kafka_mock_cluster_t *mock;
+    char bootstrap[256];
+    sgx_emu_registry_t *reg;
+    uint32_t schema_id;
+    sgx_emu_msads_t *ms;
+    sgx_config_t *cfg;
+    sgx_pipeline_t *pipe;
+    sgx_avro_writer_t *w;
+    sgx_buf_t buf;
+    uint64_t produced;
+} env_t;
+
+static void email_of(int i, char *out, size_t cap)
+{
+    snprintf(out, cap, "user%d@example.com", i);
+}
+
+static void hash_of(int i, char hex[65])
+{
+    char email[64];
+    unsigned char md[32];
+    unsigned int n = 0;
+    email_of(i, email, sizeof email);
+    EVP_Digest(email, strlen(email), md, &n, EVP_sha256(), NULL);
+    for (int k = 0; k < 32; k++) {
+        snprintf(hex + 2 * k, 3, "%02x", md[k]);
+    }
+}
+
+static void produce(env_t *e, int i, const char *seg, sgx_op_t op)
+{
+    char pid[32], email[64];
+    snprintf(pid, sizeof pid, "profile-%d", i);
+    email_of(i, email, sizeof email);
+    sgx_event_in_t ev = {.profile_id = pid, .segment_id = seg, .op = op,
+                         .event_time_ms = 1764000000000LL + (int64_t)e->produced};
+    ev.fields[SGX_F_EMAIL] = email;
+    sgx_buf_reset(&e->buf);
+    assert_int_equal(sgx_avro_writer_encode(e->w, e->schema_id, &ev, &e->buf), SGX_OK);
+    assert_int_equal(rd_kafka_producev(e->prod, RD_KAFKA_V_TOPIC(TOPIC),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_KEY(pid, strlen(pid)),
+                                       RD_KAFKA_V_VALUE(e->buf.data, e->buf.len), RD_KAFKA_V_END),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    e->produced++;
+}
+
+/* Waits until every produced record is final. */
+static bool wait_done(env_t *e, int timeout_ms)
+{
+    assert_int_equal(rd_kafka_flush(e->prod, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    sgx_stats_t *st = sgx_pipeline_stats(e->pipe);
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        if (SGX_GET(st->done) == e->produced && SGX_GET(st->inflight) == 0) {
+            return true;
+        }
+        usleep(20000);
+    }
+    print_message("done %llu of %llu\n", (unsigned long long)SGX_GET(st->done),
+                  (unsigned long long)e->produced);
+    return false;
+}
+
+static void make_config(env_t *e)
+{
+    char y[4096];
+    unsigned port = sgx_emu_msads_port(e->ms);
+    snprintf(y, sizeof y,
+             "kafka:\n  bootstrap.servers: \"%s\"\n  group.id: msads-test\n"
+             "  session.timeout.ms: 6000\n  log_level: 3\n"
+             "topics: [%s]\ndead_letter_topic: %s\n"
+             "schema_registry:\n  url: http://127.0.0.1:%u\n"
+             "workers: 2\nmax_inflight_events: 10000\nshutdown_grace_ms: 5000\n"
+             "retry_base_ms: 20\nretry_cap_ms: 300\n"
+             "destinations:\n  - name: msads\n    type: microsoft_ads\n    settings:\n"
+             "      customer_id: \"%s\"\n      account_id: \"%s\"\n"
+             "      developer_token: %s\n      client_id: %s\n      refresh_token: %s\n"
+             "      token_url: http://127.0.0.1:%u/oauth2/v2.0/token\n"
+             "      base_url: http://127.0.0.1:%u\n"
+             "      poll_interval_ms: 30\n      throttle_wait_ms: 100\n"
+             "    limits:\n      linger_ms: 100\n"
+             "    segments:\n      seg-a: \"%s\"\n      seg-b: \"\"\n",
+             e->bootstrap, TOPIC, DLQ, (unsigned)sgx_emu_registry_port(e->reg),
+             SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT, SGX_EMU_MSADS_DEV_TOKEN,
+             SGX_EMU_MSADS_CLIENT, SGX_EMU_MSADS_REFRESH, port, port, LIST_A);
+    char errbuf[SGX_ERRBUF_SIZE] = "";
+    if (sgx_config_parse(y, strlen(y), &e->cfg, errbuf) != SGX_OK) {
+        fail_msg("config: %s", errbuf);
+    }
+}
+
+static void env_up(env_t *e)
+{
+    char errbuf[512];
+    memset(e, 0, sizeof *e);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+    e->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, sizeof errbuf);
+    assert_non_null(e->mock_rk);
+    e->mock = rd_kafka_mock_cluster_new(e->mock_rk, 1);
+    assert_non_null(e->mock);
+    snprintf(e->bootstrap, sizeof e->bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(e->mock));
+    assert_int_equal(rd_kafka_mock_topic_create(e->mock, TOPIC, 2, 1), 0);
+    assert_int_equal(rd_kafka_mock_topic_create(e->mock, DLQ, 1, 1), 0);
+    const char *schema = sgx_schema_canonical();
+    assert_int_equal(sgx_emu_registry_start("127.0.0.1", 0, &e->reg), SGX_OK);
+    assert_int_equal(sgx_emu_registry_register(e->reg, TOPIC "-value", schema, &e->schema_id),
+                     SGX_OK);
+    sgx_emu_msads_opts_t mo = {.terms_accepted = true, .polls_before_done = 2};
+    assert_int_equal(sgx_emu_msads_start(&mo, &e->ms), SGX_OK);
+    sgx_emu_msads_add_list(e->ms, LIST_A);
+    make_config(e);
+    assert_int_equal(sgx_avro_writer_new(schema, strlen(schema), &e->w, errbuf), SGX_OK);
+    conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", e->bootstrap, NULL, 0);
+    rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
+    e->prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, sizeof errbuf);
+    assert_non_null(e->prod);
+    assert_int_equal(sgx_pipeline_start(e->cfg, &e->pipe, errbuf), SGX_OK);
+}
+
+static void env_down(env_t *e)
+{
+    if (e->pipe) {
+        sgx_pipeline_stop(e->pipe, true);
+        sgx_pipeline_destroy(e->pipe);
+    }
+    rd_kafka_destroy(e->prod);
+    sgx_avro_writer_destroy(e->w);
+    sgx_buf_free(&e->buf);
+    sgx_config_free(e->cfg);
+    sgx_emu_msads_stop(e->ms);
+    sgx_emu_registry_stop(e->reg);
+    rd_kafka_mock_cluster_destroy(e->mock);
+    rd_kafka_destroy(e->mock_rk);
+}
+
+/* Counts DLQ records per reason: [0] row errors 8004, [1] upload Failed, [2] other. */
+static void read_dlq(env_t *e, int want, int counts[3])
+{
+    char errbuf[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", e->bootstrap, NULL, 0);
+    rd_kafka_conf_set(conf, "group.id", "dlq-reader", NULL, 0);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof errbuf);
+    assert_non_null(rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, DLQ, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    assert_int_equal(rd_kafka_assign(rk, l), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(l);
+    memset(counts, 0, 3 * sizeof *counts);
+    int total = 0;
+    for (int idle = 0; idle < 8 && total <= want;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 250);
+        if (!m) {
+            idle++;
+            continue;
+        }
+        rd_kafka_headers_t *h = NULL;
+        const void *v = NULL;
+        size_t n = 0;
+        if (!m->err && !rd_kafka_message_headers(m, &h) &&
+            !rd_kafka_header_get_last(h, "reason", &v, &n)) {
+            char reason[160];
+            snprintf(reason, sizeof reason, "%.*s", (int)n, (const char *)v);
+            if (strcmp(reason, "msads_row_error code=8004 EmailMustBeHashed") == 0) {
+                counts[0]++;
+            } else if (strcmp(reason, "msads_upload_status=Failed") == 0) {
+                counts[1]++;
+            } else {
+                print_message("unexpected DLQ reason '%s'\n", reason);
+                counts[2]++;
+            }
+            total++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+static void assert_member(env_t *e, const char *list, int i, bool want)
+{
+    char hex[65];
+    hash_of(i, hex);
+    long got = sgx_emu_msads_list_count(e->ms, list, hex);
+    if (got != (want ? 1 : 0)) {
+        fail_msg("list %s: profile %d member=%ld, expected %d", list, i, got, want);
+    }
+}
+
+static void test_end_to_end(void **state)
+{
+    (void)state;
+    sgx_log_set_level(SGX_LOG_ERROR);
+    env_t e;
+    env_up(&e);
+    sgx_stats_t *st = sgx_pipeline_stats(e.pipe);
+
+    /* 1. ENTER 0..19 into seg-a (existing list) and seg-b (created, named after the segment). */
+    for (int i = 0; i < 20; i++) {
+        produce(&e, i, "seg-a", SGX_OP_ENTER);
+        produce(&e, i, "seg-b", SGX_OP_ENTER);
+    }
+    assert_true(wait_done(&e, 30000));
+    assert_int_equal(sgx_emu_msads_list_count(e.ms, LIST_A, NULL), 20);
+    char created[32];
+    assert_true(sgx_emu_msads_find_list(e.ms, "seg-b", created, sizeof created));
+    assert_int_equal(sgx_emu_msads_list_count(e.ms, created, NULL), 20);
+    assert_int_equal(SGX_GET(st->dest[0].audiences_created), 1);
+    for (int i = 0; i < 20; i++) {
+        assert_member(&e, LIST_A, i, true);
+        assert_member(&e, created, i, true);
+    }
+    sgx_emu_msads_stats_t s0;
+    sgx_emu_msads_stats(e.ms, &s0);
+    assert_int_equal(s0.lists_created, 1);
+
+    /* 2. EXIT 0..4 from both under an expired token and two 4204s; seg-b reuses its new id. */
+    sgx_emu_msads_expire_tokens(e.ms);
+    sgx_emu_msads_inject_throttle(e.ms, 2);
+    for (int i = 0; i < 5; i++) {
+        produce(&e, i, "seg-a", SGX_OP_EXIT);
+        produce(&e, i, "seg-b", SGX_OP_EXIT);
+    }
+    assert_true(wait_done(&e, 30000));
+    sgx_emu_msads_stats_t s1;
+    sgx_emu_msads_stats(e.ms, &s1);
+    assert_true(s1.unauthorized >= 1);
+    assert_int_equal(s1.throttled, 2);
+    assert_true(s1.token_requests > s0.token_requests);
+    assert_int_equal(s1.lists_created, 1); /* no second list for seg-b */
+    assert_int_equal(sgx_emu_msads_list_count(e.ms, LIST_A, NULL), 15);
+    assert_int_equal(sgx_emu_msads_list_count(e.ms, created, NULL), 15);
+    for (int i = 0; i < 20; i++) {
+        assert_member(&e, LIST_A, i, i >= 5);
+    }
+
+    /* 3. Per-row failures: items whose hash starts with profile 20's first hex digit fail. */
+    char h20[65], prefix[2] = {0};
+    hash_of(20, h20);
+    prefix[0] = h20[0];
+    int expect_bad = 0;
+    for (int i = 20; i < 40; i++) {
+        char h[65];
+        hash_of(i, h);
+        expect_bad += h[0] == prefix[0];
+    }
+    sgx_emu_msads_fail_prefix(e.ms, prefix);
+    for (int i = 20; i < 40; i++) {
+        produce(&e, i, "seg-a", SGX_OP_ENTER);
+    }
+    assert_true(wait_done(&e, 30000));
+    sgx_emu_msads_fail_prefix(e.ms, NULL);
+    for (int i = 20; i < 40; i++) {
+        char h[65];
+        hash_of(i, h);
+        assert_member(&e, LIST_A, i, h[0] != prefix[0]);
+    }
+
+    /* 4. A failed upload: the whole batch is dead-lettered, nothing applied. */
+    sgx_emu_msads_fail_uploads(e.ms, 1);
+    for (int i = 40; i < 45; i++) {
+        produce(&e, i, "seg-a", SGX_OP_ENTER);
+    }
+    assert_true(wait_done(&e, 30000));
+    for (int i = 40; i < 45; i++) {
+        assert_member(&e, LIST_A, i, false);
+    }
+
+    /* 5. Terms not accepted: nothing is acknowledged until a person accepts them. */
+    sgx_emu_msads_set_terms(e.ms, false);
+    uint64_t done_before = SGX_GET(st->done);
+    for (int i = 45; i < 50; i++) {
+        produce(&e, i, "seg-a", SGX_OP_ENTER);
+    }
+    assert_int_equal(rd_kafka_flush(e.prod, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    usleep(1500000);
+    assert_int_equal(SGX_GET(st->done), done_before);
+    sgx_emu_msads_stats_t s2;
+    sgx_emu_msads_stats(e.ms, &s2);
+    assert_true(s2.terms_refused >= 1);
+    sgx_emu_msads_set_terms(e.ms, true);
+    assert_true(wait_done(&e, 30000));
+    for (int i = 45; i < 50; i++) {
+        assert_member(&e, LIST_A, i, true);
+    }
+
+    int counts[3];
+    read_dlq(&e, expect_bad + 5, counts);
+    print_message("row errors %d (expected %d), failed upload %d, other %d\n", counts[0],
+                  expect_bad, counts[1], counts[2]);
+    assert_true(expect_bad >= 1);
+    assert_int_equal(counts[0], expect_bad);
+    assert_int_equal(counts[1], 5);
+    assert_int_equal(counts[2], 0);
+    assert_int_equal(SGX_GET(st->dest[0].rows_rejected), (uint64_t)expect_bad + 5);
+    env_down(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_end_to_end),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
