@@ -29,6 +29,7 @@ static bool csv_next(csv_t *c)
         if (f) {
             sgx_buf_reset(f);
             sgx_buf_reserve(f, 0);
+            f->data[0] = '\0'; /* reserve does not terminate a fresh buffer */
         }
         if (c->p < c->end && *c->p == '"') {
             c->p++;

@@ -41,6 +41,7 @@ static bool csv_read(emu_csv_t *c)
     for (;;) {
         sgx_buf_t b = {0};
         sgx_buf_reserve(&b, 0);
+        b.data[0] = '\0'; /* reserve does not terminate a fresh buffer */
         bool quoted = c->p < c->end && *c->p == '"';
         if (quoted) {
             for (c->p++; c->p < c->end; c->p++) {
