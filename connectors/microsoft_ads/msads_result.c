@@ -147,9 +147,10 @@ static void on_record(const csv_t *c, const int *ci, const sgx_batch_t *b, resul
         /* The list record, the format version or anything else: the whole file failed. */
         r->list_error = true;
         r->list_code = atoll(col(c, ci[C_ERRNUM]));
-        error_reason(r->list_reason, sizeof r->list_reason, col(c, ci[C_ERRNUM]),
-                     col(c, ci[C_ERROR]));
-        memcpy(r->list_reason, "msads_list", 10); /* "msads_row_" -> "msads_list" */
+        char why[128];
+        error_reason(why, sizeof why, col(c, ci[C_ERRNUM]), col(c, ci[C_ERROR]));
+        snprintf(r->list_reason, sizeof r->list_reason, "msads_list_%s",
+                 why + strlen("msads_row_"));
     }
 }
 
