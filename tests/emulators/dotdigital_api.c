@@ -191,6 +191,15 @@ static const char *check_header(json_t *hdr, long *email_col)
                 return "The file has two Email columns. ERROR_IMPORT_DUPLICATE_COLUMN"; /* (emu) */
             }
             *email_col = (long)i;
+        }
+    }
+    if (*email_col < 0) {
+        return "The file has no Email column. ERROR_IMPORT_NO_EMAIL_COLUMN"; /* (emu) */
+    }
+    for (size_t i = 0; i < json_array_size(hdr); i++) {
+        char name[64];
+        trim_copy(json_string_value(json_array_get(hdr, i)), name, sizeof name);
+        if ((long)i == *email_col) {
             continue;
         }
         bool known = false;
@@ -209,8 +218,7 @@ static const char *check_header(json_t *hdr, long *email_col)
             }
         }
     }
-    return *email_col < 0 ? "The file has no Email column. ERROR_IMPORT_NO_EMAIL_COLUMN" /* (emu) */
-                          : NULL;
+    return NULL;
 }
 
 /* One data row into the import: a contact to apply, or a fault. */
@@ -351,7 +359,7 @@ static bool read_upload(sgx_emu_dd_t *e, struct MHD_Connection *conn, const sgx_
         return false;
     }
     if (file->len > e->max_file) {
-        sgx_emu_dd_error(r, 400, "The file is larger than 50 MB. ERROR_IMPORT_FILE_TOO_LARGE");
+        sgx_emu_dd_error(r, 400, "The file is over the size limit (50 MB). ERROR_IMPORT_FILE_TOO_LARGE");
         return false;
     }
     return true;
