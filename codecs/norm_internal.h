@@ -104,15 +104,23 @@ const char *sgx_geo_country_by_alpha3(const char *a3);
 const char *sgx_geo_country_by_name(const char *squashed);
 const char *sgx_geo_us_state(const char *squashed); /* name or code → code, NULL if none */
 
-/* Phone numbering data for one country (phone_data.c). */
+/* Phone numbering data for one country (phone_data.c). Prefix patterns are literal digits plus
+ * 'D' (any digit) and bracket classes such as "[1-35]", the subset of libphonenumber's regular
+ * expressions the table needs. */
 typedef struct {
-    char cc[3];                 /* ISO alpha-2, lowercase */
-    const char *calling_code;   /* "44" */
-    const char *intl_prefix[8]; /* literal prefixes; 'D' matches any digit; NULL-terminated */
-    const char *trunk[6];       /* national (trunk) prefixes, 'D' any digit; NULL-terminated */
-    unsigned char nsn_min;      /* national significant number length range */
-    unsigned char nsn_max;
+    char cc[3];                  /* ISO alpha-2, lowercase */
+    const char *calling_code;    /* "44" */
+    const char *intl_prefix[9];  /* international (IDD) prefixes; NULL-terminated */
+    const char *trunk[15];       /* national prefixes for parsing, in order; NULL-terminated */
+    uint32_t nsn_lengths;        /* bit n set: an n-digit national significant number exists */
+    bool main;                   /* main country of a shared calling code ("1": us) */
 } sgx_phone_country_t;
+
+/** @returns true when a national significant number of n digits is possible in pc. */
+static inline bool sgx_phone_nsn_ok(const sgx_phone_country_t *pc, size_t n)
+{
+    return n < 32 && (pc->nsn_lengths >> n) & 1u;
+}
 
 /** @returns the numbering data of alpha-2 cc (lowercase), NULL when not in the table. */
 const sgx_phone_country_t *sgx_phone_country(const char *cc);
@@ -122,7 +130,7 @@ const sgx_phone_country_t *sgx_phone_country(const char *cc);
  * @returns NULL when no table country matches.
  */
 const sgx_phone_country_t *sgx_phone_by_calling_code(const char *digits, size_t n);
-/** @returns length of the pattern ('D' = any digit) when digits start with it, else 0. */
+/** @returns how many digits the prefix pattern matched at the start of digits, else 0. */
 size_t sgx_phone_prefix_match(const char *pattern, const char *digits, size_t n);
 
 #endif

@@ -57,13 +57,23 @@ static sgx_drop_t extract(const sgx_norm_text_t *t, char *d, size_t *n, bool *pl
 
 static bool in_range(size_t n, const sgx_phone_country_t *pc)
 {
-    return n >= pc->nsn_min && n <= pc->nsn_max;
+    return sgx_phone_nsn_ok(pc, n);
 }
 
 static bool has_trunk(const sgx_phone_country_t *pc, const char *t)
 {
     for (size_t i = 0; pc->trunk[i]; i++) {
         if (strcmp(pc->trunk[i], t) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool trunk_starts_with_0(const sgx_phone_country_t *pc)
+{
+    for (size_t i = 0; pc->trunk[i]; i++) {
+        if (pc->trunk[i][0] == '0') {
             return true;
         }
     }
@@ -109,6 +119,32 @@ static sgx_drop_t international(const char *d, size_t n, char *out, size_t cap, 
     return emit_digits(buf, k + nsn, out, cap, out_len);
 }
 
+/* Argentina dials a mobile nationally as [0] area code + "15" + subscriber (area code and
+ * subscriber: 10 digits); internationally it is +54 9 area subscriber. libphonenumber rewrites it
+ * with nationalPrefixForParsing/TransformRule, whose list of area codes we do not carry: the
+ * area code is 2 digits for Buenos Aires (11), else the first of 3 or 4 followed by "15". */
+static sgx_drop_t ar_mobile15(const char *d, size_t n, char *out, size_t cap, size_t *out_len)
+{
+    size_t skip = (n == 13 && d[0] == '0') ? 1 : 0;
+    if (n - skip != 12) {
+        return SGX_DROP_INVALID_PHONE;
+    }
+    d += skip;
+    size_t area = (d[0] == '1' && d[1] == '1') ? 2 : 3;
+    for (; area <= 4; area++) {
+        if (d[area] == '1' && d[area + 1] == '5') {
+            char buf[16] = "549";
+            memcpy(buf + 3, d, area);
+            memcpy(buf + 3 + area, d + area + 2, 10 - area);
+            return emit_digits(buf, 13, out, cap, out_len);
+        }
+        if (area == 2) {
+            break;
+        }
+    }
+    return SGX_DROP_INVALID_PHONE;
+}
+
 /* A number without '+': international prefix, calling code without prefix, or national form. */
 static sgx_drop_t national(const char *d, size_t n, const sgx_phone_country_t *pc, char *out,
                            size_t cap, size_t *out_len)
@@ -129,7 +165,12 @@ static sgx_drop_t national(const char *d, size_t n, const sgx_phone_country_t *p
         size_t k = sgx_phone_prefix_match(pc->trunk[i], d, n);
         skip = (k > 0 && in_range(n - k, pc)) ? k : 0;
     }
-    if (!in_range(n - skip, pc)) {
+    /* where the trunk prefix starts with 0 no national number does: "020 7946 09" is short,
+     * not the 9-digit number 020794609 */
+    if (!in_range(n - skip, pc) && strcmp(pc->cc, "ar") == 0) {
+        return ar_mobile15(d, n, out, cap, out_len);
+    }
+    if (!in_range(n - skip, pc) || (skip == 0 && d[0] == '0' && trunk_starts_with_0(pc))) {
         return SGX_DROP_INVALID_PHONE;
     }
     char buf[DIGITS_MAX + 4];

@@ -8,6 +8,8 @@
 #define OK(in, c, d, out) {FB, PH, B(in), c, d, SGX_DROP_NONE, out, 0}
 #define BAD(in, c, d, why) {FB, PH, B(in), c, d, why, NULL, 0}
 
+#include "tests/unit/norm_phone_examples.h"
+
 static const norm_case_t documented[] = {
     OK("020 7946 0958", "gb", NULL, "442079460958"),
     OK("(415) 555-2671", "us", NULL, "14155552671"),
@@ -83,7 +85,7 @@ static const norm_case_t national[] = {
     OK("0 21 11 98765 4321", "br", NULL, "5511987654321"), /* trunk + carrier code */
     OK("011 98765 4321", "br", NULL, "5511987654321"),
     OK("55 1234 5678", "mx", NULL, "525512345678"),
-    OK("044 55 1234 5678", "mx", NULL, "525512345678"),
+    BAD("044 55 1234 5678", "mx", NULL, SGX_DROP_INVALID_PHONE), /* no 044 since 2019 */
     OK("0412 345 678", "au", NULL, "61412345678"),
     OK("02 9876 5432", "au", NULL, "61298765432"),
     OK("021 123 4567", "nz", NULL, "64211234567"),
@@ -194,6 +196,29 @@ static const norm_case_t hostile[] = {
         SGX_DROP_INVALID_PHONE), /* 63 hex */
 };
 
+/* Rules that changed when phone_data.c was checked against the metadata (see its header). */
+static const norm_case_t metadata_fixes[] = {
+    BAD("0412 345 6789", "au", NULL, SGX_DROP_INVALID_PHONE),  /* AU: 9 digits only, not 10 */
+    OK("1411 0011 44 20 7946 0958", "au", NULL, "442079460958"), /* 14xx 0011 */
+    OK("1831 2 9876 5432", "au", NULL, "61298765432"),         /* caller-id block 1831 */
+    BAD("020 7946 09", "gb", NULL, SGX_DROP_INVALID_PHONE),    /* GB: 9 or 10 digits */
+    OK("001 44 20 7946 0958", "hk", NULL, "442079460958"),     /* HK carrier IDD 001 */
+    OK("008 44 20 7946 0958", "id", NULL, "442079460958"),     /* ID: 00[89] */
+    BAD("001 44 20 7946 0958", "id", NULL, SGX_DROP_INVALID_PHONE),
+    OK("0105 44 20 7946 0958", "il", NULL, "442079460958"),
+    OK("00700 44 20 7946 0958", "kr", NULL, "442079460958"),
+    OK("00365 44 20 7946 0958", "kr", NULL, "442079460958"),
+    OK("0 15 11 98765 4321", "br", NULL, "5511987654321"),     /* carrier 15 */
+    OK("90 21 11 98765 4321", "br", NULL, "5511987654321"),    /* collect call, carrier 21 */
+    OK("0 3 321 123 4567", "co", NULL, "573211234567"),        /* CO trunk + carrier digit */
+    OK("601 234 5678", "co", NULL, "576012345678"),
+    OK("99511 44 20 7946 0958", "fi", NULL, "442079460958"),
+    OK("1911 00 44 20 7946 0958", "pe", NULL, "442079460958"),
+    OK("011 15-2345-6789", "ar", NULL, "5491123456789"),      /* AR mobile "15" */
+    OK("0351 15-123-4567", "ar", NULL, "5493511234567"),       /* Córdoba, 3-digit area */
+    OK("02966 15-12-3456", "ar", NULL, "5492966123456"),       /* Río Gallegos, 4-digit area */
+};
+
 #define TABLE_TEST(name)                                                                       \
     static void test_##name(void **state)                                                      \
     {                                                                                          \
@@ -207,6 +232,8 @@ TABLE_TEST(national)
 TABLE_TEST(countries)
 TABLE_TEST(invalid)
 TABLE_TEST(hostile)
+TABLE_TEST(metadata_examples)
+TABLE_TEST(metadata_fixes)
 
 /* Every accepted output is 7..15 ASCII digits and normalizing it with '+' gives it back. */
 static void test_outputs_are_e164(void **state)
@@ -241,7 +268,8 @@ int main(void)
         cmocka_unit_test(test_documented), cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_national),   cmocka_unit_test(test_countries),
         cmocka_unit_test(test_invalid),    cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_outputs_are_e164),
+        cmocka_unit_test(test_metadata_examples),
+        cmocka_unit_test(test_metadata_fixes), cmocka_unit_test(test_outputs_are_e164),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
