@@ -503,3 +503,37 @@ def wait_committed(broker, group, topic, timeout):
 def figure(name, value):
     FIGURES[name] = value
     log(f"FIGURE {name} = {value}")
+
+
+def make_events(rng, n, n_segments, profiles):
+    """n events: ENTERs of distinct (profile, segment) pairs over segments seg-0..seg-{k-1}
+    (each pair exactly once, never exited: rows to those audiences can only be repeated by a
+    re-delivery, never coalesced), and on segment seg-x ENTERs of distinct pairs of which a
+    third EXIT again somewhere later in the log. Returns (events, segments, enter_only segments,
+    number of events on them)."""
+    segs = [f"seg-{i}" for i in range(n_segments)]
+    n_x = n * 2 // 5
+    n_x_exit = n_x // 3
+    n_x_enter = n_x - n_x_exit
+    n_plain = n - n_x
+    assert n_plain <= profiles * n_segments and n_x_enter <= profiles
+    plain = rng.sample(range(profiles * n_segments), n_plain)
+    keyed = [(rng.uniform(0, n), p // n_segments, segs[p % n_segments], "ENTER") for p in plain]
+    xs = rng.sample(range(profiles), n_x_enter)
+    xkeys = [rng.uniform(0, n) for _ in xs]
+    keyed += [(k, p, "seg-x", "ENTER") for k, p in zip(xkeys, xs)]
+    for j in rng.sample(range(n_x_enter), n_x_exit):
+        keyed.append((rng.uniform(xkeys[j], n + 1), xs[j], "seg-x", "EXIT"))
+    keyed.sort(key=lambda e: e[0])
+    return [(p, s, op) for _, p, s, op in keyed], segs + ["seg-x"], segs, n_plain
+
+
+def delivered_rows(meta, segments):
+    """Rows the emulator accepted (HTTP 200) for the audiences of these segments, from its
+    request log; None when the log (1024 entries) no longer holds every request."""
+    stats = meta.stats()
+    if stats["requests"] > 1000:
+        return None
+    auds = {meta.audiences[s] for s in segments}
+    return sum(r["rows"] for r in meta.requests(1024)
+               if r["status"] == 200 and r.get("audience") in auds)
