@@ -45,6 +45,7 @@ typedef struct {
     sgx_avro_writer_t *w;
     sgx_buf_t buf;
     uint64_t produced;
+    char fail_prefix;
 } env_t;
 
 static void email_of(int i, char *out, size_t cap)
@@ -201,6 +202,14 @@ static void read_dlq(env_t *e, int want, int counts[3])
             char reason[160];
             snprintf(reason, sizeof reason, "%.*s", (int)n, (const char *)v);
             if (strcmp(reason, "msads_row_error code=8004 EmailMustBeHashed") == 0) {
+                /* exactly the rows that failed: the key is the profile whose hash matched */
+                char key[32], hex[65];
+                snprintf(key, sizeof key, "%.*s", (int)m->key_len, (const char *)m->key);
+                assert_int_equal(strncmp(key, "profile-", 8), 0);
+                hash_of(atoi(key + 8), hex);
+                if (hex[0] != e->fail_prefix) {
+                    fail_msg("%s dead-lettered, but its hash does not match the prefix", key);
+                }
                 counts[0]++;
             } else if (strcmp(reason, "msads_upload_status=Failed") == 0) {
                 counts[1]++;
@@ -284,6 +293,7 @@ static void test_end_to_end(void **state)
         expect_bad += h[0] == prefix[0];
     }
     sgx_emu_msads_fail_prefix(e.ms, prefix);
+    e.fail_prefix = prefix[0];
     for (int i = 20; i < 40; i++) {
         produce(&e, i, "seg-a", SGX_OP_ENTER);
     }
