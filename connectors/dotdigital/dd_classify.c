@@ -205,7 +205,9 @@ static void finish(const sgx_dd_ctx_t *dd, const sgx_batch_t *batch, dd_fault_t 
                    size_t nfaults, sgx_classification_t *out)
 {
     size_t cap = 0;
-    qsort(faults, nfaults, sizeof *faults, cmp_fault);
+    if (nfaults) {
+        qsort(faults, nfaults, sizeof *faults, cmp_fault);
+    }
     for (size_t i = 0; i < batch->nrows; i++) {
         size_t n;
         const char *email = sgx_dd_row_email(dd, batch->rows[i], &n);
