@@ -149,7 +149,7 @@ static void on_record(const csv_t *c, const int *ci, const sgx_batch_t *b, resul
         r->list_code = atoll(col(c, ci[C_ERRNUM]));
         char why[128];
         error_reason(why, sizeof why, col(c, ci[C_ERRNUM]), col(c, ci[C_ERROR]));
-        snprintf(r->list_reason, sizeof r->list_reason, "msads_list_%s",
+        snprintf(r->list_reason, sizeof r->list_reason, "msads_list_%.100s",
                  why + strlen("msads_row_"));
     }
 }
