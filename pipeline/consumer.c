@@ -282,20 +282,31 @@ static void handle_message(sgx_consumer_t *c, rd_kafka_message_t *m)
     }
 }
 
+#define STASH_PAUSE 8192
+
+/* Pause only for real backlog: too many records in flight, a stash that keeps growing, or a
+ * registry that cannot be reached. A worker ring that is briefly full is not a reason: a
+ * resumed partition can take up to a second (librdkafka's fetch backoff) to deliver again,
+ * so pausing for a blip costs far more than it saves. Resume at 3/4 for the same reason. */
 static void backpressure(sgx_consumer_t *c)
 {
     int64_t inflight = atomic_load(&c->stats->inflight);
     int64_t high = (int64_t)c->cfg->max_inflight_events;
-    bool want = c->stash_len > 0 || inflight >= high;
+    bool stuck = c->stash_len > 0 && !c->stash[c->stash_head]->decoded;
+    bool want = stuck || c->stash_len >= STASH_PAUSE || inflight >= high;
     if (want && !c->paused) {
         sgx_consumer_set_paused(c, true);
-    } else if (!want && c->paused && inflight <= high / 2) {
+    } else if (!want && c->paused && inflight <= high / 4 * 3) {
         sgx_consumer_set_paused(c, false);
     }
 }
 
 static void poll_burst(sgx_consumer_t *c)
 {
+    if (c->stash_len > 0 && !c->paused) {
+        sgx_idle(0); /* a worker ring is full: let the workers catch up for a moment */
+        return;
+    }
     for (int i = 0; i < POLL_BURST; i++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, i == 0 ? 5 : 0);
         if (!m) {

@@ -117,6 +117,21 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     sgx_record_release(rec, dlq->done);
 }
 
+/* Learn the topic's partitions now, so the first dead letters are not held (with their
+ * offsets) until the producer's first metadata refresh. Failure is harmless: it only means
+ * the first records wait for that refresh. */
+static void warm_metadata(sgx_dlq_t *dlq)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(dlq->rk, dlq->topic, NULL);
+    if (rkt && rd_kafka_metadata(dlq->rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_metadata_destroy(md);
+    }
+    if (rkt) {
+        rd_kafka_topic_destroy(rkt);
+    }
+}
+
 sgx_err_t sgx_dlq_new(const sgx_config_t *cfg, sgx_ring_t *done, sgx_stats_t *stats,
                       sgx_dlq_t **out, char *errbuf)
 {
@@ -138,6 +153,7 @@ sgx_err_t sgx_dlq_new(const sgx_config_t *cfg, sgx_ring_t *done, sgx_stats_t *st
         sgx_dlq_destroy(dlq);
         return SGX_ERR_KAFKA;
     }
+    warm_metadata(dlq);
     *out = dlq;
     return SGX_OK;
 }
