@@ -104,7 +104,9 @@ typedef struct {
     uint32_t nrejected;     /* PARTIAL: indexes into batch rows; owned, core frees */
     uint32_t *rejected_idx;
     char **row_reasons;     /* PARTIAL, optional: per rejected row reason (owned, core frees) */
-    int next_step;          /* NEXT_STEP: the step to run; preset by the core to step + 1 */
+    int next_step;          /* NEXT_STEP: the step to run; preset by the core to step + 1.
+                             * RETRY/FATAL/REAUTH: left at step + 1 the same step is retried,
+                             * any other value moves the job to that step */
     char *state;            /* NEXT_STEP: owned text for the next step's job->state (a job id,
                              * an upload URL…); NULL keeps the current state */
     char *created_audience_id; /* owned: this step created the batch's audience; the core

@@ -176,7 +176,7 @@ static void reject_all(sgx_dispatcher_t *d, sgx_req_t *r, const char *reason, in
     finish_rows(d, r, now);
 }
 
-static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classification_t *c,
+static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c,
                            int64_t now)
 {
     sgx_dest_rt_t *dr = r->dest;
@@ -197,6 +197,16 @@ static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classifi
     }
     r->job.attempt++;
     r->retry_at = now + wait;
+    /* A connector may send a failed job back to an earlier step (an expired upload URL, a
+     * stale result file): it says so with next_step and state, as for NEXT_STEP. */
+    if (c->next_step != r->job.step + 1 && c->next_step >= 0) {
+        r->job.step = c->next_step;
+    }
+    if (c->state) {
+        sgx_free(r->state);
+        r->state = c->state;
+        c->state = NULL;
+    }
     if (c->throttled) {
         SGX_INC(dr->st->throttled);
         if (dr->not_before < r->retry_at) {
