@@ -1,6 +1,7 @@
 """pytest fixtures for the system tests: one broker and one registry double for the session,
 a fresh Meta emulator, topic and consumer group per test. Everything is stopped at the end,
 also when a test fails or the run is interrupted (the broker also has kafka.sh's watchdog)."""
+import gc
 import json
 import os
 import signal
@@ -8,6 +9,11 @@ import signal
 import pytest
 
 import sgxsys
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Scenario 4 restarts the shared broker: run it last."""
+    items.sort(key=lambda it: "broker_restart" in it.nodeid)
 
 
 def _sigterm(signum, frame):
@@ -74,3 +80,7 @@ def env(request, broker, registry):
             s.kill9()
     if e.meta:
         e.meta.proc.kill()
+    if getattr(e, "producer", None) is not None:
+        e.producer.producer.flush(5)
+        e.producer = None
+        gc.collect()
