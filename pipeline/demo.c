@@ -19,12 +19,29 @@
 #define TOPIC "segment-membership"
 #define DLQ_TOPIC "segexport-dlq"
 
+static int parse_dests(const char *list, unsigned *mask)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *mask = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        int kind = sgx_dest_kind_parse(tok);
+        if (kind < 0) {
+            return -1;
+        }
+        *mask |= 1u << kind;
+    }
+    return *mask ? 0 : -1;
+}
+
 static int parse_args(int argc, char **argv, sgx_demo_opts_t *o)
 {
     static const struct option longopts[] = {
         {"events", required_argument, NULL, 'e'},   {"profiles", required_argument, NULL, 'p'},
         {"log-level", required_argument, NULL, 'l'}, {"partitions", required_argument, NULL, 'n'},
         {"bad", required_argument, NULL, 'b'},      {"seed", required_argument, NULL, 's'},
+        {"destinations", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     *o = (sgx_demo_opts_t){.events = 1000000, .profiles = 200000, .segments = 20,
@@ -39,6 +56,13 @@ static int parse_args(int argc, char **argv, sgx_demo_opts_t *o)
         case 'n': o->partitions = (int)v; break;
         case 'b': o->bad = (size_t)v; break;
         case 's': o->seed = (unsigned)v; break;
+        case 'd':
+            if (parse_dests(optarg, &o->dests)) {
+                fprintf(stderr, "demo: --destinations takes a comma list of facebook, "
+                                "microsoft_ads, criteo, dotdigital\n");
+                return -1;
+            }
+            break;
         case 'l':
             if (sgx_log_level_parse(optarg) < 0) {
                 fprintf(stderr, "demo: --log-level must be error, warn, info or debug\n");
@@ -99,7 +123,8 @@ int sgx_cmd_demo(int argc, char **argv)
 {
     sgx_demo_opts_t o;
     if (parse_args(argc, argv, &o)) {
-        fprintf(stderr, "usage: segexport demo [--events N] [--profiles N] [--log-level LEVEL]\n");
+        fprintf(stderr, "usage: segexport demo [--events N] [--profiles N] [--log-level LEVEL] "
+                        "[--destinations facebook,microsoft_ads,criteo,dotdigital]\n");
         return 2;
     }
     sgx_demo_env_t env;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codecs/normalize.h"
 #include "pipeline/err.h"
 #include "pipeline/stats.h"
 
@@ -20,7 +21,14 @@ typedef struct {
     size_t bad;        /* malformed records mixed into the stream */
     unsigned seed;
     size_t window;     /* produced - consumed bound (the mock keeps ~5 MiB per partition) */
+    unsigned dests;    /* bit per sgx_dest_kind_t exported to; 0 means Meta only */
 } sgx_demo_opts_t;
+
+/** @returns the destinations mask with the 0 = Meta default applied. */
+static inline unsigned sgx_demo_dests(const sgx_demo_opts_t *o)
+{
+    return o->dests ? o->dests : 1u << SGX_DEST_FACEBOOK;
+}
 
 /* What the event log says, kept by the generator for verification. */
 typedef struct {
@@ -51,6 +59,14 @@ void sgx_demo_profile(size_t p, sgx_demo_profile_t *out);
  *  @returns false when the profile has no usable key. */
 bool sgx_demo_member(size_t p, char *out, size_t cap);
 
+/** @brief The member string of profile p on destination kind: Meta as above; Microsoft and
+ *  Criteo the SHA-256 hex of the e-mail; Dotdigital the normalized e-mail itself.
+ *  @returns false when the profile has no key that destination can use. */
+bool sgx_demo_member_for(sgx_dest_kind_t kind, size_t p, char *out, size_t cap);
+
+/** @brief The demo's audience id of segment s on destination kind. */
+void sgx_demo_audience_id(sgx_dest_kind_t kind, size_t s, char *out, size_t cap);
+
 typedef struct sgx_demo_gen sgx_demo_gen_t;
 
 /**
@@ -72,6 +88,10 @@ void sgx_demo_gen_join(sgx_demo_gen_t *g);
  */
 bool sgx_demo_verify(uint16_t emu_port, char *const *audience_ids, const sgx_demo_truth_t *t,
                      char *report, size_t cap);
+
+/** @brief Same for any destination kind; audience ids from sgx_demo_audience_id. */
+bool sgx_demo_verify_for(sgx_dest_kind_t kind, uint16_t emu_port, const sgx_demo_truth_t *t,
+                         char *report, size_t cap);
 
 /** @brief `segexport demo [--events N] [--profiles N] [--log-level L]`. @returns exit code. */
 int sgx_cmd_demo(int argc, char **argv);

@@ -39,10 +39,11 @@ static sgx_err_t start_services(sgx_demo_env_t *env, const sgx_demo_opts_t *o, c
     const char *schema = sgx_schema_canonical();
     sgx_emu_fb_opts_t fo = {.listen_host = "127.0.0.1", .access_token = DEMO_TOKEN,
                             .app_secret = DEMO_SECRET};
+    bool meta = env->dests & (1u << SGX_DEST_FACEBOOK);
     if (sgx_emu_registry_start("127.0.0.1", 0, &env->registry) ||
         sgx_emu_registry_register(env->registry, "segment-membership-value", schema,
                                   &env->schema_id) ||
-        sgx_emu_fb_start(&fo, &env->fb)) {
+        (meta && sgx_emu_fb_start(&fo, &env->fb))) {
         snprintf(errbuf, SGX_ERRBUF_SIZE, "cannot start the registry or the Meta emulator");
         return SGX_ERR_UNAVAILABLE;
     }
@@ -50,11 +51,13 @@ static sgx_err_t start_services(sgx_demo_env_t *env, const sgx_demo_opts_t *o, c
     env->audience_ids = sgx_calloc(o->segments, sizeof(char *));
     for (size_t s = 0; s < o->segments; s++) {
         char id[32];
-        snprintf(id, sizeof id, "2385%011zu", 1000 + s);
+        sgx_demo_audience_id(SGX_DEST_FACEBOOK, s, id, sizeof id);
         env->audience_ids[s] = sgx_strdup(id);
-        sgx_emu_fb_add_audience(env->fb, id);
+        if (meta) {
+            sgx_emu_fb_add_audience(env->fb, id);
+        }
     }
-    return SGX_OK;
+    return sgx_demo_dests_start(env, errbuf);
 }
 
 /* The demo's configuration goes through the same YAML parser as a real one. */
@@ -72,16 +75,20 @@ static sgx_err_t make_config(sgx_demo_env_t *env, char *errbuf)
              env->bootstrap, env->topic, env->dlq_topic,
              (unsigned)sgx_emu_registry_port(env->registry));
     sgx_buf_puts(&y, line);
-    snprintf(line, sizeof line,
-             "destinations:\n  - name: meta\n    type: facebook\n    settings:\n"
-             "      access_token: %s\n      app_secret: %s\n      keys: EMAIL,PHONE\n"
-             "      base_url: http://127.0.0.1:%u\n    segments:\n",
-             DEMO_TOKEN, DEMO_SECRET, (unsigned)sgx_emu_fb_port(env->fb));
-    sgx_buf_puts(&y, line);
-    for (size_t s = 0; s < env->nsegments; s++) {
-        snprintf(line, sizeof line, "      seg-%02zu: \"%s\"\n", s, env->audience_ids[s]);
+    sgx_buf_puts(&y, "destinations:\n");
+    if (env->fb) {
+        snprintf(line, sizeof line,
+                 "  - name: meta\n    type: facebook\n    settings:\n"
+                 "      access_token: %s\n      app_secret: %s\n      keys: EMAIL,PHONE\n"
+                 "      base_url: http://127.0.0.1:%u\n    segments:\n",
+                 DEMO_TOKEN, DEMO_SECRET, (unsigned)sgx_emu_fb_port(env->fb));
         sgx_buf_puts(&y, line);
+        for (size_t s = 0; s < env->nsegments; s++) {
+            snprintf(line, sizeof line, "      seg-%02zu: \"%s\"\n", s, env->audience_ids[s]);
+            sgx_buf_puts(&y, line);
+        }
     }
+    sgx_demo_dests_yaml(env, &y);
     sgx_err_t err = sgx_config_parse(y.data, y.len, &env->cfg, errbuf);
     sgx_buf_free(&y);
     return err;
@@ -94,6 +101,7 @@ sgx_err_t sgx_demo_env_up(sgx_demo_env_t *env, const sgx_demo_opts_t *o, const c
     env->topic = topic;
     env->dlq_topic = dlq_topic;
     env->partitions = o->partitions;
+    env->dests = sgx_demo_dests(o);
     sgx_err_t err = start_kafka(env, o, errbuf);
     if (!err) {
         err = start_services(env, o, errbuf);
@@ -108,6 +116,7 @@ void sgx_demo_env_down(sgx_demo_env_t *env)
 {
     sgx_config_free(env->cfg);
     sgx_emu_fb_stop(env->fb);
+    sgx_demo_dests_stop(env);
     sgx_emu_registry_stop(env->registry);
     if (env->mock) {
         rd_kafka_mock_cluster_destroy(env->mock);

@@ -9,7 +9,10 @@
 #include "pipeline/config.h"
 #include "pipeline/demo.h"
 #include "pipeline/pipeline.h"
+#include "tests/emulators/criteo.h"
+#include "tests/emulators/dotdigital.h"
 #include "tests/emulators/facebook.h"
+#include "tests/emulators/msads.h"
 #include "tests/emulators/registry.h"
 
 typedef struct {
@@ -17,7 +20,11 @@ typedef struct {
     rd_kafka_mock_cluster_t *mock;
     char bootstrap[256];
     sgx_emu_registry_t *registry;
-    sgx_emu_fb_t *fb;
+    sgx_emu_fb_t *fb;                /* NULL when Meta is not among the destinations */
+    sgx_emu_msads_t *msads;
+    sgx_emu_criteo_t *criteo;
+    sgx_emu_dd_t *dd;
+    unsigned dests;                  /* bit per sgx_dest_kind_t */
     uint32_t schema_id;
     sgx_config_t *cfg;
     char **audience_ids;             /* one per segment */
@@ -29,6 +36,16 @@ typedef struct {
 /** @brief Brings everything up. env is filled even on failure, for sgx_demo_env_down. */
 sgx_err_t sgx_demo_env_up(sgx_demo_env_t *env, const sgx_demo_opts_t *o, const char *topic,
                           const char *dlq_topic, char *errbuf);
+
+/** @brief Starts the Microsoft, Criteo and Dotdigital emulators in env->dests with one
+ *  audience per segment (demo_dests.c). */
+sgx_err_t sgx_demo_dests_start(sgx_demo_env_t *env, char *errbuf);
+/** @brief Appends their `destinations:` entries to a YAML document. */
+void sgx_demo_dests_yaml(const sgx_demo_env_t *env, sgx_buf_t *y);
+/** @brief Stops them. */
+void sgx_demo_dests_stop(sgx_demo_env_t *env);
+/** @returns the port of kind's emulator, 0 when it is not running. */
+uint16_t sgx_demo_dest_port(const sgx_demo_env_t *env, sgx_dest_kind_t kind);
 
 /** @brief Tears everything down. Safe on a half-built env. */
 void sgx_demo_env_down(sgx_demo_env_t *env);

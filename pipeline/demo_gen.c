@@ -107,8 +107,13 @@ static void make_event(sgx_demo_gen_t *g, size_t i, sgx_event_in_t *ev, sgx_demo
     ev->fields[SGX_F_COUNTRY] = pr->country;
     g->truth->state[p * g->o.segments + s] = op == SGX_OP_ENTER ? 1 : 2;
     g->truth->events++;
-    if (!pr->usable) {
-        g->truth->expected_dlq++; /* no usable identifier: dead-lettered, never hashed */
+    /* No usable identifier for a destination: dead-lettered for it, never hashed. */
+    unsigned dests = sgx_demo_dests(&g->o);
+    bool email = pr->has_email && pr->email_norm[0];
+    for (int k = 0; k < SGX_DEST__COUNT; k++) {
+        if ((dests >> k & 1u) && !(k == SGX_DEST_FACEBOOK ? pr->usable : email)) {
+            g->truth->expected_dlq++;
+        }
     }
 }
 

@@ -112,3 +112,34 @@ bool sgx_demo_member(size_t p, char *out, size_t cap)
              ph[0] ? "PHONE:" : "", ph);
     return true;
 }
+
+bool sgx_demo_member_for(sgx_dest_kind_t kind, size_t p, char *out, size_t cap)
+{
+    if (kind == SGX_DEST_FACEBOOK) {
+        return sgx_demo_member(p, out, cap);
+    }
+    sgx_demo_profile_t pr;
+    sgx_demo_profile(p, &pr);
+    if (!pr.has_email || !pr.email_norm[0]) {
+        return false; /* e-mail is the only key of the other three */
+    }
+    if (kind == SGX_DEST_DOTDIGITAL) {
+        snprintf(out, cap, "%s", pr.email_norm);
+        return true;
+    }
+    sgx_hasher_t *h = NULL;
+    if (sgx_hasher_new(&h) || cap < 65) {
+        sgx_hasher_destroy(h);
+        return false;
+    }
+    hex_sha256(h, pr.email_norm, out);
+    sgx_hasher_destroy(h);
+    return true;
+}
+
+void sgx_demo_audience_id(sgx_dest_kind_t kind, size_t s, char *out, size_t cap)
+{
+    /* Numeric ids in each platform's usual shape; distinct per destination. */
+    static const char *const prefix[SGX_DEST__COUNT] = {"2385000000", "9100", "7700", "330"};
+    snprintf(out, cap, "%s%05zu", prefix[kind], 1000 + s);
+}

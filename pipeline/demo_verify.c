@@ -64,14 +64,14 @@ static void compare(json_t *members, char **expected, size_t nexp, size_t *missi
     }
 }
 
-bool sgx_demo_verify(uint16_t emu_port, char *const *audience_ids, const sgx_demo_truth_t *t,
-                     char *report, size_t cap)
+static bool verify(sgx_dest_kind_t kind, uint16_t emu_port, char *const *audience_ids,
+                   const sgx_demo_truth_t *t, char *report, size_t cap)
 {
     char **member = sgx_calloc(t->profiles, sizeof *member);
     char **expected = sgx_calloc(t->profiles, sizeof *expected);
     char buf[256];
     for (size_t p = 0; p < t->profiles; p++) {
-        member[p] = sgx_demo_member(p, buf, sizeof buf) ? sgx_strdup(buf) : NULL;
+        member[p] = sgx_demo_member_for(kind, p, buf, sizeof buf) ? sgx_strdup(buf) : NULL;
     }
     size_t missing = 0, extra = 0, total = 0, bad_fetch = 0;
     for (size_t s = 0; s < t->segments; s++) {
@@ -102,4 +102,27 @@ bool sgx_demo_verify(uint16_t emu_port, char *const *audience_ids, const sgx_dem
     snprintf(report, cap, "%zu audiences, %zu members expected, %zu missing, %zu unexpected%s",
              t->segments, total, missing, extra, bad_fetch ? ", some audiences unreadable" : "");
     return missing == 0 && extra == 0 && bad_fetch == 0;
+}
+
+bool sgx_demo_verify(uint16_t emu_port, char *const *audience_ids, const sgx_demo_truth_t *t,
+                     char *report, size_t cap)
+{
+    return verify(SGX_DEST_FACEBOOK, emu_port, audience_ids, t, report, cap);
+}
+
+bool sgx_demo_verify_for(sgx_dest_kind_t kind, uint16_t emu_port, const sgx_demo_truth_t *t,
+                         char *report, size_t cap)
+{
+    char **ids = sgx_calloc(t->segments, sizeof *ids);
+    char id[32];
+    for (size_t s = 0; s < t->segments; s++) {
+        sgx_demo_audience_id(kind, s, id, sizeof id);
+        ids[s] = sgx_strdup(id);
+    }
+    bool ok = verify(kind, emu_port, ids, t, report, cap);
+    for (size_t s = 0; s < t->segments; s++) {
+        sgx_free(ids[s]);
+    }
+    sgx_free(ids);
+    return ok;
 }
