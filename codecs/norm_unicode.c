@@ -101,6 +101,23 @@ static void trim(sgx_norm_text_t *t)
     t->n = e - b;
 }
 
+/* The leading run of printable ASCII, copied (lowercased if asked) with a local count so the
+ * compiler keeps it in a register: most identifiers are nothing else. Returns its length. */
+static size_t ascii_run(const unsigned char *s, size_t len, bool lower, int32_t *cp)
+{
+    size_t i = 0;
+    if (lower) {
+        for (; i < len && s[i] >= 0x20 && s[i] < 0x7F; i++) {
+            cp[i] = sgx_norm_ascii_lower(s[i]);
+        }
+    } else {
+        for (; i < len && s[i] >= 0x20 && s[i] < 0x7F; i++) {
+            cp[i] = s[i];
+        }
+    }
+    return i;
+}
+
 sgx_drop_t sgx_norm_prepare(const char *in, size_t len, unsigned opts, sgx_norm_text_t *t)
 {
     const unsigned char *s = (const unsigned char *)in;
@@ -109,7 +126,9 @@ sgx_drop_t sgx_norm_prepare(const char *in, size_t len, unsigned opts, sgx_norm_
     if (len > SGX_NORM_IN_MAX) {
         return SGX_DROP_TOO_LONG;
     }
-    for (size_t i = 0; i < len;) {
+    size_t i = ascii_run(s, len, (opts & SGX_PREP_LOWER) != 0, t->cp);
+    t->n = i;
+    while (i < len) {
         int32_t c = s[i];
         size_t k = 1;
         if (c >= 0x20 && c < 0x7F) { /* printable ASCII: the common case, one branch */

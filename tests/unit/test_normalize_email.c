@@ -285,6 +285,40 @@ static void test_sha256_known_answer(void **state)
     sgx_hasher_destroy(h);
 }
 
+/* The SHA-NI path (when the CPU has it) and the EVP path agree for every length that crosses a
+ * block or padding boundary, one at a time and two at a time (sgx_hasher_sha256_many). */
+static void test_sha256_paths_agree(void **state)
+{
+    (void)state;
+    static unsigned char buf[300];
+    unsigned char fast[SGX_SHA256_LEN], slow[SGX_SHA256_LEN], many[3][SGX_SHA256_LEN];
+    sgx_hasher_t *h = NULL;
+    assert_int_equal(sgx_hasher_new(&h), SGX_OK);
+    for (size_t i = 0; i < sizeof buf; i++) {
+        buf[i] = (unsigned char)(i * 131 + 7);
+    }
+    for (size_t len = 1; len < 200; len++) {
+        bool accel = sgx_hasher_accel(h, true);
+        assert_int_equal(sgx_hasher_sha256(h, buf, len, fast), SGX_OK);
+        for (size_t len2 = 1; len2 < 140; len2 += 3) {
+            const void *data[3] = {buf + 1, buf, buf + 2};
+            size_t lens[3] = {len2, len, 5};
+            assert_int_equal(sgx_hasher_sha256_many(h, 3, data, lens, many), SGX_OK);
+            assert_memory_equal(many[1], fast, SGX_SHA256_LEN);
+            assert_int_equal(sgx_hasher_sha256(h, buf + 1, len2, slow), SGX_OK);
+            assert_memory_equal(many[0], slow, SGX_SHA256_LEN);
+        }
+        assert_false(sgx_hasher_accel(h, false));
+        assert_int_equal(sgx_hasher_sha256(h, buf, len, slow), SGX_OK);
+        assert_memory_equal(fast, slow, SGX_SHA256_LEN);
+        (void)accel;
+    }
+    const void *empty[2] = {buf, buf};
+    size_t lens[2] = {3, 0};
+    assert_int_equal(sgx_hasher_sha256_many(h, 2, empty, lens, many), SGX_ERR_INVALID);
+    sgx_hasher_destroy(h);
+}
+
 /* The ASCII path must not allocate: glibc's arena statistics stay put across many calls.
  * (Sanitizers replace malloc and mallinfo2, so the check only runs in normal builds.) */
 static void test_ascii_path_does_not_allocate(void **state)
@@ -347,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_sha256_known_answer),
+        cmocka_unit_test(test_sha256_paths_agree),
         cmocka_unit_test(test_ascii_path_does_not_allocate),
         cmocka_unit_test(test_names),
     };
