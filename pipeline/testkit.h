@@ -24,6 +24,7 @@ typedef struct {
     int max_rows;             /* 0: the connector's default */
     int shutdown_grace_ms;    /* 0: 30000 */
     int workers;              /* 0: 2 */
+    const char *kafka_extra;  /* NULL, or more lines under kafka: ("  key: value\n" each) */
 } sgx_testkit_knobs_t;
 
 /**
