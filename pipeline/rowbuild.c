@@ -141,11 +141,21 @@ static bool unhex32(const char *hex, unsigned char out[SGX_SHA256_LEN])
     return true;
 }
 
-/* Normalizes src into the stage at *used and turns it into the key's wire value in place.
- * A drop is reported through *drop (with SGX_OK); only a hashing failure is an error. */
-static sgx_err_t put_value(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, sgx_key_t key,
-                           const char *src, size_t srclen, const sgx_norm_ctx_t *nctx,
-                           size_t *used, sgx_row_val_t *val, sgx_drop_t *drop)
+/* Values still to be hashed: hashed together at the end of the row, because the two-lane
+ * SHA-NI path digests pairs of messages in interleaved rounds at nearly half the cost. */
+typedef struct {
+    size_t n;
+    const void *data[SGX_MAX_ROW_VALS];
+    size_t len[SGX_MAX_ROW_VALS];
+    sgx_row_val_t *val[SGX_MAX_ROW_VALS];
+} pending_t;
+
+/* Normalizes src into the stage at *used and turns it into the key's wire value in place (a
+ * value to hash keeps at least 32 bytes of room for its digest). A drop is reported through
+ * *drop (with SGX_OK). */
+static void put_value(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, sgx_key_t key,
+                      const char *src, size_t srclen, const sgx_norm_ctx_t *nctx, size_t *used,
+                      sgx_row_val_t *val, sgx_drop_t *drop, pending_t *pend)
 {
     char *dst = rb->stage + *used;
     size_t n = 0;
@@ -157,29 +167,42 @@ static sgx_err_t put_value(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, sgx_key_t
         *drop = SGX_DROP_TOO_LONG;
     }
     if (*drop != SGX_DROP_NONE) {
-        return SGX_OK;
+        return;
     }
     if (!sgx_key_hashed(kind, key)) {
         *val = (sgx_row_val_t){.kind = SGX_VAL_TEXT, .len = (uint16_t)n, .off = (uint32_t)*used};
         *used += n;
+        return;
+    }
+    *val = (sgx_row_val_t){.kind = SGX_VAL_DIGEST, .len = SGX_SHA256_LEN, .off = (uint32_t)*used};
+    if (prehashed) {
+        unsigned char dg[SGX_SHA256_LEN];
+        if (n != 2 * SGX_SHA256_LEN || !unhex32(dst, dg)) {
+            *val = (sgx_row_val_t){0};
+            *drop = SGX_DROP_INVALID_VALUE;
+            return;
+        }
+        memcpy(dst, dg, sizeof dg);
+    } else {
+        pend->data[pend->n] = dst;
+        pend->len[pend->n] = n;
+        pend->val[pend->n++] = val;
+    }
+    *used += n > SGX_SHA256_LEN ? n : SGX_SHA256_LEN;
+}
+
+/* Hashes every pending value and writes each digest over its normalized text. */
+static sgx_err_t hash_pending(sgx_rowbuilder_t *rb, pending_t *pend)
+{
+    unsigned char dg[SGX_MAX_ROW_VALS][SGX_SHA256_LEN];
+    if (pend->n == 0) {
         return SGX_OK;
     }
-    unsigned char dg[SGX_SHA256_LEN];
-    if (prehashed) {
-        if (n != 2 * SGX_SHA256_LEN || !unhex32(dst, dg)) {
-            *drop = SGX_DROP_INVALID_VALUE;
-            return SGX_OK;
-        }
-    } else {
-        sgx_err_t err = sgx_hasher_sha256(rb->hasher, dst, n, dg);
-        if (err) {
-            return err;
-        }
+    sgx_err_t err = sgx_hasher_sha256_many(rb->hasher, pend->n, pend->data, pend->len, dg);
+    for (size_t i = 0; !err && i < pend->n; i++) {
+        memcpy(rb->stage + pend->val[i]->off, dg[i], SGX_SHA256_LEN);
     }
-    memcpy(dst, dg, sizeof dg);
-    *val = (sgx_row_val_t){.kind = SGX_VAL_DIGEST, .len = SGX_SHA256_LEN, .off = (uint32_t)*used};
-    *used += SGX_SHA256_LEN;
-    return SGX_OK;
+    return err;
 }
 
 static sgx_row_t *pack_row(const sgx_rowbuilder_t *rb, const sgx_row_val_t *vals, size_t nkeys,
@@ -225,6 +248,7 @@ sgx_err_t sgx_row_build(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_ke
     field_bytes(d, base, SGX_F_COUNTRY, &nctx.country, &nctx.country_len);
 
     sgx_row_val_t vals[SGX_MAX_ROW_VALS] = {{0}};
+    pending_t pend = {0};
     size_t used = 0, usable = 0;
     for (size_t i = 0; i < nkeys; i++) {
         sgx_key_t key = keys[i];
@@ -237,11 +261,7 @@ sgx_err_t sgx_row_build(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_ke
             goto out;
         }
         if (source_of(rb, d, base, key, &src, &n, &drop)) {
-            err = put_value(rb, kind, key, src, n, &nctx, &used, &vals[i], &drop);
-            if (err) {
-                why = sgx_err_str(err);
-                goto out;
-            }
+            put_value(rb, kind, key, src, n, &nctx, &used, &vals[i], &drop, &pend);
         }
         if (drop != SGX_DROP_NONE) {
             count_drop(counts, key, drop);
@@ -251,6 +271,11 @@ sgx_err_t sgx_row_build(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_ke
     if (usable == 0) {
         err = SGX_ERR_MISSING_FIELD;
         why = "no_usable_identifier";
+        goto out;
+    }
+    err = hash_pending(rb, &pend);
+    if (err) {
+        why = sgx_err_str(err);
         goto out;
     }
     *out = pack_row(rb, vals, nkeys, used, d, base);
