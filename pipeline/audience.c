@@ -115,16 +115,12 @@ static void open_append(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
     b->live++;
 }
 
-/* Joins the open batch; a previous open row of the same profile is superseded by it. */
+/* Joins the open batch; a previous open row of the same profile is superseded by it. The
+ * caller has made sure no other profile with the same hash is open (see blocked_by_pending). */
 static void place(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
 {
     bool found = false;
     sgx_row_t *prev = sgx_hmap_get(a->pending, row->profile_hash, &found);
-    if (found && !same_profile(prev, row)) {
-        /* 64-bit hash collision between two profiles: skip coalescing for this row. */
-        open_append(a, row, now_ms);
-        return;
-    }
     if (found) {
         open_batch_t *b = &a->open[prev->op];
         b->rows[prev->slot] = NULL;
@@ -133,6 +129,15 @@ static void place(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
     }
     open_append(a, row, now_ms);
     sgx_hmap_put(a->pending, row->profile_hash, row);
+}
+
+/* Two profiles whose 64-bit hashes collide must not both be open: coalescing keys on the hash,
+ * so the second waits until the first has been taken into a request. */
+static bool blocked_by_pending(const sgx_aud_t *a, const sgx_row_t *row)
+{
+    bool found = false;
+    const sgx_row_t *prev = sgx_hmap_get(a->pending, row->profile_hash, &found);
+    return found && !same_profile(prev, row);
 }
 
 static bool fence_conflict(const sgx_aud_t *a, const sgx_row_t *row)
@@ -151,9 +156,12 @@ static void hold(sgx_aud_t *a, sgx_row_t *row)
     map_adjust(a->held_count, row->profile_hash, 1);
 }
 
+static void release_held(sgx_aud_t *a, int64_t now_ms);
+
 void sgx_aud_add(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
 {
-    if (map_get(a->held_count, row->profile_hash) || fence_conflict(a, row)) {
+    if (map_get(a->held_count, row->profile_hash) || fence_conflict(a, row) ||
+        blocked_by_pending(a, row)) {
         hold(a, row);
         return;
     }
@@ -221,6 +229,7 @@ void sgx_aud_take(sgx_aud_t *a, sgx_op_t op, size_t n, sgx_row_t **out, int64_t 
         b->rows[i]->slot = (uint32_t)i;
     }
     b->since = now_ms;
+    release_held(a, now_ms);
 }
 
 void sgx_aud_unfence(sgx_aud_t *a, sgx_row_t *const *rows, size_t n, int64_t now_ms)
@@ -228,13 +237,21 @@ void sgx_aud_unfence(sgx_aud_t *a, sgx_row_t *const *rows, size_t n, int64_t now
     for (size_t i = 0; i < n; i++) {
         fence_leave(a, rows[i]);
     }
+    release_held(a, now_ms);
+}
+
+/* Moves held rows that no longer conflict into the open batches, in their original order: a
+ * row stays behind any earlier held row of the same profile hash. */
+static void release_held(sgx_aud_t *a, int64_t now_ms)
+{
     if (a->nheld == 0) {
         return;
     }
     size_t w = 0;
     for (size_t r = 0; r < a->nheld; r++) {
         sgx_row_t *row = a->held[r];
-        if (map_get(a->blocked, row->profile_hash) || fence_conflict(a, row)) {
+        if (map_get(a->blocked, row->profile_hash) || fence_conflict(a, row) ||
+            blocked_by_pending(a, row)) {
             sgx_hmap_put(a->blocked, row->profile_hash, (void *)1);
             a->held[w++] = row;
             continue;
