@@ -169,7 +169,7 @@ class Broker:
 
     def admin(self):
         if getattr(self, "_admin", None) is None:
-            self._admin = AdminClient({"bootstrap.servers": self.bootstrap})
+            self._admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 2})
         return self._admin
 
     def create_topic(self, name, partitions, config=None):
@@ -181,7 +181,8 @@ class Broker:
                    == partitions, 30, f"topic {name}")
 
     def end_offsets(self, topic):
-        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "sgx-inspect"})
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "sgx-inspect",
+                      "log_level": 2})
         try:
             md = c.list_topics(topic, timeout=10).topics[topic]
             out = {}
@@ -194,7 +195,7 @@ class Broker:
 
     def committed(self, group, topic, nparts):
         c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group,
-                      "enable.auto.commit": False})
+                      "enable.auto.commit": False, "log_level": 2})
         try:
             tps = c.committed([TopicPartition(topic, p) for p in range(nparts)], timeout=15)
             return {tp.partition: tp.offset for tp in tps}
@@ -207,7 +208,7 @@ class Broker:
         total = sum(ends.values())
         c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"sgx-read-{time.time()}",
                       "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                      "fetch.max.bytes": 52428800})
+                      "fetch.max.bytes": 52428800, "log_level": 2})
         out = []
         try:
             c.assign([TopicPartition(topic, p, 0) for p in ends])
