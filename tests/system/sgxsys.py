@@ -4,6 +4,7 @@ confluent-kafka-python's AvroSerializer, and the expected audiences computed fro
 
 Every process started here is registered in PROCS and ended by `stop_all()` (the pytest
 fixtures call it, also when a test fails); the broker has its own watchdog (kafka.sh)."""
+import ctypes
 import hashlib
 import json
 import os
@@ -56,8 +57,16 @@ def wait_until(pred, timeout, what, interval=0.2):
         time.sleep(interval)
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent():
+    # PR_SET_PDEATHSIG: the child gets SIGKILL when the test process is gone, however it ended.
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
 class Proc:
-    """A child process whose stdout+stderr go to a log file."""
+    """A child process whose stdout+stderr go to a log file; it dies with the test process."""
 
     def __init__(self, name, argv, env=None):
         os.makedirs(WORK, exist_ok=True)
@@ -65,7 +74,8 @@ class Proc:
         self.logpath = os.path.join(WORK, f"{name}.log")
         self.logf = open(self.logpath, "ab")
         self.p = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, env=env)
+                                  stdin=subprocess.DEVNULL, env=env,
+                                  preexec_fn=_die_with_parent)
         self.peak_rss_kb = 0
         PROCS.append(self)
 
