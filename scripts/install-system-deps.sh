@@ -4,7 +4,7 @@
 # python3-venv (confluent-kafka-python from PyPI in a virtual environment). Idempotent: skips apt
 # when every package is present.
 set -euo pipefail
-pkgs=(default-jre-headless maven python3 python3-venv python3-pip ca-certificates)
+pkgs=(default-jre-headless maven python3 python3-venv ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
