@@ -178,6 +178,10 @@ typedef struct sgx_connector_def {
     void (*classify)(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
                      sgx_classification_t *out);
 
+    /** Optional, pure: true when the connector wants key's normalized text instead of the core's
+     *  SHA-256 digest (it sends it plain or hashes it otherwise, e.g. Criteo's md5 mode). */
+    bool (*plain_key)(const void *ctx, sgx_key_t key);
+
     /* Expiring credentials (OAuth). Both NULL when credentials are static. The core asks for a
      * token before the first request, again shortly before it expires, and after REAUTH. */
     /** Pure: the token request. req is zeroed by the caller. */

@@ -11,6 +11,7 @@ typedef struct {
     void *ctx;                       /* owned, freed with def->destroy */
     const sgx_key_t *keys;           /* borrowed from ctx */
     size_t nkeys;
+    uint32_t plain_keys;             /* bit per sgx_key_t the connector wants as text */
 } sgx_dest_t;
 
 #endif

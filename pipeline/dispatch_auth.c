@@ -35,7 +35,9 @@ bool sgx_dest_ready(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, int64_t now)
         return true;
     }
     bool valid = dr->token && now < dr->token_expiry;
-    bool refresh = !dr->token || now >= dr->token_expiry - REFRESH_EARLY_MS;
+    /* A minute early, or a quarter of the lifetime for short-lived tokens. */
+    int64_t early = dr->token_ttl / 4 < REFRESH_EARLY_MS ? dr->token_ttl / 4 : REFRESH_EARLY_MS;
+    bool refresh = !dr->token || now >= dr->token_expiry - early;
     if (refresh && !dr->auth && now >= dr->auth_retry_at) {
         start_auth(d, dr);
     }
@@ -53,6 +55,7 @@ void sgx_auth_done(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_response_t *resp
         sgx_free(dr->token);
         dr->token = token;
         dr->token_expiry = now + ttl;
+        dr->token_ttl = ttl;
         dr->auth_attempt = 0;
         SGX_INFO("auth", "%s: access token obtained, valid %lld s", dr->d->cfg->name,
                  (long long)(ttl / 1000));

@@ -64,7 +64,7 @@ void sgx_req_start_transfer(sgx_dispatcher_t *d, sgx_req_t *r)
     sgx_http_reset_response(&r->http);
     curl_multi_add_handle(d->multi, r->http.easy);
     list_push(&d->active, r);
-    if (r->dest->d->cfg->limits.min_interval_ms > 0) {
+    if (!r->is_auth && r->dest->d->cfg->limits.min_interval_ms > 0) { /* tokens don't count */
         r->dest->next_start = sgx_now_ms() + r->dest->d->cfg->limits.min_interval_ms;
     }
 }

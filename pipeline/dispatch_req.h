@@ -22,6 +22,7 @@ typedef struct {
     int64_t next_start;  /* min_interval_ms pacing */
     char *token;         /* owned: access token of expiring-credential connectors */
     int64_t token_expiry;
+    int64_t token_ttl;
     sgx_req_t *auth;     /* token request under way, or NULL */
     int auth_attempt;
     int64_t auth_retry_at;

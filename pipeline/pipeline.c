@@ -43,6 +43,9 @@ static sgx_err_t init_dests(sgx_pipeline_t *p, char *errbuf)
             return SGX_ERR_CONFIG;
         }
         d->def->keys(d->ctx, &d->keys, &d->nkeys);
+        for (int k = 0; d->def->plain_key && k < SGX_KEY__COUNT; k++) {
+            d->plain_keys |= d->def->plain_key(d->ctx, (sgx_key_t)k) ? 1u << k : 0;
+        }
     }
     return sgx_routes_new(cfg, &p->routes);
 }

@@ -153,7 +153,7 @@ typedef struct {
 /* Normalizes src into the stage at *used and turns it into the key's wire value in place (a
  * value to hash keeps at least 32 bytes of room for its digest). A drop is reported through
  * *drop (with SGX_OK). */
-static void put_value(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, sgx_key_t key,
+static void put_value(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, sgx_key_t key, bool plain,
                       const char *src, size_t srclen, const sgx_norm_ctx_t *nctx, size_t *used,
                       sgx_row_val_t *val, sgx_drop_t *drop, pending_t *pend)
 {
@@ -169,7 +169,11 @@ static void put_value(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, sgx_key_t key,
     if (*drop != SGX_DROP_NONE) {
         return;
     }
-    if (!sgx_key_hashed(kind, key)) {
+    if (plain && prehashed) {
+        *drop = SGX_DROP_INVALID_VALUE; /* a digest cannot be sent plain or re-hashed as md5 */
+        return;
+    }
+    if (plain || !sgx_key_hashed(kind, key)) {
         *val = (sgx_row_val_t){.kind = SGX_VAL_TEXT, .len = (uint16_t)n, .off = (uint32_t)*used};
         *used += n;
         return;
@@ -232,6 +236,15 @@ sgx_err_t sgx_row_build(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_ke
                         const unsigned char *base, sgx_row_t **out, sgx_drop_counts_t *counts,
                         const char **reason)
 {
+    return sgx_row_build_plain(rb, kind, keys, nkeys, 0, default_country, d, base, out, counts,
+                               reason);
+}
+
+sgx_err_t sgx_row_build_plain(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_key_t *keys,
+                              size_t nkeys, uint32_t plain_keys, const char *default_country,
+                              const sgx_decoded_t *d, const unsigned char *base, sgx_row_t **out,
+                              sgx_drop_counts_t *counts, const char **reason)
+{
     const char *why = NULL;
     sgx_err_t err = SGX_OK;
     if (out) {
@@ -261,7 +274,8 @@ sgx_err_t sgx_row_build(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_ke
             goto out;
         }
         if (source_of(rb, d, base, key, &src, &n, &drop)) {
-            put_value(rb, kind, key, src, n, &nctx, &used, &vals[i], &drop, &pend);
+            put_value(rb, kind, key, (plain_keys >> key) & 1u, src, n, &nctx, &used, &vals[i],
+                      &drop, &pend);
         }
         if (drop != SGX_DROP_NONE) {
             count_drop(counts, key, drop);

@@ -58,6 +58,16 @@ sgx_err_t sgx_row_build(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_ke
                         const unsigned char *base, sgx_row_t **out, sgx_drop_counts_t *counts,
                         const char **reason);
 
+/**
+ * @brief Same, except that keys whose bit is set in plain_keys carry their normalized text
+ * (SGX_VAL_TEXT) instead of a digest, for connectors that send them plain or hash them another
+ * way. A value that already was a SHA-256 hex cannot become plain text: it is dropped.
+ */
+sgx_err_t sgx_row_build_plain(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const sgx_key_t *keys,
+                              size_t nkeys, uint32_t plain_keys, const char *default_country,
+                              const sgx_decoded_t *d, const unsigned char *base, sgx_row_t **out,
+                              sgx_drop_counts_t *counts, const char **reason);
+
 /** @brief Frees a row built by sgx_row_build. NULL-safe. */
 void sgx_row_free(sgx_row_t *row);
 

@@ -43,9 +43,10 @@ static void route_record(sgx_worker_t *w, sgx_record_t *rec)
         const sgx_dest_t *dest = &sh->dests[targets[i].dest];
         sgx_row_t *row = NULL;
         const char *reason = NULL;
-        sgx_err_t err = sgx_row_build(w->rb, dest->def->kind, dest->keys, dest->nkeys,
-                                      dest->cfg->default_country, &rec->dec, body, &row,
-                                      &w->drops[targets[i].dest], &reason);
+        sgx_err_t err = sgx_row_build_plain(w->rb, dest->def->kind, dest->keys, dest->nkeys,
+                                            dest->plain_keys, dest->cfg->default_country,
+                                            &rec->dec, body, &row, &w->drops[targets[i].dest],
+                                            &reason);
         if (err) {
             SGX_INC(sh->stats->dest[targets[i].dest].rows_no_key);
             sgx_dlq_send(sh->dlq, rec, reason ? reason : sgx_err_str(err), dest->cfg->name,

@@ -82,18 +82,27 @@ static sgx_err_t set_base_url(sgx_criteo_ctx_t *c, const char *url, char *errbuf
     return SGX_OK;
 }
 
+static bool crt_plain_key(const void *ctx, sgx_key_t key)
+{
+    const sgx_criteo_ctx_t *c = ctx;
+    return key == SGX_KEY_EMAIL && c->hashing != SGX_CRITEO_SHA256;
+}
+
 static sgx_err_t set_hashing(sgx_criteo_ctx_t *c, const char *mode, char *errbuf)
 {
     if (strcmp(mode, "sha256") == 0) {
         c->hashing = SGX_CRITEO_SHA256;
         return SGX_OK;
     }
-    if (strcmp(mode, "plain") == 0 || strcmp(mode, "md5") == 0) {
-        /* The encoder supports both (from TEXT rows), but the row builder hashes Criteo
-         * e-mails with SHA-256 unconditionally (sgx_key_hashed), so the plain e-mail never
-         * reaches the connector. Refuse instead of dead-lettering every row. */
-        return cfg_error(errbuf, "identifier_hashing: %s is not available yet (rows carry "
-                         "SHA-256 digests); use sha256", mode);
+    /* plain and md5 ask the core for the normalized text (plain_key); the encoder sends it
+     * as is or hashes it with MD5. */
+    if (strcmp(mode, "plain") == 0) {
+        c->hashing = SGX_CRITEO_PLAIN;
+        return SGX_OK;
+    }
+    if (strcmp(mode, "md5") == 0) {
+        c->hashing = SGX_CRITEO_MD5;
+        return SGX_OK;
     }
     return cfg_error(errbuf, "identifier_hashing must be sha256, plain or md5");
 }
@@ -209,4 +218,5 @@ const sgx_connector_def_t sgx_connector_criteo = {
     .classify = sgx_criteo_classify,
     .auth_prepare = crt_auth_prepare,
     .auth_parse = sgx_criteo_auth_parse,
+    .plain_key = crt_plain_key,
 };

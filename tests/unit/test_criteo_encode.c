@@ -156,7 +156,7 @@ static void test_golden(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const enc_case_t *tc = &cases[i];
         sgx_criteo_ctx_t *c = crt_new(NULL);
-        c->hashing = tc->hashing; /* plain/md5 are refused at init until rows carry text */
+        c->hashing = tc->hashing;
         sgx_buf_t out = {0};
         assert_int_equal(encode_cells(c, tc->op, tc->cells, tc->nrows, &out), SGX_OK);
         size_t glen;
@@ -333,8 +333,17 @@ static void test_config(void **state)
     expect_config_error("api_version", "v25.0", "api_version");
     expect_config_error("base_url", "ftp://x", "base_url");
     expect_config_error("identifier_hashing", "sha1", "identifier_hashing");
-    expect_config_error("identifier_hashing", "plain", "not available yet");
-    expect_config_error("identifier_hashing", "md5", "not available yet");
+    /* plain and md5 ask the core for the e-mail's normalized text; sha256 for the digest. */
+    static const char *const modes[] = {"plain", "md5", "sha256"};
+    for (int m = 0; m < 3; m++) {
+        const char *mk[3] = {"client_id", "client_secret", "identifier_hashing"};
+        const char *mv[3] = {"cid", "sec", modes[m]};
+        void *mctx = NULL;
+        assert_int_equal(crt_new_with(mk, mv, 3, &mctx, errbuf), SGX_OK);
+        assert_int_equal(sgx_connector_criteo.plain_key(mctx, SGX_KEY_EMAIL), m < 2);
+        assert_false(sgx_connector_criteo.plain_key(mctx, SGX_KEY_PHONE));
+        sgx_connector_criteo.destroy(mctx);
+    }
     expect_config_error("advertiser_id", "12a", "advertiser_id");
     /* Defaults and the key list. */
     v[1] = "sec";

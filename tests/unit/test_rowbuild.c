@@ -204,6 +204,37 @@ static void test_prehashed(void **state)
     sgx_row_free(row);
 }
 
+/* Keys the connector wants as text (Criteo plain/md5) carry the normalized value; a value that
+ * was already a SHA-256 hex cannot become one and is dropped. */
+static void test_plain_keys(void **state)
+{
+    static const sgx_key_t E[] = {SGX_KEY_EMAIL};
+    ev_t e;
+    ev_init(&e, "p");
+    ev_set(&e, SGX_F_EMAIL, "  Test@Example.com ");
+    sgx_row_t *row = NULL;
+    const char *reason = NULL;
+    assert_int_equal(sgx_row_build_plain(*state, SGX_DEST_CRITEO, E, 1, 1u << SGX_KEY_EMAIL,
+                                         NULL, &e.d, e.base, &row, NULL, &reason),
+                     SGX_OK);
+    const unsigned char *p;
+    size_t n;
+    assert_int_equal(sgx_row_val(row, 0, &p, &n), SGX_VAL_TEXT);
+    assert_int_equal(n, strlen("test@example.com"));
+    assert_memory_equal(p, "test@example.com", n);
+    sgx_row_free(row);
+
+    ev_init(&e, "p");
+    ev_set(&e, SGX_F_EMAIL, H_TEST);
+    sgx_drop_counts_t counts = {{{0}}};
+    row = NULL;
+    assert_int_equal(sgx_row_build_plain(*state, SGX_DEST_CRITEO, E, 1, 1u << SGX_KEY_EMAIL,
+                                         NULL, &e.d, e.base, &row, &counts, &reason),
+                     SGX_ERR_MISSING_FIELD);
+    assert_null(row);
+    assert_int_equal(counts.dropped[SGX_KEY_EMAIL][SGX_DROP_INVALID_VALUE], 1);
+}
+
 static void test_drops_and_missing(void **state)
 {
     ev_t e;
@@ -347,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_email_phone),   cmocka_unit_test(test_phone_country),
         cmocka_unit_test(test_prehashed),     cmocka_unit_test(test_drops_and_missing),
+        cmocka_unit_test(test_plain_keys),
         cmocka_unit_test(test_dob_paths),     cmocka_unit_test(test_text_keys),
         cmocka_unit_test(test_bad_args),      cmocka_unit_test(test_speed),
     };
