@@ -4,10 +4,14 @@ ASAN   ?= build-asan
 TSAN   ?= build-tsan
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps build demo test bench asan tsan clean
+.PHONY: deps system-deps build demo test bench asan tsan clean
 
 deps:
 	bash scripts/install-deps.sh
+
+# Only the system tests need these (a real Kafka broker, confluent-kafka-python).
+system-deps:
+	bash scripts/install-system-deps.sh
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -27,7 +31,7 @@ tsan: deps
 # Normal build: everything. ASan+UBSan: everything but the fuzzers (they carry their own
 # sanitizers). TSan: the unit tests (librdkafka and libcurl are not instrumented, so component
 # tests would report races inside them).
-test: build asan tsan
+test: build asan tsan system-deps
 	cd $(BUILD) && ctest --output-on-failure -j 2
 	cd $(ASAN) && ctest --output-on-failure -j 2
 	cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j 2 -L unit

@@ -182,7 +182,10 @@ sgx_err_t sgx_aprog_bind(sgx_projection_t *p, const sgx_mapping_t *map, char *er
         const char *path = target_path(map, t);
         sgx_err_t err = bind_target(cc, t, path);
         if (err == SGX_ERR_NOT_FOUND && t <= SGX_T_OP) {
-            return fail(cc, "schema lacks required field '%.64s'", path);
+            /* Its own code: records of such a schema are dead-lettered as
+             * missing_required_field, which says what upstream must fix. */
+            fail(cc, "schema lacks required field '%.64s'", path);
+            return SGX_ERR_MISSING_FIELD;
         }
         if (err && err != SGX_ERR_NOT_FOUND) {
             return err;

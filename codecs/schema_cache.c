@@ -293,14 +293,15 @@ sgx_err_t sgx_schema_cache_get(sgx_schema_cache_t *c, uint32_t id, const sgx_pro
     }
     char errbuf[SGX_ERRBUF_SIZE] = "";
     sgx_projection_t *p = NULL;
-    if (!err && sgx_projection_new(schema, strlen(schema), c->has_map ? &c->map : NULL, &p,
-                                   errbuf) != SGX_OK) {
+    sgx_err_t perr = err ? err : sgx_projection_new(schema, strlen(schema),
+                                                    c->has_map ? &c->map : NULL, &p, errbuf);
+    if (perr && !err) {
         SGX_WARN("schema_cache", "schema id %u rejected: %s", (unsigned)id, errbuf);
     }
     sgx_free(schema);
     e = entry_put(c, id);
     e->proj = p;
-    e->verdict = p ? SGX_OK : SGX_ERR_DECODE;
+    e->verdict = p ? SGX_OK : perr == SGX_ERR_MISSING_FIELD ? perr : SGX_ERR_DECODE;
     c->last = e;
     return verdict(e, out);
 }

@@ -97,10 +97,10 @@ static void test_unknown_and_uncompilable(void **state)
         assert_int_equal(sgx_schema_cache_get(c, 999, &p), SGX_ERR_UNKNOWN_SCHEMA);
     }
     assert_int_equal(sgx_emu_registry_requests(reg), before);
-    /* a schema that exists but lacks profile_id: DECODE, and the verdict is cached */
-    assert_int_equal(sgx_schema_cache_get(c, bad_id, &p), SGX_ERR_DECODE);
+    /* a schema that exists but lacks profile_id: MISSING_FIELD, and the verdict is cached */
+    assert_int_equal(sgx_schema_cache_get(c, bad_id, &p), SGX_ERR_MISSING_FIELD);
     before = sgx_emu_registry_requests(reg);
-    assert_int_equal(sgx_schema_cache_get(c, bad_id, &p), SGX_ERR_DECODE);
+    assert_int_equal(sgx_schema_cache_get(c, bad_id, &p), SGX_ERR_MISSING_FIELD);
     assert_int_equal(sgx_emu_registry_requests(reg), before);
     sgx_schema_cache_destroy(c);
     sgx_emu_registry_stop(reg);
@@ -134,7 +134,7 @@ static void test_file_and_json_sources(void **state)
     assert_int_equal(sgx_schema_cache_get(c, 8, &p), SGX_ERR_UNKNOWN_SCHEMA);
     assert_int_equal(sgx_schema_cache_add_file(c, 9, "/nonexistent/x.avsc", err), SGX_ERR_IO);
     assert_int_equal(sgx_schema_cache_add_json(c, 9, NO_PROFILE, strlen(NO_PROFILE), err),
-                     SGX_ERR_CONFIG);
+                     SGX_ERR_MISSING_FIELD);
     assert_non_null(strstr(err, "profile_id"));
     for (uint32_t id = 100; id < 200; id++) { /* grows the table */
         size_t len;

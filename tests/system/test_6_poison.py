@@ -19,10 +19,8 @@ REASONS = {
     "bad_magic": {"bad_magic_byte"},
     "truncated_avro": {"undecodable_body", "truncated"},
     "unknown_schema": {"unknown_schema_id"},
-    # A writer schema without profile_id does not compile into a projection, so segexport
-    # reports the record as undecodable_body rather than missing_required_field (see
-    # docs/guarantees.md, "Findings"); both name the record as bad.
-    "missing_profile_id": {"missing_required_field", "undecodable_body"},
+    # A writer schema without profile_id: every record of it is missing the field.
+    "missing_profile_id": {"missing_required_field"},
     "empty_profile_id": {"missing_required_field"},
     "ten_megabytes": {"record_too_large"},
     "invalid_utf8": {"no_usable_identifier"},

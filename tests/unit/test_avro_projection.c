@@ -239,16 +239,19 @@ static void test_missing_profile_and_bad_op(void **state)
     sgx_projection_destroy(p);
 }
 
-static void expect_config(const char *schema, const sgx_mapping_t *map, const char *needle)
+static void expect_error(const char *schema, const sgx_mapping_t *map, const char *needle,
+                         sgx_err_t code)
 {
     char err[SGX_ERRBUF_SIZE] = "";
     sgx_projection_t *p = (sgx_projection_t *)1;
-    assert_int_equal(sgx_projection_new(schema, strlen(schema), map, &p, err), SGX_ERR_CONFIG);
+    assert_int_equal(sgx_projection_new(schema, strlen(schema), map, &p, err), code);
     assert_ptr_equal(p, (sgx_projection_t *)1); /* untouched on failure */
     if (!strstr(err, needle)) {
         fail_msg("errbuf '%s' lacks '%s'", err, needle);
     }
 }
+
+#define expect_config(schema, map, needle) expect_error(schema, map, needle, SGX_ERR_CONFIG)
 
 #define REC(fields) "{\"type\":\"record\",\"name\":\"R\",\"fields\":[" fields "]}"
 #define F(n, t) "{\"name\":\"" n "\",\"type\":" t "}"
@@ -258,7 +261,8 @@ static void expect_config(const char *schema, const sgx_mapping_t *map, const ch
 static void test_compile_errors(void **state)
 {
     (void)state;
-    expect_config(REC(F("segment_id", "\"string\"") "," F("op", OP_ENUM)), NULL, "profile_id");
+    expect_error(REC(F("segment_id", "\"string\"") "," F("op", OP_ENUM)), NULL, "profile_id",
+                 SGX_ERR_MISSING_FIELD);
     expect_config(REC(F("profile_id", "\"int\"") "," F("segment_id", "\"string\"") "," F(
                       "op", OP_ENUM)),
                   NULL, "profile_id");
