@@ -89,6 +89,18 @@ sgx_drop_t sgx_norm_zip(sgx_norm_text_t *t, const sgx_norm_ctx_t *ctx, char *out
 sgx_drop_t sgx_norm_country(sgx_norm_text_t *t, char *out, size_t cap, size_t *out_len);
 sgx_drop_t sgx_norm_madid(sgx_norm_text_t *t, char *out, size_t cap, size_t *out_len);
 
+/* Byte-level rules for printable-ASCII values (every byte 0x20..0x7E; norm_ascii.c): s[0..n)
+ * is the value trimmed of ' ' but not lowercased. Each gives exactly what the code-point rule
+ * above gives for the same value, without decoding it, and allocates nothing. */
+sgx_drop_t sgx_norm_ascii_copy(const char *s, size_t n, bool lower_case, char *out, size_t cap,
+                               size_t *out_len);
+sgx_drop_t sgx_norm_ascii_email(const char *s, size_t n, char *out, size_t cap,
+                                size_t *out_len);
+sgx_drop_t sgx_norm_ascii_name(const char *s, size_t n, bool initial, char *out, size_t cap,
+                               size_t *out_len);
+sgx_drop_t sgx_norm_ascii_state(const char *s, size_t n, const sgx_norm_ctx_t *ctx, char *out,
+                                size_t cap, size_t *out_len);
+
 /**
  * @brief Resolves a country as given (alpha-2, alpha-3, English name, alias; any case, spaces,
  * accents) to a lowercase alpha-2 code.

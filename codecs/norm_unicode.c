@@ -210,12 +210,39 @@ static sgx_drop_t fold_unicode(sgx_norm_text_t *t, unsigned opts)
     return SGX_DROP_NONE;
 }
 
+/* Below U+0300 (Latin-1, Latin Extended-A/B, IPA, spacing modifiers) there are no combining
+ * marks, every character is a starter that NFC leaves alone and no two of them compose (checked
+ * exhaustively in tests/unit/test_normalize_ascii.c), so text made only of them is NFC as it
+ * is, and stays so once lowercased if the lowercase letters are in that range too (U+023A's is
+ * U+2C65: such text takes the full path). Accented European names are the common non-ASCII
+ * input; this spares them the decomposition round trip. Returns false, t untouched, when the
+ * text does not qualify. */
+static bool fold_latin(sgx_norm_text_t *t, unsigned opts)
+{
+    bool lower = (opts & SGX_PREP_LOWER) != 0;
+    for (size_t i = 0; i < t->n; i++) {
+        int32_t c = t->cp[i];
+        if (c >= 0x300 || (lower && c >= 0x80 && utf8proc_tolower(c) >= 0x300)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; lower && i < t->n; i++) {
+        if (t->cp[i] >= 0x80) {
+            t->cp[i] = utf8proc_tolower(t->cp[i]);
+        }
+    }
+    return true;
+}
+
 sgx_drop_t sgx_norm_fold(sgx_norm_text_t *t, unsigned opts)
 {
     if (!(opts & (SGX_PREP_LOWER | SGX_PREP_NFC))) {
         return SGX_DROP_NONE;
     }
     if (t->ascii) { /* ASCII is NFC already, and sgx_norm_prepare lowercased it */
+        return SGX_DROP_NONE;
+    }
+    if (fold_latin(t, opts)) {
         return SGX_DROP_NONE;
     }
     return fold_unicode(t, opts);

@@ -1,7 +1,8 @@
 /* Dispatcher: which destination takes which key, hashed or not, how each key's text is
  * prepared, and the checks common to every key (length, UTF-8, control characters, pre-hashed
  * values, empty results). The per-key rules live in norm_email.c, norm_phone.c, norm_text.c and
- * norm_geo.c. Nothing here allocates; the scratch (4 KiB, plus 16 KiB
+ * norm_geo.c; printable-ASCII values of the keys that dominate the cost take byte-level
+ * versions of those rules (norm_ascii.c). Nothing here allocates; the scratch (4 KiB, plus 16 KiB
  * for NFC of non-ASCII text) is on the stack. */
 #include <string.h>
 
@@ -180,6 +181,72 @@ static sgx_drop_t run_rule(sgx_dest_kind_t dest, sgx_key_t key, sgx_norm_text_t 
     }
 }
 
+/* Every byte printable ASCII: no decoding, format characters, white space other than ' ',
+ * full-width forms, case mapping beyond A-Z or composition to care about. Eight bytes at a time:
+ * a byte is outside 0x20..0x7E when b - 0x20 or b + 1 sets its top bit, or it had it already. */
+static bool printable_ascii(const char *in, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, in + i, 8);
+        if ((w | (w - 0x20 * ones) | (w + ones)) & high) {
+            return false;
+        }
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c < 0x20 || c > 0x7E) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Keys with a byte-level rule (norm_ascii.c); the others are cheap on the general path. */
+static bool ascii_rule_exists(sgx_dest_kind_t dest, sgx_key_t key)
+{
+    if (key == SGX_KEY_EMAIL) {
+        return true;
+    }
+    return dest == SGX_DEST_FACEBOOK && (key == SGX_KEY_FN || key == SGX_KEY_LN ||
+                                         key == SGX_KEY_FI || key == SGX_KEY_CT ||
+                                         key == SGX_KEY_ST);
+}
+
+/* sgx_normalize for a printable-ASCII value of a key with a byte-level rule: what
+ * sgx_norm_prepare, the pre-hashed check and the key's rule do, on the bytes. */
+static sgx_drop_t normalize_ascii(sgx_dest_kind_t dest, sgx_key_t key, const char *in,
+                                  size_t len, const sgx_norm_ctx_t *ctx, char *out, size_t cap,
+                                  size_t *out_len, bool *prehashed)
+{
+    size_t b = 0, e = len;
+    while (b < e && in[b] == ' ') {
+        b++;
+    }
+    while (e > b && in[e - 1] == ' ') {
+        e--;
+    }
+    const char *s = in + b;
+    size_t n = e - b, hex = 0;
+    if (n == 0) {
+        return SGX_DROP_EMPTY;
+    }
+    while (n == 64 && hex < 64 && sgx_norm_is_hex((unsigned char)s[hex])) {
+        hex++;
+    }
+    if (hex == 64 && sgx_key_hashed(dest, key)) {
+        *prehashed = true;
+        return sgx_norm_ascii_copy(s, n, true, out, cap, out_len);
+    }
+    switch (key) {
+    case SGX_KEY_EMAIL: return sgx_norm_ascii_email(s, n, out, cap, out_len);
+    case SGX_KEY_ST: return sgx_norm_ascii_state(s, n, ctx, out, cap, out_len);
+    default: return sgx_norm_ascii_name(s, n, key == SGX_KEY_FI, out, cap, out_len);
+    }
+}
+
 sgx_drop_t sgx_normalize(sgx_dest_kind_t dest, sgx_key_t key, const char *in, size_t len,
                          const sgx_norm_ctx_t *ctx, char *out, size_t cap, size_t *out_len,
                          bool *prehashed)
@@ -196,6 +263,9 @@ sgx_drop_t sgx_normalize(sgx_dest_kind_t dest, sgx_key_t key, const char *in, si
     }
     if (!in || len == 0) {
         return SGX_DROP_EMPTY;
+    }
+    if (ascii_rule_exists(dest, key) && printable_ascii(in, len)) {
+        return normalize_ascii(dest, key, in, len, ctx, out, cap, out_len, prehashed);
     }
     /* lowercase and NFC leave 64 hex digits as they are, so the pre-hashed check can follow */
     sgx_drop_t r = sgx_norm_prepare(in, len, prep_opts(dest, key), &t);
