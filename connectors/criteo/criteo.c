@@ -4,10 +4,10 @@
 
 #include <ctype.h>
 #include <openssl/crypto.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "pipeline/mem.h"
 
 #define CRT_DEFAULT_VERSION "2025-10"
@@ -25,39 +25,6 @@ static const sgx_config_key_t crt_config_keys[] = {
     {NULL, SGX_CFG_STRING, NULL, NULL},
 };
 
-__attribute__((format(printf, 2, 3))) static sgx_err_t cfg_error(char *errbuf, const char *fmt,
-                                                                  ...)
-{
-    if (errbuf) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, SGX_ERRBUF_SIZE, fmt, ap);
-        va_end(ap);
-    }
-    return SGX_ERR_CONFIG;
-}
-
-/* A setting, treating "" like unset so the core may pass the table's empty defaults. */
-static const char *setting(const sgx_dest_settings_t *s, const char *key, const char *def)
-{
-    const char *v = s ? sgx_settings_get(s, key) : NULL;
-    return (v && *v) ? v : def;
-}
-
-static void form_encode(sgx_buf_t *out, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            sgx_buf_putc(out, (char)c);
-        } else {
-            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sgx_buf_append(out, esc, 3);
-        }
-    }
-}
-
 /* "YYYY-MM" (the dated versions) or "preview". */
 static bool valid_version(const char *v)
 {
@@ -67,19 +34,6 @@ static bool valid_version(const char *v)
     return strlen(v) == 7 && isdigit((unsigned char)v[0]) && isdigit((unsigned char)v[1]) &&
            isdigit((unsigned char)v[2]) && isdigit((unsigned char)v[3]) && v[4] == '-' &&
            isdigit((unsigned char)v[5]) && isdigit((unsigned char)v[6]);
-}
-
-static sgx_err_t set_base_url(sgx_criteo_ctx_t *c, const char *url, char *errbuf)
-{
-    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
-        return cfg_error(errbuf, "base_url must start with https:// or http://");
-    }
-    size_t n = strlen(url);
-    while (n > 8 && url[n - 1] == '/') {
-        n--;
-    }
-    c->base_url = sgx_strndup(url, n);
-    return SGX_OK;
 }
 
 static bool crt_plain_key(const void *ctx, sgx_key_t key)
@@ -104,7 +58,7 @@ static sgx_err_t set_hashing(sgx_criteo_ctx_t *c, const char *mode, char *errbuf
         c->hashing = SGX_CRITEO_MD5;
         return SGX_OK;
     }
-    return cfg_error(errbuf, "identifier_hashing must be sha256, plain or md5");
+    return sgx_conn_cfg_error(errbuf, "identifier_hashing must be sha256, plain or md5");
 }
 
 static sgx_err_t set_advertiser(sgx_criteo_ctx_t *c, const char *id, char *errbuf)
@@ -113,7 +67,7 @@ static sgx_err_t set_advertiser(sgx_criteo_ctx_t *c, const char *id, char *errbu
         return SGX_OK;
     }
     if (strspn(id, "0123456789") != strlen(id)) {
-        return cfg_error(errbuf, "advertiser_id must be digits");
+        return sgx_conn_cfg_error(errbuf, "advertiser_id must be digits");
     }
     c->advertiser_id = sgx_strdup(id);
     return SGX_OK;
@@ -125,15 +79,9 @@ static void crt_destroy(void *ctx)
     if (!c) {
         return;
     }
-    if (c->client_secret) {
-        OPENSSL_cleanse(c->client_secret, strlen(c->client_secret));
-    }
-    if (c->token_form) {
-        OPENSSL_cleanse(c->token_form, strlen(c->token_form));
-    }
     sgx_free(c->client_id);
-    sgx_free(c->client_secret);
-    sgx_free(c->token_form);
+    sgx_conn_free_secret(c->client_secret);
+    sgx_conn_free_secret(c->token_form);
     sgx_free(c->advertiser_id);
     sgx_free(c->api_version);
     sgx_free(c->base_url);
@@ -145,20 +93,21 @@ static sgx_err_t crt_init(const sgx_dest_settings_t *s, void **ctx_out, char *er
 {
     sgx_criteo_ctx_t *c = sgx_calloc(1, sizeof *c);
     sgx_err_t err = SGX_OK;
-    const char *id = setting(s, "client_id", NULL);
-    const char *secret = setting(s, "client_secret", NULL);
-    const char *version = setting(s, "api_version", CRT_DEFAULT_VERSION);
+    const char *id = sgx_conn_setting(s, "client_id", NULL);
+    const char *secret = sgx_conn_setting(s, "client_secret", NULL);
+    const char *version = sgx_conn_setting(s, "api_version", CRT_DEFAULT_VERSION);
     if (!id || !secret) {
-        err = cfg_error(errbuf, "client_id and client_secret are required");
+        err = sgx_conn_cfg_error(errbuf, "client_id and client_secret are required");
         goto fail;
     }
     if (!valid_version(version)) {
-        err = cfg_error(errbuf, "api_version must look like 2025-10 (or be preview)");
+        err = sgx_conn_cfg_error(errbuf, "api_version must look like 2025-10 (or be preview)");
         goto fail;
     }
-    if ((err = set_base_url(c, setting(s, "base_url", CRT_DEFAULT_BASE), errbuf)) ||
-        (err = set_hashing(c, setting(s, "identifier_hashing", "sha256"), errbuf)) ||
-        (err = set_advertiser(c, setting(s, "advertiser_id", NULL), errbuf))) {
+    if ((err = sgx_conn_base_url(sgx_conn_setting(s, "base_url", CRT_DEFAULT_BASE), &c->base_url,
+                                errbuf)) ||
+        (err = set_hashing(c, sgx_conn_setting(s, "identifier_hashing", "sha256"), errbuf)) ||
+        (err = set_advertiser(c, sgx_conn_setting(s, "advertiser_id", NULL), errbuf))) {
         goto fail;
     }
     c->client_id = sgx_strdup(id);
@@ -168,9 +117,9 @@ static sgx_err_t crt_init(const sgx_dest_settings_t *s, void **ctx_out, char *er
     c->max_bytes = sgx_connector_criteo.limits.max_bytes;
     sgx_buf_t form = {0};
     sgx_buf_puts(&form, "grant_type=client_credentials&client_id=");
-    form_encode(&form, id);
+    sgx_conn_urlencode(&form, id, strlen(id), NULL);
     sgx_buf_puts(&form, "&client_secret=");
-    form_encode(&form, secret);
+    sgx_conn_urlencode(&form, secret, strlen(secret), NULL);
     c->token_form = form.data;
     *ctx_out = c;
     return SGX_OK;

@@ -40,8 +40,6 @@ typedef struct {
 
 /** @brief encode callback (criteo_encode.c): the ContactlistAmendment of batch. */
 sgx_err_t sgx_criteo_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out);
-/** @brief Appends s (n bytes) as a JSON string body, without quotes (criteo_encode.c). */
-void sgx_criteo_json_escape(sgx_buf_t *out, const char *s, size_t n);
 /** @brief prepare callback (criteo_request.c). Step 0 creates the segment when the batch has
  *  no audience id; otherwise (or at step 1) the contact-list PATCH. */
 sgx_err_t sgx_criteo_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *req);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/criteo/criteo.h"
 #include "pipeline/mem.h"
 
@@ -29,17 +30,7 @@ typedef struct {
  * into logs or DLQ headers. */
 static void copy_code(char *dst, size_t cap, const char *src)
 {
-    dst[0] = '\0';
-    if (!src || !*src) {
-        return;
-    }
-    size_t n = strlen(src);
-    bool clean = n < cap;
-    for (size_t i = 0; clean && i < n; i++) {
-        unsigned char c = (unsigned char)src[i];
-        clean = isalnum(c) || c == '_' || c == '.' || c == '-';
-    }
-    snprintf(dst, cap, "%s", clean ? src : "unexpected");
+    sgx_conn_copy_token(dst, cap, src, "_.-", "unexpected");
 }
 
 static char *id_of(json_t *entity)
@@ -95,20 +86,6 @@ static void parse_reply(const sgx_response_t *resp, crt_reply_t *r)
     json_decref(root);
 }
 
-static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 bool sgx_criteo_parse_http_date(const char *s, size_t n, int64_t *out)
 {
     char buf[64], wday[4], mon[4], zone[4];
@@ -123,15 +100,12 @@ bool sgx_criteo_parse_http_date(const char *s, size_t n, int64_t *out)
         (size_t)used != n || strlen(wday) != 3 || strcmp(zone, "GMT") != 0) {
         return false;
     }
-    unsigned m = 0;
-    while (m < 12 && strcmp(mon, months[m]) != 0) {
-        m++;
-    }
-    if (m == 12 || d < 1 || d > 31 || y < 1970 || hh > 23 || mm > 59 || ss > 60 || hh < 0 ||
+    int m = strlen(mon) == 3 ? sgx_conn_month_index(mon) : 0;
+    if (m == 0 || d < 1 || d > 31 || y < 1970 || hh > 23 || mm > 59 || ss > 60 || hh < 0 ||
         mm < 0 || ss < 0) {
         return false;
     }
-    *out = days_from_civil(y, m + 1, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
+    *out = sgx_conn_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
     return true;
 }
 

@@ -8,26 +8,10 @@
 #include <string.h>
 
 #include "codecs/hash.h"
+#include "connectors/conn_util.h"
 #include "connectors/criteo/criteo.h"
 
 static const char hex_lower[] = "0123456789abcdef";
-
-void sgx_criteo_json_escape(sgx_buf_t *out, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            sgx_buf_append(out, esc, 2);
-        } else if (c < 0x20) {
-            char esc[7];
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            sgx_buf_append(out, esc, 6);
-        } else {
-            sgx_buf_putc(out, (char)c); /* UTF-8 passes through JSON as is */
-        }
-    }
-}
 
 static void put_hex(sgx_buf_t *out, const unsigned char *p, size_t n)
 {
@@ -47,7 +31,7 @@ static sgx_err_t put_text(const sgx_criteo_ctx_t *c, sgx_buf_t *out, const unsig
                           size_t n)
 {
     if (c->hashing == SGX_CRITEO_PLAIN) {
-        sgx_criteo_json_escape(out, (const char *)p, n);
+        sgx_conn_json_escape(out, (const char *)p, n);
         return SGX_OK;
     }
     unsigned char md[EVP_MAX_MD_SIZE];

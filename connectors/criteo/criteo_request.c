@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/criteo/criteo.h"
 #include "pipeline/mem.h"
 
@@ -55,9 +56,9 @@ static sgx_err_t prepare_create(const sgx_criteo_ctx_t *c, const sgx_job_t *job,
     sgx_buf_puts(b, "{\"data\":[{\"type\":\"AudienceSegment\",\"attributes\":{\"advertiserId\":\"");
     sgx_buf_puts(b, c->advertiser_id);
     sgx_buf_puts(b, "\",\"name\":\"");
-    sgx_criteo_json_escape(b, seg, strlen(seg));
+    sgx_conn_json_escape(b, seg, strlen(seg));
     sgx_buf_puts(b, "\",\"description\":\"segexport segment ");
-    sgx_criteo_json_escape(b, seg, strlen(seg));
+    sgx_conn_json_escape(b, seg, strlen(seg));
     sgx_buf_puts(b, "\",\"contactList\":{}}}]}");
     req->body = b;
     return SGX_OK;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/dotdigital/dotdigital.h"
 #include "pipeline/mem.h"
 
@@ -46,28 +47,6 @@ static void error_code(const sgx_response_t *resp, char *code, size_t cap)
     snprintf(code, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
 }
 
-static int month_index(const char *m)
-{
-    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    for (int i = 0; i < 12; i++) {
-        if (strncmp(names + 3 * i, m, 3) == 0) {
-            return i + 1;
-        }
-    }
-    return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") as Unix seconds, or -1. */
 static int64_t parse_http_date(const char *v, size_t n)
 {
@@ -75,10 +54,10 @@ static int64_t parse_http_date(const char *v, size_t n)
     int d = 0, y = 0, hh = 0, mm = 0, ss = 0;
     snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), v);
     if (sscanf(buf, "%*3s, %2d %3s %4d %2d:%2d:%2d", &d, mon, &y, &hh, &mm, &ss) != 6 ||
-        !month_index(mon)) {
+        !sgx_conn_month_index(mon)) {
         return -1;
     }
-    return days_from_civil(y, month_index(mon), d) * 86400 + hh * 3600 + mm * 60 + ss;
+    return sgx_conn_days_from_civil(y, sgx_conn_month_index(mon), d) * 86400 + hh * 3600 + mm * 60 + ss;
 }
 
 static bool header_int(const sgx_response_t *resp, const char *name, int64_t *out)

@@ -8,28 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/dotdigital/dotdigital.h"
-
-void sgx_dd_csv_field(sgx_buf_t *out, const char *s, size_t n)
-{
-    bool quote = false;
-    for (size_t i = 0; i < n && !quote; i++) {
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    }
-    if (!quote) {
-        sgx_buf_append(out, s, n);
-        return;
-    }
-    sgx_buf_reserve(out, 2 * n + 2);
-    sgx_buf_putc(out, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') {
-            sgx_buf_putc(out, '"');
-        }
-        sgx_buf_putc(out, s[i]);
-    }
-    sgx_buf_putc(out, '"');
-}
 
 const char *sgx_dd_row_email(const sgx_dd_ctx_t *dd, const sgx_row_t *row, size_t *len)
 {
@@ -77,7 +57,7 @@ sgx_err_t sgx_dd_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *ou
                 sgx_buf_putc(out, ',');
             }
             if (key < row->nvals && sgx_row_val(row, key, &p, &n) == SGX_VAL_TEXT) {
-                sgx_dd_csv_field(out, (const char *)p, n);
+                sgx_conn_csv_field(out, (const char *)p, n);
             }
         }
         sgx_buf_puts(out, "\r\n");

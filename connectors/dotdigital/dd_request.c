@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/dotdigital/dotdigital.h"
 #include "pipeline/mem.h"
 
@@ -98,22 +99,6 @@ static sgx_err_t prepare_enter(const sgx_dd_ctx_t *dd, const sgx_job_t *job, sgx
     return SGX_OK;
 }
 
-/* Path-safe e-mail: RFC 3986 unreserved and '@' kept, everything else %XX ('+' included). */
-static void put_email_path(sgx_buf_t *out, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~' || c == '@') {
-            sgx_buf_putc(out, (char)c);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sgx_buf_append(out, e, 3);
-        }
-    }
-}
-
 static sgx_err_t prepare_exit(const sgx_dd_ctx_t *dd, const sgx_job_t *job, sgx_request_t *req)
 {
     const sgx_batch_t *batch = job->batch;
@@ -142,7 +127,8 @@ static sgx_err_t prepare_exit(const sgx_dd_ctx_t *dd, const sgx_job_t *job, sgx_
     sgx_buf_t url = {0};
     sgx_buf_puts(&url, dd->base_url);
     sgx_buf_puts(&url, "/v2/contacts/");
-    put_email_path(&url, email, elen);
+    /* Path-safe e-mail: RFC 3986 unreserved and '@' kept, everything else %XX ('+' included). */
+    sgx_conn_urlencode(&url, email, elen, "@");
     req->url = url.data;
     snprintf(req->method, sizeof req->method, "GET");
     return SGX_OK;

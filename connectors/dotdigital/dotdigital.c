@@ -4,11 +4,11 @@
 #include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "pipeline/mem.h"
 
 #define DD_DEFAULT_FIELDS "EMAIL,FIRSTNAME,LASTNAME"
@@ -51,25 +51,6 @@ const char *sgx_dd_column(sgx_key_t key)
     return NULL;
 }
 
-__attribute__((format(printf, 2, 3))) static sgx_err_t cfg_error(char *errbuf, const char *fmt,
-                                                                  ...)
-{
-    if (errbuf) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, SGX_ERRBUF_SIZE, fmt, ap);
-        va_end(ap);
-    }
-    return SGX_ERR_CONFIG;
-}
-
-/* A setting, treating "" like unset so the core may pass the table's empty defaults. */
-static const char *setting(const sgx_dest_settings_t *s, const char *key, const char *def)
-{
-    const char *v = s ? sgx_settings_get(s, key) : NULL;
-    return (v && *v) ? v : def;
-}
-
 static sgx_err_t parse_fields(sgx_dd_ctx_t *dd, const char *list, char *errbuf)
 {
     bool seen[SGX_KEY__COUNT] = {false};
@@ -87,12 +68,12 @@ static sgx_err_t parse_fields(sgx_dd_ctx_t *dd, const char *list, char *errbuf)
         snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
         int k = n < sizeof name ? sgx_key_parse(name) : -1;
         if (k < 0 || !sgx_dd_column((sgx_key_t)k)) {
-            return cfg_error(errbuf, "fields: unknown Dotdigital field '%.*s' (allowed: EMAIL, "
+            return sgx_conn_cfg_error(errbuf, "fields: unknown Dotdigital field '%.*s' (allowed: EMAIL, "
                              "FIRSTNAME, LASTNAME, FULLNAME, GENDER, POSTCODE)",
                              (int)(n > 32 ? 32 : n), p);
         }
         if (seen[k]) {
-            return cfg_error(errbuf, "fields: %s listed twice", sgx_dd_column((sgx_key_t)k));
+            return sgx_conn_cfg_error(errbuf, "fields: %s listed twice", sgx_dd_column((sgx_key_t)k));
         }
         seen[k] = true;
         if (k == SGX_KEY_EMAIL) {
@@ -105,7 +86,7 @@ static sgx_err_t parse_fields(sgx_dd_ctx_t *dd, const char *list, char *errbuf)
         p = end + 1;
     }
     if (!seen[SGX_KEY_EMAIL]) {
-        return cfg_error(errbuf, "fields: EMAIL is required (Dotdigital imports need an Email "
+        return sgx_conn_cfg_error(errbuf, "fields: EMAIL is required (Dotdigital imports need an Email "
                          "column)");
     }
     return SGX_OK;
@@ -119,15 +100,7 @@ static sgx_err_t set_base_url(sgx_dd_ctx_t *dd, const char *url, const char *reg
         snprintf(def, sizeof def, "https://%s-api.dotdigital.com", region);
         url = def;
     }
-    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
-        return cfg_error(errbuf, "base_url must start with https:// or http://");
-    }
-    size_t n = strlen(url);
-    while (n > 8 && url[n - 1] == '/') {
-        n--;
-    }
-    dd->base_url = sgx_strndup(url, n);
-    return SGX_OK;
+    return sgx_conn_base_url(url, &dd->base_url, errbuf);
 }
 
 static void set_auth(sgx_dd_ctx_t *dd, const char *user, const char *password)
@@ -143,28 +116,13 @@ static void set_auth(sgx_dd_ctx_t *dd, const char *user, const char *password)
     sgx_free(plain);
 }
 
-static sgx_err_t parse_int(const char *v, long lo, long hi, const char *name, long *out,
-                           char *errbuf)
-{
-    char *end = NULL;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || x < lo || x > hi) {
-        return cfg_error(errbuf, "%s must be an integer in [%ld, %ld]", name, lo, hi);
-    }
-    *out = x;
-    return SGX_OK;
-}
-
 static void dd_destroy(void *ctx)
 {
     sgx_dd_ctx_t *dd = ctx;
     if (!dd) {
         return;
     }
-    if (dd->auth_header) {
-        OPENSSL_cleanse(dd->auth_header, strlen(dd->auth_header));
-    }
-    sgx_free(dd->auth_header);
+    sgx_conn_free_secret(dd->auth_header);
     sgx_free(dd->base_url);
     sgx_free(dd->host_header);
     sgx_free(dd);
@@ -174,24 +132,24 @@ static sgx_err_t dd_init(const sgx_dest_settings_t *s, void **ctx_out, char *err
 {
     sgx_dd_ctx_t *dd = sgx_calloc(1, sizeof *dd);
     sgx_err_t err = SGX_OK;
-    const char *user = setting(s, "api_user", NULL);
-    const char *password = setting(s, "api_password", NULL);
-    const char *region = setting(s, "region", "r1");
-    long poll = 0, timeout = 0;
+    const char *user = sgx_conn_setting(s, "api_user", NULL);
+    const char *password = sgx_conn_setting(s, "api_password", NULL);
+    const char *region = sgx_conn_setting(s, "region", "r1");
+    int64_t poll = 0, timeout = 0;
     if (!user || !password) {
-        err = cfg_error(errbuf, "api_user and api_password are required");
+        err = sgx_conn_cfg_error(errbuf, "api_user and api_password are required");
         goto fail;
     }
     if (strcmp(region, "r1") != 0 && strcmp(region, "r2") != 0 && strcmp(region, "r3") != 0) {
-        err = cfg_error(errbuf, "region must be r1, r2 or r3");
+        err = sgx_conn_cfg_error(errbuf, "region must be r1, r2 or r3");
         goto fail;
     }
-    if ((err = parse_fields(dd, setting(s, "fields", DD_DEFAULT_FIELDS), errbuf)) ||
-        (err = set_base_url(dd, setting(s, "base_url", NULL), region, errbuf)) ||
-        (err = parse_int(setting(s, "poll_interval_ms", DD_DEFAULT_POLL_MS), 10, 600000,
-                         "poll_interval_ms", &poll, errbuf)) ||
-        (err = parse_int(setting(s, "import_timeout_s", DD_DEFAULT_TIMEOUT_S), 1, 7 * 86400,
-                         "import_timeout_s", &timeout, errbuf))) {
+    if ((err = parse_fields(dd, sgx_conn_setting(s, "fields", DD_DEFAULT_FIELDS), errbuf)) ||
+        (err = set_base_url(dd, sgx_conn_setting(s, "base_url", NULL), region, errbuf)) ||
+        (err = sgx_conn_parse_int(sgx_conn_setting(s, "poll_interval_ms", DD_DEFAULT_POLL_MS), 10,
+                                  600000, "poll_interval_ms", &poll, errbuf)) ||
+        (err = sgx_conn_parse_int(sgx_conn_setting(s, "import_timeout_s", DD_DEFAULT_TIMEOUT_S), 1,
+                                  7 * 86400, "import_timeout_s", &timeout, errbuf))) {
         goto fail;
     }
     char host[64];

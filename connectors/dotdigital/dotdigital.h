@@ -42,9 +42,6 @@ typedef struct {
 /** @returns the CSV column (data field) name for key: "Email", "FIRSTNAME", …, or NULL. */
 const char *sgx_dd_column(sgx_key_t key);
 
-/** @brief Appends one RFC 4180 field: quoted (quotes doubled) when it holds , " CR or LF. */
-void sgx_dd_csv_field(sgx_buf_t *out, const char *s, size_t n);
-
 /** @brief encode callback (dd_encode.c): the import CSV (ENTER: every field; EXIT: Email). */
 sgx_err_t sgx_dd_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out);
 

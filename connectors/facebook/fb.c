@@ -5,12 +5,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "codecs/hash.h"
+#include "connectors/conn_util.h"
 #include "pipeline/mem.h"
 
 #define FB_DEFAULT_VERSION "v25.0"
@@ -55,25 +55,6 @@ const char *sgx_fb_key_name(sgx_key_t key)
     return NULL;
 }
 
-__attribute__((format(printf, 2, 3))) static sgx_err_t cfg_error(char *errbuf, const char *fmt,
-                                                                  ...)
-{
-    if (errbuf) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, SGX_ERRBUF_SIZE, fmt, ap);
-        va_end(ap);
-    }
-    return SGX_ERR_CONFIG;
-}
-
-/* A setting, treating "" like unset so the core may pass the table's empty defaults. */
-static const char *setting(const sgx_dest_settings_t *s, const char *key, const char *def)
-{
-    const char *v = s ? sgx_settings_get(s, key) : NULL;
-    return (v && *v) ? v : def;
-}
-
 static int find_key(const char *name, size_t n)
 {
     for (size_t i = 0; i < FB_NKEYS; i++) {
@@ -99,12 +80,12 @@ static sgx_err_t parse_keys(sgx_fb_ctx_t *fb, const char *list, char *errbuf)
         }
         int k = find_key(p, n);
         if (k < 0) {
-            return cfg_error(errbuf, "keys: unknown Meta key '%.*s' (allowed: EXTERN_ID, EMAIL, "
+            return sgx_conn_cfg_error(errbuf, "keys: unknown Meta key '%.*s' (allowed: EXTERN_ID, EMAIL, "
                              "PHONE, GEN, DOBY, DOBM, DOBD, LN, FN, FI, CT, ST, ZIP, MADID, "
                              "COUNTRY)", (int)(n > 32 ? 32 : n), p);
         }
         if (seen[k]) {
-            return cfg_error(errbuf, "keys: %s listed twice", fb_keys[k].name);
+            return sgx_conn_cfg_error(errbuf, "keys: %s listed twice", fb_keys[k].name);
         }
         seen[k] = true;
         fb->keys[fb->nkeys++] = fb_keys[k].key;
@@ -137,26 +118,13 @@ static bool valid_version(const char *v)
     return strspn(v + 1, "0123456789.") == strlen(v + 1);
 }
 
-static sgx_err_t set_base_url(sgx_fb_ctx_t *fb, const char *url, char *errbuf)
-{
-    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
-        return cfg_error(errbuf, "base_url must start with https:// or http://");
-    }
-    size_t n = strlen(url);
-    while (n > 8 && url[n - 1] == '/') {
-        n--; /* the path is appended with its own '/' */
-    }
-    fb->base_url = sgx_strndup(url, n);
-    return SGX_OK;
-}
-
 static sgx_err_t set_country(sgx_fb_ctx_t *fb, const char *c, char *errbuf)
 {
     if (!c) {
         return SGX_OK;
     }
     if (strlen(c) != 2 || !isalpha((unsigned char)c[0]) || !isalpha((unsigned char)c[1])) {
-        return cfg_error(errbuf, "default_country must be an ISO 3166-1 alpha-2 code");
+        return sgx_conn_cfg_error(errbuf, "default_country must be an ISO 3166-1 alpha-2 code");
     }
     fb->default_country = sgx_strdup(c);
     for (int i = 0; i < 2; i++) {
@@ -174,7 +142,7 @@ static sgx_err_t set_account(sgx_fb_ctx_t *fb, const char *acct, char *errbuf)
         acct += 4;
     }
     if (!*acct || strspn(acct, "0123456789") != strlen(acct)) {
-        return cfg_error(errbuf, "ad_account_id must be digits, optionally prefixed act_");
+        return sgx_conn_cfg_error(errbuf, "ad_account_id must be digits, optionally prefixed act_");
     }
     fb->ad_account_id = sgx_strdup(acct);
     return SGX_OK;
@@ -186,10 +154,7 @@ static void fb_destroy(void *ctx)
     if (!fb) {
         return;
     }
-    if (fb->access_token_enc) {
-        OPENSSL_cleanse(fb->access_token_enc, strlen(fb->access_token_enc));
-    }
-    sgx_free(fb->access_token_enc);
+    sgx_conn_free_secret(fb->access_token_enc);
     sgx_free(fb->api_version);
     sgx_free(fb->base_url);
     sgx_free(fb->default_country);
@@ -203,29 +168,30 @@ static sgx_err_t fb_init(const sgx_dest_settings_t *s, void **ctx_out, char *err
 {
     sgx_fb_ctx_t *fb = sgx_calloc(1, sizeof *fb);
     sgx_err_t err = SGX_OK;
-    const char *token = setting(s, "access_token", NULL);
-    const char *secret = setting(s, "app_secret", NULL);
-    const char *version = setting(s, "api_version", FB_DEFAULT_VERSION);
+    const char *token = sgx_conn_setting(s, "access_token", NULL);
+    const char *secret = sgx_conn_setting(s, "app_secret", NULL);
+    const char *version = sgx_conn_setting(s, "api_version", FB_DEFAULT_VERSION);
     if (!token) {
-        err = cfg_error(errbuf, "access_token is required");
+        err = sgx_conn_cfg_error(errbuf, "access_token is required");
         goto fail;
     }
     if (!valid_version(version)) {
-        err = cfg_error(errbuf, "api_version must look like v25.0");
+        err = sgx_conn_cfg_error(errbuf, "api_version must look like v25.0");
         goto fail;
     }
     if (secret && (err = set_proof(fb, token, secret)) != SGX_OK) {
-        cfg_error(errbuf, "cannot compute appsecret_proof (HMAC-SHA256 unavailable)");
+        sgx_conn_cfg_error(errbuf, "cannot compute appsecret_proof (HMAC-SHA256 unavailable)");
         goto fail;
     }
-    if ((err = set_base_url(fb, setting(s, "base_url", FB_DEFAULT_BASE), errbuf)) ||
-        (err = parse_keys(fb, setting(s, "keys", FB_DEFAULT_KEYS), errbuf)) ||
-        (err = set_country(fb, setting(s, "default_country", NULL), errbuf)) ||
-        (err = set_account(fb, setting(s, "ad_account_id", NULL), errbuf))) {
+    if ((err = sgx_conn_base_url(sgx_conn_setting(s, "base_url", FB_DEFAULT_BASE), &fb->base_url,
+                                errbuf)) ||
+        (err = parse_keys(fb, sgx_conn_setting(s, "keys", FB_DEFAULT_KEYS), errbuf)) ||
+        (err = set_country(fb, sgx_conn_setting(s, "default_country", NULL), errbuf)) ||
+        (err = set_account(fb, sgx_conn_setting(s, "ad_account_id", NULL), errbuf))) {
         goto fail;
     }
     sgx_buf_t enc = {0};
-    sgx_fb_urlencode(&enc, token, strlen(token));
+    sgx_conn_urlencode(&enc, token, strlen(token), NULL);
     fb->access_token_enc = enc.data;
     fb->api_version = sgx_strdup(version);
     fb->max_bytes = sgx_connector_facebook.limits.max_bytes;

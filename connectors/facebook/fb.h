@@ -31,9 +31,6 @@ typedef struct {
 /** @returns the Meta schema name of key ("EMAIL", …), or NULL when Meta has no such key. */
 const char *sgx_fb_key_name(sgx_key_t key);
 
-/** @brief Appends the form-urlencoding of n bytes (RFC 3986 unreserved kept, rest %XX). */
-void sgx_fb_urlencode(sgx_buf_t *out, const char *s, size_t n);
-
 /** @brief encode callback (fb_encode.c). */
 sgx_err_t sgx_fb_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out);
 /** @brief Builds ctx->payload_head from ctx->keys; called once by init (fb_encode.c). */

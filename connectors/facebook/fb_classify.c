@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/facebook/fb.h"
 
 typedef struct {
@@ -61,18 +62,7 @@ static const fb_code_rule_t *find_rule(long long code)
  * copied at all, so a surprising value cannot carry data into logs or DLQ headers. */
 static void copy_type(char *dst, size_t cap, const char *src)
 {
-    dst[0] = '\0';
-    if (!src || !*src) {
-        return;
-    }
-    size_t n = strlen(src);
-    bool clean = n < cap;
-    for (size_t i = 0; clean && i < n; i++) {
-        char c = src[i];
-        clean = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_' || c == '.';
-    }
-    snprintf(dst, cap, "%s", clean ? src : "unexpected");
+    sgx_conn_copy_token(dst, cap, src, "_.", "unexpected");
 }
 
 static void parse_error(json_t *err, fb_reply_t *r)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/facebook/fb.h"
 
 static const char hex_upper[] = "0123456789ABCDEF";
@@ -39,18 +40,6 @@ static inline char *put(char *w, const char *s, size_t n)
 }
 /* "" lit: only a string literal compiles here, so sizeof is its length, not a pointer's. */
 #define PUT(w, lit) put((w), "" lit, sizeof(lit) - 1)
-
-void sgx_fb_urlencode(sgx_buf_t *out, const char *s, size_t n)
-{
-    sgx_buf_reserve(out, 3 * n);
-    char *w = out->data + out->len;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        w = unreserved(c) ? (*w = (char)c, w + 1) : pct(w, c);
-    }
-    out->len = (size_t)(w - out->data);
-    out->data[out->len] = '\0';
-}
 
 /* Largest encoding of one text byte: a control character, \u00XX -> %5Cu00xx (8 bytes). */
 #define TEXT_MAX_PER_BYTE 8
@@ -143,7 +132,7 @@ void sgx_fb_build_payload_head(sgx_fb_ctx_t *fb)
     /* is_raw=true: the values are single-key columns, not combined keys like LN_FN_ZIP. */
     sgx_buf_puts(&json, "],\"is_raw\":true,\"data\":[");
     sgx_buf_puts(&enc, "payload=");
-    sgx_fb_urlencode(&enc, json.data, json.len);
+    sgx_conn_urlencode(&enc, json.data, json.len, NULL);
     sgx_buf_free(&json);
     fb->payload_head = enc.data;
     fb->payload_head_len = enc.len;
@@ -158,7 +147,7 @@ static void put_tail(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, sgx_buf_t
                      batch->session_id, batch->batch_seq, batch->last_batch ? "true" : "false",
                      batch->nrows);
     sgx_buf_puts(out, "%5D%7D&session=");
-    sgx_fb_urlencode(out, session, (size_t)n);
+    sgx_conn_urlencode(out, session, (size_t)n, NULL);
     sgx_buf_puts(out, "&access_token=");
     sgx_buf_puts(out, fb->access_token_enc);
     if (fb->appsecret_proof[0]) {

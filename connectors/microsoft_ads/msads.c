@@ -4,11 +4,11 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "pipeline/mem.h"
 
 #define MSADS_DEFAULT_TOKEN_URL "https://login.microsoftonline.com/common/oauth2/v2.0/token"
@@ -36,24 +36,6 @@ static const sgx_config_key_t msads_config_keys[] = {
 
 static const sgx_key_t msads_keys[] = {SGX_KEY_EMAIL};
 
-__attribute__((format(printf, 2, 3))) static sgx_err_t cfg_error(char *errbuf, const char *fmt,
-                                                                  ...)
-{
-    if (errbuf) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, SGX_ERRBUF_SIZE, fmt, ap);
-        va_end(ap);
-    }
-    return SGX_ERR_CONFIG;
-}
-
-static const char *setting(const sgx_dest_settings_t *s, const char *key, const char *def)
-{
-    const char *v = s ? sgx_settings_get(s, key) : NULL;
-    return (v && *v) ? v : def;
-}
-
 bool sgx_msads_digits(const char *s, size_t n)
 {
     if (!s || n == 0 || n > 19) {
@@ -80,23 +62,7 @@ static bool header_safe(const char *s)
 
 static bool http_url(const char *u)
 {
-    return (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0) && header_safe(u) &&
-           !strchr(u, ' ');
-}
-
-static void urlencode(sgx_buf_t *out, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            sgx_buf_putc(out, (char)c);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sgx_buf_append(out, e, 3);
-        }
-    }
+    return sgx_conn_http_scheme(u) && header_safe(u) && !strchr(u, ' ');
 }
 
 static void form_field(sgx_buf_t *out, const char *key, const char *val)
@@ -106,7 +72,7 @@ static void form_field(sgx_buf_t *out, const char *key, const char *val)
     }
     sgx_buf_puts(out, key);
     sgx_buf_putc(out, '=');
-    urlencode(out, val);
+    sgx_conn_urlencode(out, val, strlen(val), NULL);
 }
 
 static void msads_destroy(void *ctx)
@@ -115,68 +81,53 @@ static void msads_destroy(void *ctx)
     if (!m) {
         return;
     }
-    if (m->auth_form) {
-        OPENSSL_cleanse(m->auth_form, strlen(m->auth_form));
-    }
-    if (m->developer_token) {
-        OPENSSL_cleanse(m->developer_token, strlen(m->developer_token));
-    }
     sgx_free(m->customer_id);
     sgx_free(m->account_id);
-    sgx_free(m->developer_token);
+    sgx_conn_free_secret(m->developer_token);
     sgx_free(m->token_url);
-    sgx_free(m->auth_form);
+    sgx_conn_free_secret(m->auth_form);
     sgx_free(m->base_url);
     sgx_free(m);
 }
 
+/* Millisecond settings share one upper bound: an hour. */
 static sgx_err_t parse_ms(const char *v, const char *name, long lo, int64_t *out, char *errbuf)
 {
-    char *end = NULL;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < lo || n > 3600000) {
-        return cfg_error(errbuf, "%s must be an integer in [%ld, 3600000]", name, lo);
-    }
-    *out = n;
-    return SGX_OK;
+    return sgx_conn_parse_int(v, lo, 3600000, name, out, errbuf);
 }
 
 static sgx_err_t msads_init(const sgx_dest_settings_t *s, void **ctx_out, char *errbuf)
 {
     sgx_msads_ctx_t *m = sgx_calloc(1, sizeof *m);
     sgx_err_t err = SGX_OK;
-    const char *customer = setting(s, "customer_id", NULL);
-    const char *account = setting(s, "account_id", NULL);
-    const char *devtok = setting(s, "developer_token", NULL);
-    const char *client = setting(s, "client_id", NULL);
-    const char *secret = setting(s, "client_secret", NULL);
-    const char *refresh = setting(s, "refresh_token", NULL);
-    const char *token_url = setting(s, "token_url", MSADS_DEFAULT_TOKEN_URL);
-    const char *base = setting(s, "base_url", MSADS_DEFAULT_BASE);
+    const char *customer = sgx_conn_setting(s, "customer_id", NULL);
+    const char *account = sgx_conn_setting(s, "account_id", NULL);
+    const char *devtok = sgx_conn_setting(s, "developer_token", NULL);
+    const char *client = sgx_conn_setting(s, "client_id", NULL);
+    const char *secret = sgx_conn_setting(s, "client_secret", NULL);
+    const char *refresh = sgx_conn_setting(s, "refresh_token", NULL);
+    const char *token_url = sgx_conn_setting(s, "token_url", MSADS_DEFAULT_TOKEN_URL);
+    const char *base = sgx_conn_setting(s, "base_url", MSADS_DEFAULT_BASE);
     if (!customer || !sgx_msads_digits(customer, strlen(customer))) {
-        err = cfg_error(errbuf, "customer_id is required: the manager account id (digits)");
+        err = sgx_conn_cfg_error(errbuf, "customer_id is required: the manager account id (digits)");
     } else if (!account || !sgx_msads_digits(account, strlen(account))) {
-        err = cfg_error(errbuf, "account_id is required: the ad account id (digits)");
+        err = sgx_conn_cfg_error(errbuf, "account_id is required: the ad account id (digits)");
     } else if (!devtok || !header_safe(devtok)) {
-        err = cfg_error(errbuf, "developer_token is required (printable ASCII)");
+        err = sgx_conn_cfg_error(errbuf, "developer_token is required (printable ASCII)");
     } else if (!client || !refresh) {
-        err = cfg_error(errbuf, "client_id and refresh_token are required (OAuth)");
+        err = sgx_conn_cfg_error(errbuf, "client_id and refresh_token are required (OAuth)");
     } else if (!http_url(token_url) || !http_url(base)) {
-        err = cfg_error(errbuf, "token_url and base_url must be http(s) URLs");
-    } else if (!(err = parse_ms(setting(s, "poll_interval_ms", "5000"), "poll_interval_ms", 1,
+        err = sgx_conn_cfg_error(errbuf, "token_url and base_url must be http(s) URLs");
+    } else if (!(err = parse_ms(sgx_conn_setting(s, "poll_interval_ms", "5000"), "poll_interval_ms", 1,
                                 &m->poll_interval_ms, errbuf))) {
-        err = parse_ms(setting(s, "throttle_wait_ms", "60000"), "throttle_wait_ms", 0,
+        err = parse_ms(sgx_conn_setting(s, "throttle_wait_ms", "60000"), "throttle_wait_ms", 0,
                        &m->throttle_wait_ms, errbuf);
     }
     if (err) {
         msads_destroy(m);
         return err;
     }
-    size_t n = strlen(base);
-    while (n > 8 && base[n - 1] == '/') {
-        n--;
-    }
-    m->base_url = sgx_strndup(base, n);
+    m->base_url = sgx_conn_url_dup(base);
     m->customer_id = sgx_strdup(customer);
     m->account_id = sgx_strdup(account);
     m->developer_token = sgx_strdup(devtok);
@@ -188,7 +139,7 @@ static sgx_err_t msads_init(const sgx_dest_settings_t *s, void **ctx_out, char *
         form_field(&f, "client_secret", secret);
     }
     form_field(&f, "refresh_token", refresh);
-    form_field(&f, "scope", setting(s, "scope", MSADS_DEFAULT_SCOPE));
+    form_field(&f, "scope", sgx_conn_setting(s, "scope", MSADS_DEFAULT_SCOPE));
     m->auth_form = f.data;
     *ctx_out = m;
     return SGX_OK;

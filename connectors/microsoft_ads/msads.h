@@ -61,9 +61,6 @@ char *sgx_msads_state_format(const sgx_msads_state_t *st);
 /** @brief Frees what st owns. */
 void sgx_msads_state_free(sgx_msads_state_t *st);
 
-/** @brief Appends s as one CSV field (quoted when it holds , " CR or LF). */
-void sgx_msads_csv_field(sgx_buf_t *out, const char *s, size_t n);
-
 sgx_err_t sgx_msads_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out);
 sgx_err_t sgx_msads_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *req);
 void sgx_msads_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,

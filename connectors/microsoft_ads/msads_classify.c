@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/microsoft_ads/msads.h"
 #include "pipeline/mem.h"
 
@@ -29,12 +30,7 @@ typedef struct {
 
 static void copy_name(char *dst, size_t cap, const char *src)
 {
-    dst[0] = '\0';
-    if (src && strlen(src) < cap &&
-        strspn(src, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
-            strlen(src)) {
-        snprintf(dst, cap, "%s", src);
-    }
+    sgx_conn_copy_token(dst, cap, src, "_", "");
 }
 
 static bool take_error(json_t *e, api_reply_t *r)
@@ -170,7 +166,7 @@ static bool clean_text(const char *s, size_t max)
 
 static bool http_url(const char *u)
 {
-    return u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0) &&
+    return u && sgx_conn_http_scheme(u) &&
            clean_text(u, 4096);
 }
 

@@ -8,32 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/microsoft_ads/msads.h"
 
 #define MSADS_HEADER                                                                           \
     "\xEF\xBB\xBFType,Status,Id,Parent Id,Client Id,Modified Time,Name,Description,Scope,"     \
     "Audience,Action Type,Sub Type,Text\r\n"                                                   \
     "Format Version,,,,,,6.0,,,,,,\r\n"
-
-void sgx_msads_csv_field(sgx_buf_t *out, const char *s, size_t n)
-{
-    bool quote = false;
-    for (size_t i = 0; i < n && !quote; i++) {
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    }
-    if (!quote) {
-        sgx_buf_append(out, s, n);
-        return;
-    }
-    sgx_buf_putc(out, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') {
-            sgx_buf_putc(out, '"');
-        }
-        sgx_buf_putc(out, s[i]);
-    }
-    sgx_buf_putc(out, '"');
-}
 
 /* At most SGX_MSADS_MAX_NAME bytes, cut on a UTF-8 character boundary. */
 static size_t name_len(const char *s)
@@ -57,7 +38,7 @@ static void list_row(sgx_buf_t *out, const sgx_batch_t *b, const char *id)
     sgx_buf_puts(out, ",," SGX_MSADS_LIST_CLIENT_ID ",,,,Customer,");
     if (create) {
         const char *name = b->segment ? b->segment : "segexport";
-        sgx_msads_csv_field(out, name, name_len(name));
+        sgx_conn_csv_field(out, name, name_len(name));
     }
     sgx_buf_puts(out, b->op == SGX_OP_EXIT ? ",Remove,,\r\n" : ",Add,,\r\n");
 }
@@ -93,7 +74,7 @@ sgx_err_t sgx_msads_encode(const void *ctx, const sgx_batch_t *b, sgx_buf_t *out
             }
             sgx_buf_append(out, h, 64);
         } else if (kind == SGX_VAL_TEXT) {
-            sgx_msads_csv_field(out, (const char *)p, len); /* the API rejects it per row */
+            sgx_conn_csv_field(out, (const char *)p, len); /* the API rejects it per row */
         }
         sgx_buf_append(out, "\r\n", 2);
     }
