@@ -14,15 +14,12 @@
 #include <string.h>
 
 #include "pipeline/mem.h"
+#include "tests/emulators/emu_common.h"
 #include "tests/emulators/criteo_priv.h"
 
 #define CRT_DEFAULT_ID "test-client"
 #define CRT_DEFAULT_SECRET "test-secret"
 #define CRT_DEFAULT_MAX_BODY ((size_t)16 << 20)
-
-typedef struct {
-    sgx_emu_body_t body;
-} crt_req_t;
 
 json_t *sgx_emu_crt_audience_locked(sgx_emu_criteo_t *e, const char *id, bool create)
 {
@@ -196,29 +193,21 @@ static enum MHD_Result crt_access(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     sgx_emu_criteo_t *e = cls;
-    crt_req_t *req = *con_cls;
     (void)version;
-    if (!req) {
-        req = sgx_calloc(1, sizeof *req);
-        sgx_emu_body_init(&req->body, e->max_body);
-        *con_cls = req;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        sgx_emu_body_append(&req->body, upload_data, *upload_data_size);
-        *upload_data_size = 0;
+    sgx_emu_body_t *body = sgx_emu_collect(con_cls, e->max_body, upload_data, upload_data_size);
+    if (!body) {
         return MHD_YES;
     }
     sgx_emu_path_t path;
     bool fits = sgx_emu_path_split(url, &path) == SGX_OK;
     enum MHD_Result ret;
     if (fits && path.n > 0 && strcmp(path.seg[0], "_emulator") == 0) {
-        ret = admin(e, conn, method, &path, &req->body);
+        ret = admin(e, conn, method, &path, body);
     } else {
         sgx_emu_crt_reply_t r;
         memset(&r, 0, sizeof r);
         if (fits) {
-            sgx_emu_crt_api(e, conn, method, &path, &req->body, &r);
+            sgx_emu_crt_api(e, conn, method, &path, body, &r);
         }
         if (!r.json) {
             r.status = 404;
@@ -231,27 +220,9 @@ static enum MHD_Result crt_access(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
-static void crt_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                          enum MHD_RequestTerminationCode toe)
-{
-    crt_req_t *req = *con_cls;
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (req) {
-        sgx_emu_body_free(&req->body);
-        sgx_free(req);
-        *con_cls = NULL;
-    }
-}
-
 sgx_err_t sgx_emu_criteo_start(const sgx_emu_criteo_opts_t *o, sgx_emu_criteo_t **out)
 {
     *out = NULL;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o->port)};
-    if (inet_pton(AF_INET, o->listen_host ? o->listen_host : "127.0.0.1", &sa.sin_addr) != 1) {
-        return SGX_ERR_CONFIG;
-    }
     sgx_emu_criteo_t *e = sgx_calloc(1, sizeof *e);
     e->client_id = sgx_strdup(o->client_id ? o->client_id : CRT_DEFAULT_ID);
     e->client_secret = sgx_strdup(o->client_secret ? o->client_secret : CRT_DEFAULT_SECRET);
@@ -266,16 +237,11 @@ sgx_err_t sgx_emu_criteo_start(const sgx_emu_criteo_opts_t *o, sgx_emu_criteo_t 
     e->tokens = json_object();
     e->win = -1;
     pthread_mutex_init(&e->mu, NULL);
-    e->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-                              o->port, NULL, NULL, crt_access, e, MHD_OPTION_SOCK_ADDR, &sa,
-                              MHD_OPTION_NOTIFY_COMPLETED, crt_completed, e,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
-    if (!e->mhd) {
+    sgx_err_t err = sgx_emu_server_start(o->listen_host, o->port, crt_access, e, &e->mhd, &e->port);
+    if (err) {
         sgx_emu_criteo_stop(e);
-        return SGX_ERR_IO;
+        return err;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    e->port = info ? info->port : o->port;
     *out = e;
     return SGX_OK;
 }
@@ -365,21 +331,6 @@ void sgx_emu_criteo_stats(sgx_emu_criteo_t *e, sgx_emu_criteo_stats_t *out)
 
 /* ---- `segexport-emulator criteo` ------------------------------------------------------------ */
 
-static int parse_listen(const char *arg, char *host, size_t host_len, uint16_t *port)
-{
-    const char *colon = strrchr(arg, ':');
-    char *end = NULL;
-    long p = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == arg || (size_t)(colon - arg) >= host_len || *end || p < 0 ||
-        p > 65535) {
-        return -1;
-    }
-    memcpy(host, arg, (size_t)(colon - arg));
-    host[colon - arg] = '\0';
-    *port = (uint16_t)p;
-    return 0;
-}
-
 static int usage(void)
 {
     fprintf(stderr, "usage: segexport-emulator criteo --listen HOST:PORT [--client-id ID] "
@@ -407,7 +358,7 @@ int sgx_emu_criteo_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            if (parse_listen(optarg, host, sizeof host, &o.port) != 0) {
+            if (sgx_emu_parse_listen(optarg, host, sizeof host, &o.port) != 0) {
                 return usage();
             }
             listen = true;
@@ -428,10 +379,7 @@ int sgx_emu_criteo_main(int argc, char **argv)
     }
     o.listen_host = host;
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* the server's threads inherit the mask */
+    sgx_emu_block_signals(&set);
     sgx_emu_criteo_t *e = NULL;
     sgx_err_t err = sgx_emu_criteo_start(&o, &e);
     if (err) {
@@ -445,10 +393,7 @@ int sgx_emu_criteo_main(int argc, char **argv)
         sgx_emu_criteo_add_audience(e, id);
     }
     sgx_free(copy);
-    printf("listening on %s:%u\n", host, sgx_emu_criteo_port(e));
-    fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
+    sgx_emu_serve_until_signal(host, sgx_emu_criteo_port(e), &set);
     sgx_emu_criteo_stop(e);
     return 0;
 }

@@ -15,14 +15,11 @@
 #include <time.h>
 
 #include "pipeline/mem.h"
+#include "tests/emulators/emu_common.h"
 #include "tests/emulators/dotdigital_priv.h"
 
 #define DD_DEFAULT_USER "apiuser-test@apiconnector.com"
 #define DD_DEFAULT_PASSWORD "test-password"
-
-typedef struct {
-    sgx_emu_body_t body;
-} dd_req_t;
 
 __attribute__((format(printf, 3, 4))) static void add_header(dd_reply_t *r, const char *name,
                                                               const char *fmt, ...)
@@ -270,53 +267,29 @@ static enum MHD_Result dd_access(void *cls, struct MHD_Connection *conn, const c
                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     sgx_emu_dd_t *e = cls;
-    dd_req_t *req = *con_cls;
     (void)version;
-    if (!req) {
-        req = sgx_calloc(1, sizeof *req);
-        /* base64 JSON is 4/3 of the file; the envelope adds little. */
-        sgx_emu_body_init(&req->body, e->max_file / 3 * 4 + (1u << 16));
-        *con_cls = req;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        sgx_emu_body_append(&req->body, upload_data, *upload_data_size);
-        *upload_data_size = 0;
+    /* base64 JSON is 4/3 of the file; the envelope adds little. */
+    sgx_emu_body_t *body = sgx_emu_collect(con_cls, e->max_file / 3 * 4 + (1u << 16), upload_data, upload_data_size);
+    if (!body) {
         return MHD_YES;
     }
     sgx_emu_path_t path;
     bool fits = sgx_emu_path_split(url, &path) == SGX_OK;
     enum MHD_Result ret;
     if (fits && path.n > 0 && strcmp(path.seg[0], "_emulator") == 0) {
-        ret = serve_admin(e, conn, method, &path, &req->body);
+        ret = serve_admin(e, conn, method, &path, body);
     } else {
-        ret = serve_api(e, conn, method, &path, &req->body);
+        ret = serve_api(e, conn, method, &path, body);
     }
     sgx_emu_path_free(&path);
     return ret;
-}
-
-static void dd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    dd_req_t *req = *con_cls;
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (req) {
-        sgx_emu_body_free(&req->body);
-        sgx_free(req);
-        *con_cls = NULL;
-    }
 }
 
 sgx_err_t sgx_emu_dd_start(const sgx_emu_dd_opts_t *o, sgx_emu_dd_t **out)
 {
     *out = NULL;
     const char *region = o->region ? o->region : "r1";
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o->port)};
-    if (inet_pton(AF_INET, o->listen_host ? o->listen_host : "127.0.0.1", &sa.sin_addr) != 1 ||
-        strlen(region) != 2 || region[0] != 'r' || region[1] < '1' || region[1] > '3') {
+    if (strlen(region) != 2 || region[0] != 'r' || region[1] < '1' || region[1] > '3') {
         return SGX_ERR_CONFIG;
     }
     sgx_emu_dd_t *e = sgx_calloc(1, sizeof *e);
@@ -343,16 +316,11 @@ sgx_err_t sgx_emu_dd_start(const sgx_emu_dd_opts_t *o, sgx_emu_dd_t **out)
     e->contacts = json_object();
     e->by_id = json_object();
     pthread_mutex_init(&e->mu, NULL);
-    e->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-                              o->port, NULL, NULL, dd_access, e, MHD_OPTION_SOCK_ADDR, &sa,
-                              MHD_OPTION_NOTIFY_COMPLETED, dd_completed, e,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
-    if (!e->mhd) {
+    sgx_err_t err = sgx_emu_server_start(o->listen_host, o->port, dd_access, e, &e->mhd, &e->port);
+    if (err) {
         sgx_emu_dd_stop(e);
-        return SGX_ERR_IO;
+        return err;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    e->port = info ? info->port : o->port;
     *out = e;
     return SGX_OK;
 }
@@ -424,19 +392,6 @@ static void usage(void)
                     "[--import-steps N] [--rate-limit N] [--suppressed-domain D]\n");
 }
 
-static int parse_listen(const char *arg, char *host, size_t cap, uint16_t *port)
-{
-    const char *colon = strrchr(arg, ':');
-    char *end = NULL;
-    long p = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == arg || (size_t)(colon - arg) >= cap || *end || p < 0 || p > 65535) {
-        return -1;
-    }
-    snprintf(host, cap, "%.*s", (int)(colon - arg), arg);
-    *port = (uint16_t)p;
-    return 0;
-}
-
 int sgx_emu_dotdigital_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -452,7 +407,7 @@ int sgx_emu_dotdigital_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            if (parse_listen(optarg, host, sizeof host, &o.port)) {
+            if (sgx_emu_parse_listen(optarg, host, sizeof host, &o.port)) {
                 usage();
                 return 2;
             }
@@ -469,10 +424,7 @@ int sgx_emu_dotdigital_main(int argc, char **argv)
     }
     o.listen_host = host;
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sgx_emu_block_signals(&set);
     sgx_emu_dd_t *e = NULL;
     sgx_err_t err = sgx_emu_dd_start(&o, &e);
     if (err) {
@@ -485,10 +437,7 @@ int sgx_emu_dotdigital_main(int argc, char **argv)
         sgx_emu_dd_add_address_book(e, id);
     }
     sgx_free(copy);
-    printf("listening on %s:%u\n", host, sgx_emu_dd_port(e));
-    fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
+    sgx_emu_serve_until_signal(host, sgx_emu_dd_port(e), &set);
     sgx_emu_dd_stop(e);
     return 0;
 }

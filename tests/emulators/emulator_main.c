@@ -10,6 +10,7 @@
 #include "pipeline/err.h"
 #include "pipeline/mem.h"
 #include "tests/emulators/criteo.h"
+#include "tests/emulators/emu_common.h"
 #include "tests/emulators/dotdigital.h"
 #include "tests/emulators/facebook.h"
 #include "tests/emulators/msads.h"
@@ -42,44 +43,6 @@ static void usage(void)
     }
 }
 
-/* Splits "host:port"; host is written into host (host_len bytes). Returns 0 or -1. */
-static int parse_listen(const char *arg, char *host, size_t host_len, uint16_t *port)
-{
-    const char *colon = strrchr(arg, ':');
-    char *end = NULL;
-    long p = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == arg || (size_t)(colon - arg) >= host_len || *end || p < 0 ||
-        p > 65535) {
-        return -1;
-    }
-    memcpy(host, arg, (size_t)(colon - arg));
-    host[colon - arg] = '\0';
-    *port = (uint16_t)p;
-    return 0;
-}
-
-/* Blocks SIGINT/SIGTERM in every thread (the server's threads inherit the mask) and waits for
- * one, so shutdown runs in the main thread instead of inside a signal handler. */
-static void wait_for_signal(const sigset_t *set)
-{
-    int sig = 0;
-    sigwait(set, &sig);
-}
-
-static void block_signals(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, set, NULL);
-}
-
-static void announce(const char *host, uint16_t port)
-{
-    printf("listening on %s:%u\n", host, port);
-    fflush(stdout);
-}
-
 static int run_registry(int argc, char **argv)
 {
     static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
@@ -88,13 +51,13 @@ static int run_registry(int argc, char **argv)
     uint16_t port = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c != 'l' || parse_listen(optarg, host, sizeof host, &port) != 0) {
+        if (c != 'l' || sgx_emu_parse_listen(optarg, host, sizeof host, &port) != 0) {
             usage();
             return 2;
         }
     }
     sigset_t set;
-    block_signals(&set);
+    sgx_emu_block_signals(&set);
     sgx_emu_registry_t *reg = NULL;
     sgx_err_t err = sgx_emu_registry_start(host, port, &reg);
     if (err) {
@@ -102,8 +65,7 @@ static int run_registry(int argc, char **argv)
                 sgx_err_str(err));
         return 1;
     }
-    announce(host, sgx_emu_registry_port(reg));
-    wait_for_signal(&set);
+    sgx_emu_serve_until_signal(host, sgx_emu_registry_port(reg), &set);
     sgx_emu_registry_stop(reg);
     return 0;
 }
@@ -132,7 +94,7 @@ static int run_facebook(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            if (parse_listen(optarg, host, sizeof host, &o.port) != 0) {
+            if (sgx_emu_parse_listen(optarg, host, sizeof host, &o.port) != 0) {
                 usage();
                 return 2;
             }
@@ -156,7 +118,7 @@ static int run_facebook(int argc, char **argv)
     }
     o.listen_host = host;
     sigset_t set;
-    block_signals(&set);
+    sgx_emu_block_signals(&set);
     sgx_emu_fb_t *e = NULL;
     sgx_err_t err = sgx_emu_fb_start(&o, &e);
     if (err) {
@@ -167,8 +129,7 @@ static int run_facebook(int argc, char **argv)
     if (audiences) {
         add_audiences(e, audiences);
     }
-    announce(host, sgx_emu_fb_port(e));
-    wait_for_signal(&set);
+    sgx_emu_serve_until_signal(host, sgx_emu_fb_port(e), &set);
     sgx_emu_fb_stop(e);
     return 0;
 }

@@ -16,16 +16,12 @@
 #include <string.h>
 
 #include "pipeline/mem.h"
+#include "tests/emulators/emu_common.h"
 #include "tests/emulators/facebook_priv.h"
 
 #define FB_DEFAULT_TOKEN "test-token"
 #define FB_DEFAULT_MAX_ROWS 10000
 #define FB_DEFAULT_MAX_BODY ((size_t)16 << 20)
-
-/* Per-connection request state, freed by fb_completed. */
-typedef struct {
-    sgx_emu_body_t body;
-} fb_req_t;
 
 json_t *sgx_emu_fb_audience_locked(sgx_emu_fb_t *e, const char *id, bool create)
 {
@@ -237,43 +233,21 @@ static enum MHD_Result fb_access(void *cls, struct MHD_Connection *conn, const c
                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     sgx_emu_fb_t *e = cls;
-    fb_req_t *req = *con_cls;
     (void)version;
-    if (!req) {
-        req = sgx_calloc(1, sizeof *req);
-        sgx_emu_body_init(&req->body, e->max_body);
-        *con_cls = req;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        sgx_emu_body_append(&req->body, upload_data, *upload_data_size);
-        *upload_data_size = 0;
+    sgx_emu_body_t *body = sgx_emu_collect(con_cls, e->max_body, upload_data, upload_data_size);
+    if (!body) {
         return MHD_YES;
     }
     sgx_emu_path_t path;
     bool fits = sgx_emu_path_split(url, &path) == SGX_OK;
     enum MHD_Result ret;
     if (fits && path.n > 0 && strcmp(path.seg[0], "_emulator") == 0) {
-        ret = fb_admin(e, conn, method, &path, &req->body);
+        ret = fb_admin(e, conn, method, &path, body);
     } else {
-        ret = fb_serve_graph(e, conn, method, &path, &req->body);
+        ret = fb_serve_graph(e, conn, method, &path, body);
     }
     sgx_emu_path_free(&path);
     return ret;
-}
-
-static void fb_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    fb_req_t *req = *con_cls;
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (req) {
-        sgx_emu_body_free(&req->body);
-        sgx_free(req);
-        *con_cls = NULL;
-    }
 }
 
 /* appsecret_proof = lowercase hex HMAC-SHA256(key = app secret, message = access token). */
@@ -294,10 +268,6 @@ static char *fb_proof(const char *secret, const char *token)
 sgx_err_t sgx_emu_fb_start(const sgx_emu_fb_opts_t *o, sgx_emu_fb_t **out)
 {
     *out = NULL;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o->port)};
-    if (inet_pton(AF_INET, o->listen_host ? o->listen_host : "127.0.0.1", &sa.sin_addr) != 1) {
-        return SGX_ERR_CONFIG;
-    }
     sgx_emu_fb_t *e = sgx_calloc(1, sizeof *e);
     e->token = sgx_strdup(o->access_token ? o->access_token : FB_DEFAULT_TOKEN);
     e->proof = o->app_secret ? fb_proof(o->app_secret, e->token) : NULL;
@@ -307,17 +277,11 @@ sgx_err_t sgx_emu_fb_start(const sgx_emu_fb_opts_t *o, sgx_emu_fb_t **out)
     e->audiences = json_object();
     e->rng = 1;
     pthread_mutex_init(&e->mu, NULL);
-    /* A thread per connection, so an injected delay stalls only its own client. */
-    e->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-                              o->port, NULL, NULL, fb_access, e, MHD_OPTION_SOCK_ADDR, &sa,
-                              MHD_OPTION_NOTIFY_COMPLETED, fb_completed, e,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
-    if (!e->mhd) {
+    sgx_err_t err = sgx_emu_server_start(o->listen_host, o->port, fb_access, e, &e->mhd, &e->port);
+    if (err) {
         sgx_emu_fb_stop(e);
-        return SGX_ERR_IO;
+        return err;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    e->port = info ? info->port : o->port;
     *out = e;
     return SGX_OK;
 }

@@ -11,13 +11,10 @@
 #include <time.h>
 
 #include "pipeline/mem.h"
+#include "tests/emulators/emu_common.h"
 #include "tests/emulators/msads_priv.h"
 
 #define SCOPE "https://ads.microsoft.com/msads.manage"
-
-typedef struct {
-    sgx_emu_body_t body;
-} msads_conn_t;
 
 int64_t sgx_emu_msads_now_ms(void)
 {
@@ -217,33 +214,25 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     sgx_emu_msads_t *e = cls;
-    msads_conn_t *c = *con_cls;
     (void)version;
-    if (!c) {
-        c = sgx_calloc(1, sizeof *c);
-        sgx_emu_body_init(&c->body, e->max_bytes + 65536);
-        *con_cls = c;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        sgx_emu_body_append(&c->body, upload_data, *upload_data_size);
-        *upload_data_size = 0;
+    sgx_emu_body_t *body = sgx_emu_collect(con_cls, e->max_bytes + 65536, upload_data, upload_data_size);
+    if (!body) {
         return MHD_YES;
     }
     sgx_emu_path_t path;
     msads_reply_t r = {.status = 404};
     bool fits = sgx_emu_path_split(url, &path) == SGX_OK;
     if (fits && path.n > 0 && strcmp(path.seg[0], "_emulator") == 0) {
-        admin(e, method, &path, &c->body, &r);
+        admin(e, method, &path, body, &r);
     } else {
         pthread_mutex_lock(&e->mu);
         e->stats.requests++;
         pthread_mutex_unlock(&e->mu);
         if (fits && path.n > 0 && strcmp(path.seg[path.n - 1], "token") == 0 &&
             strcmp(method, "POST") == 0) {
-            token(e, &c->body, &r);
+            token(e, body, &r);
         } else if (fits) {
-            sgx_emu_msads_bulk(e, conn, method, &path, &c->body, &r);
+            sgx_emu_msads_bulk(e, conn, method, &path, body, &r);
         } else {
             sgx_emu_msads_error(&r, 404, 0, "NotFound", "no such endpoint");
         }
@@ -260,30 +249,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return ret;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    msads_conn_t *c = *con_cls;
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    if (c) {
-        sgx_emu_body_free(&c->body);
-        sgx_free(c);
-        *con_cls = NULL;
-    }
-}
-
 #define DEF(v, d) sgx_strdup((v) ? (v) : (d))
 
 sgx_err_t sgx_emu_msads_start(const sgx_emu_msads_opts_t *o, sgx_emu_msads_t **out)
 {
     *out = NULL;
     const char *host = o->listen_host ? o->listen_host : "127.0.0.1";
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o->port)};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        return SGX_ERR_CONFIG;
-    }
     sgx_emu_msads_t *e = sgx_calloc(1, sizeof *e);
     snprintf(e->host, sizeof e->host, "%s", host);
     e->dev_token = DEF(o->developer_token, SGX_EMU_MSADS_DEV_TOKEN);
@@ -302,16 +273,11 @@ sgx_err_t sgx_emu_msads_start(const sgx_emu_msads_opts_t *o, sgx_emu_msads_t **o
     e->tokens = json_object();
     e->next_list = 9100000001ULL;
     pthread_mutex_init(&e->mu, NULL);
-    e->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-                              o->port, NULL, NULL, on_access, e, MHD_OPTION_SOCK_ADDR, &sa,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
-    if (!e->mhd) {
+    sgx_err_t err = sgx_emu_server_start(o->listen_host, o->port, on_access, e, &e->mhd, &e->port);
+    if (err) {
         sgx_emu_msads_stop(e);
-        return SGX_ERR_IO;
+        return err;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    e->port = info ? info->port : o->port;
     *out = e;
     return SGX_OK;
 }
@@ -491,10 +457,7 @@ int sgx_emu_msads_main(int argc, char **argv)
     }
     o.listen_host = host;
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sgx_emu_block_signals(&set);
     sgx_emu_msads_t *e = NULL;
     if (sgx_emu_msads_start(&o, &e) != SGX_OK) {
         fprintf(stderr, "segexport-emulator: cannot listen on %s:%u\n", host, o.port);
@@ -507,10 +470,7 @@ int sgx_emu_msads_main(int argc, char **argv)
         }
         sgx_free(copy);
     }
-    printf("listening on %s:%u\n", host, sgx_emu_msads_port(e));
-    fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
+    sgx_emu_serve_until_signal(host, sgx_emu_msads_port(e), &set);
     sgx_emu_msads_stop(e);
     return 0;
 }
