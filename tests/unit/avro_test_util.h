@@ -16,6 +16,7 @@
 #include "codecs/avro_writer.h"
 #include "codecs/wire.h"
 #include "pipeline/buf.h"
+#include "tests/unit/test_util.h"
 
 /* Every Avro type, fields reordered, targets interleaved with extras, op enum reordered with a
  * symbol we never write, a recursive list and unions with named-type branches. */
@@ -48,23 +49,6 @@ static const char WIDE_SCHEMA[] =
     "{\"name\":\"date_of_birth\",\"type\":[\"null\",\"string\"]},"
     "{\"name\":\"profile_id\",\"type\":\"string\"},"
     "{\"name\":\"first_name\",\"type\":[\"string\",\"null\"]}]}";
-
-static inline char *sgx_test_read_file(const char *rel, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", SGX_SOURCE_DIR, rel);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    sgx_buf_t b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        sgx_buf_append(&b, chunk, n);
-    }
-    fclose(f);
-    *len = b.len;
-    return b.data;
-}
 
 static inline char *sgx_test_canonical(size_t *len)
 {

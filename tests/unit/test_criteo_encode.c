@@ -13,6 +13,7 @@
 
 #include "connectors/criteo/criteo.h"
 #include "pipeline/mem.h"
+#include "tests/unit/test_util.h"
 
 #define H_TEST "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"
 #define H_JANE "7f73355bf032dcbb8e5a3f51f1e4a8ba92ef1344de2d95382634cf91da6d6181"
@@ -71,15 +72,6 @@ static sgx_criteo_ctx_t *crt_new(const char *advertiser)
     return ctx;
 }
 
-static void unhex(const char *hex, unsigned char *out)
-{
-    for (size_t i = 0; i < 32; i++) {
-        unsigned int b;
-        sscanf(hex + 2 * i, "%2x", &b);
-        out[i] = (unsigned char)b;
-    }
-}
-
 static sgx_row_t *make_row(const cell_t *cell)
 {
     size_t n = cell->kind == SGX_VAL_DIGEST ? 32 : cell->kind == SGX_VAL_TEXT ? strlen(cell->s) : 0;
@@ -88,29 +80,12 @@ static sgx_row_t *make_row(const cell_t *cell)
     row->vals[0].kind = (uint8_t)cell->kind;
     row->vals[0].len = (uint16_t)n;
     if (cell->kind == SGX_VAL_DIGEST) {
-        unhex(cell->s, row->data);
+        sgx_test_unhex32(cell->s, row->data);
     } else if (cell->kind == SGX_VAL_TEXT) {
         memcpy(row->data, cell->s, n);
     }
     row->data_len = (uint16_t)n;
     return row;
-}
-
-static char *read_golden(const char *name, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/data/golden/%s", SGX_SOURCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    sgx_buf_t b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        sgx_buf_append(&b, chunk, n);
-    }
-    fclose(f);
-    *len = b.len;
-    return b.data;
 }
 
 static sgx_err_t encode_cells(const sgx_criteo_ctx_t *c, sgx_op_t op, const cell_t *cells,
@@ -160,7 +135,7 @@ static void test_golden(void **state)
         sgx_buf_t out = {0};
         assert_int_equal(encode_cells(c, tc->op, tc->cells, tc->nrows, &out), SGX_OK);
         size_t glen;
-        char *golden = read_golden(tc->golden, &glen);
+        char *golden = sgx_test_read_golden(tc->golden, &glen);
         if (out.len != glen || memcmp(out.data, golden, glen) != 0) {
             fail_msg("%s differs:\n got: %s\nwant: %.*s", tc->golden, out.data, (int)glen,
                      golden);
@@ -208,16 +183,6 @@ static void test_encode_refusals(void **state)
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-static bool has_header(const sgx_request_t *req, const char *h)
-{
-    for (int i = 0; i < req->nheaders; i++) {
-        if (strcmp(req->headers[i], h) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static void test_prepare_patch(void **state)
 {
     (void)state;
@@ -231,7 +196,7 @@ static void test_prepare_patch(void **state)
     assert_string_equal(req.method, "PATCH");
     assert_string_equal(req.url, "http://127.0.0.1:9/2025-10/marketing-solutions/"
                                  "audience-segments/42/contact-list");
-    assert_true(has_header(&req, "Authorization: Bearer tok-1"));
+    assert_true(sgx_test_has_header(&req, "Authorization: Bearer tok-1"));
     assert_string_equal(req.content_type, "application/json");
     assert_ptr_equal(req.body, &body);
     sgx_request_clear(&req);
@@ -268,10 +233,10 @@ static void test_prepare_create(void **state)
     assert_string_equal(req.method, "POST");
     assert_string_equal(req.url, "http://127.0.0.1:9/2025-10/marketing-solutions/"
                                  "audience-segments/create");
-    assert_true(has_header(&req, "Authorization: Bearer tok-2"));
+    assert_true(sgx_test_has_header(&req, "Authorization: Bearer tok-2"));
     assert_ptr_equal(req.body, &req.owned_body);
     size_t glen;
-    char *golden = read_golden("criteo_create.json", &glen);
+    char *golden = sgx_test_read_golden("criteo_create.json", &glen);
     assert_int_equal(req.owned_body.len, glen);
     assert_memory_equal(req.owned_body.data, golden, glen);
     sgx_free(golden);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/dd_test_rows.h"
+#include "tests/unit/test_util.h"
 
 static const char *const r1[] = {"jane@example.com", "Jane", "O'Neil, Jr", NULL};
 static const char *const r2[] = {NULL, "Bob", "Smith", "SW1A 1AA"}; /* no e-mail: left out */
@@ -40,27 +41,10 @@ static void teardown_fixture(fixture_t *f)
     sgx_connector_dotdigital.destroy(f->ctx);
 }
 
-static char *read_golden(const char *name, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/data/golden/%s", SGX_SOURCE_DIR, name);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    sgx_buf_t b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-        sgx_buf_append(&b, chunk, n);
-    }
-    fclose(fp);
-    *len = b.len;
-    return b.data;
-}
-
 static void assert_golden(const sgx_buf_t *got, const char *name)
 {
     size_t glen;
-    char *golden = read_golden(name, &glen);
+    char *golden = sgx_test_read_golden(name, &glen);
     if (got->len != glen || memcmp(got->data, golden, glen) != 0) {
         fprintf(stderr, "%s mismatch\n got: [%.*s]\nwant: [%s]\n", name, (int)got->len,
                 got->data, golden);
@@ -93,16 +77,6 @@ static void test_exit_csv_golden(void **state)
     teardown_fixture(&f);
 }
 
-static bool has_header(const sgx_request_t *req, const char *h)
-{
-    for (int i = 0; i < req->nheaders; i++) {
-        if (strcmp(req->headers[i], h) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static void test_import_request_golden(void **state)
 {
     (void)state;
@@ -119,8 +93,8 @@ static void test_import_request_golden(void **state)
                         "multipart/form-data; boundary=segexport-0000000000001234");
     assert_ptr_equal(req.body, &req.owned_body);
     assert_golden(&req.owned_body, "dotdigital_enter_multipart.txt");
-    assert_true(has_header(&req, "Authorization: " DD_AUTH));
-    assert_true(has_header(&req, "Host: r1-api.dotdigital.com"));
+    assert_true(sgx_test_has_header(&req, "Authorization: " DD_AUTH));
+    assert_true(sgx_test_has_header(&req, "Host: r1-api.dotdigital.com"));
     sgx_request_clear(&req);
     sgx_buf_free(&body);
     teardown_fixture(&f);
@@ -155,7 +129,7 @@ static void expect_request(void *ctx, const sgx_batch_t *b, int step, const char
     } else {
         assert_null(req.body);
     }
-    assert_true(has_header(&req, "Authorization: " DD_AUTH));
+    assert_true(sgx_test_has_header(&req, "Authorization: " DD_AUTH));
     sgx_request_clear(&req);
 }
 

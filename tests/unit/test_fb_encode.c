@@ -14,6 +14,7 @@
 
 #include "connectors/facebook/fb.h"
 #include "pipeline/mem.h"
+#include "tests/unit/test_util.h"
 
 #define H_TEST "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"
 #define H_PHONE1 "d6736136ea896c1bfdc553e0e86e702c70d060d805696ca3e4e9e0961353860a"
@@ -70,15 +71,6 @@ static void *fb_new(const char *token, const char *secret, const char *keys)
     return ctx;
 }
 
-static void unhex(const char *hex, unsigned char *out)
-{
-    for (size_t i = 0; i < 32; i++) {
-        unsigned int b;
-        sscanf(hex + 2 * i, "%2x", &b);
-        out[i] = (unsigned char)b;
-    }
-}
-
 static sgx_row_t *make_row(const cell_t *cells, size_t n)
 {
     size_t total = 0;
@@ -94,7 +86,7 @@ static sgx_row_t *make_row(const cell_t *cells, size_t n)
         row->vals[i].kind = (uint8_t)cells[i].kind;
         row->vals[i].off = (uint32_t)used;
         if (cells[i].kind == SGX_VAL_DIGEST) {
-            unhex(cells[i].s, row->data + used);
+            sgx_test_unhex32(cells[i].s, row->data + used);
             row->vals[i].len = 32;
         } else if (cells[i].kind == SGX_VAL_TEXT) {
             row->vals[i].len = (uint16_t)strlen(cells[i].s);
@@ -108,22 +100,11 @@ static sgx_row_t *make_row(const cell_t *cells, size_t n)
 
 static char *read_golden(const char *name, size_t *len)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/data/golden/%s", SGX_SOURCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    sgx_buf_t b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        sgx_buf_append(&b, chunk, n);
+    char *data = sgx_test_read_golden(name, len);
+    while (*len && (data[*len - 1] == '\n' || data[*len - 1] == '\r')) {
+        data[--*len] = '\0'; /* tolerate an editor's final newline */
     }
-    fclose(f);
-    while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r')) {
-        b.data[--b.len] = '\0'; /* tolerate an editor's final newline */
-    }
-    *len = b.len;
-    return b.data;
+    return data;
 }
 
 /* Form-urldecode s[0..n): '+' is a space, %XX a byte. */

@@ -12,6 +12,7 @@
 
 #include "connectors/microsoft_ads/msads.h"
 #include "pipeline/mem.h"
+#include "tests/unit/test_util.h"
 
 #define H1 "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"
 #define H2 "7f73355bf032dcbb8e5a3f51f1e4a8ba92ef1344de2d95382634cf91da6d6181"
@@ -42,30 +43,13 @@ static sgx_row_t *row_digest(const char *hex)
     return r;
 }
 
-static char *read_file(const char *name, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/data/golden/%s", SGX_SOURCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    sgx_buf_t b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        sgx_buf_append(&b, chunk, n);
-    }
-    fclose(f);
-    *len = b.len;
-    return b.data;
-}
-
 static void check_golden(const sgx_batch_t *b, const char *golden)
 {
     void *ctx = ctx_new();
     sgx_buf_t out = {0};
     assert_int_equal(sgx_connector_microsoft_ads.encode(ctx, b, &out), SGX_OK);
     size_t len;
-    char *want = read_file(golden, &len);
+    char *want = sgx_test_read_golden(golden, &len);
     if (out.len != len || memcmp(out.data, want, len) != 0) {
         fail_msg("%s differs:\n--- got (%zu bytes)\n%s\n--- want (%zu bytes)\n%s", golden,
                  out.len, out.data, len, want);
@@ -110,22 +94,12 @@ static void test_bad_list_id(void **state)
     sgx_connector_microsoft_ads.destroy(ctx);
 }
 
-static bool has_header(const sgx_request_t *req, const char *line)
-{
-    for (int i = 0; i < req->nheaders; i++) {
-        if (strcmp(req->headers[i], line) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static void check_api_headers(const sgx_request_t *req)
 {
-    assert_true(has_header(req, "AuthenticationToken: at-1"));
-    assert_true(has_header(req, "DeveloperToken: dev-tok"));
-    assert_true(has_header(req, "CustomerId: 111"));
-    assert_true(has_header(req, "CustomerAccountId: 222"));
+    assert_true(sgx_test_has_header(req, "AuthenticationToken: at-1"));
+    assert_true(sgx_test_has_header(req, "DeveloperToken: dev-tok"));
+    assert_true(sgx_test_has_header(req, "CustomerId: 111"));
+    assert_true(sgx_test_has_header(req, "CustomerAccountId: 222"));
 }
 
 static void test_prepare_steps(void **state)
