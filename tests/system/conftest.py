@@ -1,5 +1,6 @@
 """pytest fixtures for the system tests: one broker and one registry double for the session,
-a fresh Meta emulator, topic and consumer group per test. Everything is stopped at the end,
+a fresh Meta emulator (and, for scenarios that ask, Microsoft Advertising and Dotdigital
+emulators), topic and consumer group per test. Everything is stopped at the end,
 also when a test fails or the run is interrupted (the broker also has kafka.sh's watchdog)."""
 import gc
 import json
@@ -51,6 +52,8 @@ class Env:
         self.dlq = f"{name}-dlq"
         self.group = f"segexport-{name}"
         self.meta = None
+        self.msads = None
+        self.dd = None
         self.procs = []
 
     def setup(self, partitions, segments, topic_config=None):
@@ -61,10 +64,25 @@ class Env:
         self.producer = sgxsys.EventProducer(self.broker, self.registry, self.topic)
         return self
 
+    def add_async(self, msads_segments, dd_segments):
+        """The asynchronous destinations, exported to by the same segexport as Meta."""
+        self.msads = sgxsys.MsAds(f"{self.name}-msads", msads_segments)
+        self.dd = sgxsys.Dotdigital(f"{self.name}-dotdigital", dd_segments)
+        return self
+
+    def dests(self):
+        return [d for d in (self.meta, self.msads, self.dd) if d is not None]
+
+    def expected_all(self):
+        """[(emulator, expected audiences)] for every destination, Dotdigital last."""
+        return [(d, self.producer.expected(list(d.audiences), d.member_of))
+                for d in self.dests()]
+
     def segexport(self, idx=0, level="info", **over):
         path = os.path.join(sgxsys.WORK, f"{self.name}-{idx}.yaml")
+        more = [d.dest() for d in (self.msads, self.dd) if d is not None]
         sgxsys.write_config(path, self.broker, self.registry, self.meta, self.topic, self.group,
-                            self.dlq, **over)
+                            self.dlq, more_dests=more, **over)
         s = sgxsys.Segexport(f"{self.name}-segexport-{idx}", path, level)
         self.procs.append(s)
         return s
@@ -78,8 +96,8 @@ def env(request, broker, registry):
     for s in e.procs:
         if s.alive():
             s.kill9()
-    if e.meta:
-        e.meta.proc.kill()
+    for d in e.dests():
+        d.proc.kill()
     if getattr(e, "producer", None) is not None:
         e.producer.producer.flush(5)
         e.producer = None

@@ -1,6 +1,7 @@
 """Building blocks of the system tests: a real Kafka broker (kafka.sh), the schema-registry
-double and the Meta emulator (segexport-emulator), segexport processes, a producer that uses
-confluent-kafka-python's AvroSerializer, and the expected audiences computed from the log.
+double and the destination emulators (segexport-emulator: Meta, and the asynchronous Microsoft
+Advertising and Dotdigital), segexport processes, a producer that uses confluent-kafka-python's
+AvroSerializer, and the expected audiences computed from the log.
 
 Every process started here is registered in PROCS and ended by `stop_all()` (the pytest
 fixtures call it, also when a test fails); the broker has its own watchdog (kafka.sh)."""
@@ -249,6 +250,7 @@ class Meta:
     """The Meta emulator, one audience per segment."""
 
     def __init__(self, name, segments):
+        self.name = "meta"
         self.port = free_port()
         self.audiences = {s: str(23850000000000000 + i + 1) for i, s in enumerate(segments)}
         self.proc = Proc(name, [EMULATOR, "facebook", "--listen", f"127.0.0.1:{self.port}",
@@ -270,11 +272,131 @@ class Meta:
     def requests(self, last=1000):
         return http_json("GET", f"{self.url}/_emulator/requests?last={last}")
 
+    def member_of(self, p):
+        return member(p)
+
+    def quiet_key(self):
+        """What changes whenever the emulator applies rows (see wait_exact)."""
+        return self.stats()["rows_received"]
+
+
+class MsAds:
+    """The Microsoft Advertising emulator (Bulk API: upload URL -> upload -> status polls ->
+    result file), one customer list per segment. --polls 1: a job reports FileUploaded once
+    before it is applied, so there is a window between upload and completion. The emulator
+    applies a file only when a status poll completes the job: an upload whose job is never
+    polled to completion (segexport killed in between) is never applied."""
+
+    TYPE = "microsoft_ads"
+
+    def __init__(self, name, segments, base_id=8100000001):
+        self.name = "microsoft"
+        self.port = free_port()
+        self.audiences = {s: str(base_id + i) for i, s in enumerate(segments)}
+        self.proc = Proc(name, [EMULATOR, "microsoft_ads", "--listen", f"127.0.0.1:{self.port}",
+                                "--polls", "1", "--lists", ",".join(self.audiences.values())])
+        self.proc.wait_line("listening on", 10)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def dest(self, limits=None):
+        return {"name": self.name, "type": self.TYPE, "settings": {
+            "customer_id": "1000001", "account_id": "2000002",
+            "developer_token": "demo-developer-token", "client_id": "demo-client-id",
+            "refresh_token": "demo-refresh-token",
+            "token_url": f"{self.url}/oauth2/v2.0/token", "base_url": self.url,
+            "poll_interval_ms": 100, "throttle_wait_ms": 1000},
+            "segments": dict(self.audiences),
+            "limits": limits or {"linger_ms": 500}}
+
+    def members(self, segment):
+        return set(http_json("GET", f"{self.url}/_emulator/audiences/{self.audiences[segment]}")
+                   ["members"])
+
+    def stats(self):
+        return http_json("GET", f"{self.url}/_emulator/stats")
+
+    def fault(self, **kw):
+        """kind 5xx (code) or throttle (error 4204), count requests of BulkUploadUrl and
+        BulkUploadStatus; count 0 ends it."""
+        http_json("POST", f"{self.url}/_emulator/faults", kw)
+
+    def member_of(self, p):
+        email, _ = profile_ids(p)
+        return hashlib.sha256(email.encode()).hexdigest() if email else None
+
+    def quiet_key(self):
+        st = self.stats()
+        return (st["rows_received"], st["uploads"], st["jobs_completed"])
+
+    def applied_rows(self):
+        return self.stats()["rows_received"]
+
+
+class Dotdigital:
+    """The Dotdigital emulator (v2: CSV import -> status polls -> report-faults; EXIT = lookup
+    per e-mail + delete), one address book per segment. Like Microsoft's, an import is applied
+    only when a status poll finishes it (--import-steps 1: the second poll).
+
+    Its inspection endpoint sorts a book's members with an insertion sort while holding the
+    emulator's lock (about 3.6 s for 20,000 members, 9.7 s for 40,000): keep books small and
+    read them only when everything else is exact."""
+
+    TYPE = "dotdigital"
+    USER = "apiuser-system@apiconnector.com"
+    PASSWORD = "system-password"
+
+    def __init__(self, name, segments, base_id=600001):
+        self.name = "dotdigital"
+        self.port = free_port()
+        self.audiences = {s: str(base_id + i) for i, s in enumerate(segments)}
+        self.proc = Proc(name, [EMULATOR, "dotdigital", "--listen", f"127.0.0.1:{self.port}",
+                                "--api-user", self.USER, "--api-password", self.PASSWORD,
+                                "--region", "r1", "--import-steps", "1",
+                                "--address-books", ",".join(self.audiences.values())])
+        self.proc.wait_line("listening on", 10)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def dest(self, limits=None):
+        # max_inflight 2: an import abandoned by a kill never finishes in the emulator and keeps
+        # one of the account's 25 active-import slots; 10 kills x 2 still leave 5.
+        return {"name": self.name, "type": self.TYPE, "settings": {
+            "api_user": self.USER, "api_password": self.PASSWORD, "region": "r1",
+            "base_url": f"{self.url}/", "fields": "EMAIL", "poll_interval_ms": 50},
+            "segments": dict(self.audiences),
+            "limits": limits or {"linger_ms": 500, "max_inflight": 2}}
+
+    def members(self, segment):
+        return set(http_json("GET", f"{self.url}/_emulator/audiences/{self.audiences[segment]}",
+                             timeout=120)["members"])
+
+    def stats(self):
+        return http_json("GET", f"{self.url}/_emulator/stats")
+
+    def fault(self, **kw):
+        """kind 5xx (param = status) or throttle (429, x-ratelimit-reset = now + param s) for
+        the next count API requests, whatever they are; count 0 ends it."""
+        http_json("POST", f"{self.url}/_emulator/faults", kw)
+
+    def member_of(self, p):
+        email, _ = profile_ids(p)
+        return email
+
+    def quiet_key(self):
+        st = self.stats()
+        return (st["rows_imported"], st["contacts_removed"], st["imports"], st["import_polls"],
+                st["lookups"], st["deletes"])
+
+    def applied_rows(self):
+        st = self.stats()
+        return st["rows_imported"] + st["contacts_removed"]
+
 
 # ---------------------------------------------------------------------------------------------
 # segexport
 
-def write_config(path, broker, registry, meta, topic, group, dlq, **over):
+def write_config(path, broker, registry, meta, topic, group, dlq, more_dests=(), **over):
+    """segexport's config: Meta (all its segments) plus more_dests (destination entries, e.g.
+    MsAds.dest()), all in the one process and consumer group."""
     kafka = {
         "bootstrap.servers": broker.bootstrap,
         "group.id": group,
@@ -305,7 +427,7 @@ def write_config(path, broker, registry, meta, topic, group, dlq, **over):
             "settings": {"access_token": TOKEN, "base_url": meta.url, "keys": "EMAIL,PHONE"},
             "segments": dict(meta.audiences),
             "limits": limits,
-        }],
+        }] + list(more_dests),
     }
     cfg.update(over)
     # JSON is YAML: no YAML library needed, and quoting is exact.
@@ -443,11 +565,16 @@ class EventProducer:
         assert left == 0, f"{left} records not delivered"
         assert not self.errors, self.errors[:5]
 
-    def expected(self, segments):
+    def expected(self, segments, member_of=None):
+        """segment -> set of member strings (member_of(p); None = the profile has no key for
+        that destination and is not exported there)."""
+        member_of = member_of or member
         exp = {s: set() for s in segments}
         for (s, p), op in self.last.items():
-            if op == "ENTER":
-                exp[s].add(member(p))
+            if op == "ENTER" and s in exp:
+                m = member_of(p)
+                if m is not None:
+                    exp[s].add(m)
         return exp
 
 
@@ -495,6 +622,63 @@ def wait_exact(meta, expected, timeout):
     return time.monotonic() - t0
 
 
+def dests_equal(checks):
+    """checks: [(emulator, expected)]; None when every audience of every destination is exact,
+    else a short description of the first that is not. Stops at the first difference, so a slow
+    inspection endpoint (Dotdigital's, put it last) is read only when the others are exact."""
+    for emu, expected in checks:
+        for s, exp in expected.items():
+            got = emu.members(s)
+            if got != exp:
+                return (f"{emu.name} audience {emu.audiences[s]} ({s}): {len(got)} members, "
+                        f"expected {len(exp)}; {len(exp - got)} missing, {len(got - exp)} extra")
+    return None
+
+
+def wait_all_exact(checks, timeout):
+    """Waits until every audience of every destination is exact; returns the seconds it took.
+    Between full comparisons it waits for something to change in one of the emulators (their
+    quiet_key), so slow inspection endpoints are not hammered."""
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    last = None
+    while True:
+        keys = [emu.quiet_key() for emu, _ in checks]
+        last = dests_equal(checks)
+        if last is None:
+            return time.monotonic() - t0
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            if [emu.quiet_key() for emu, _ in checks] != keys:
+                break
+        if time.monotonic() >= deadline:
+            last = dests_equal(checks)
+            if last is None:
+                return time.monotonic() - t0
+            raise AssertionError(f"audiences not exact after {timeout} s: {last}")
+
+
+def check_dlq_no_key(broker, dlq, routed_no_key):
+    """The DLQ holds only rows of destinations that lack every key of the profile (reason
+    no_usable_identifier; here: phone-only profiles for the e-mail-only destinations), and each
+    such (destination, key) at least once (more when a record was re-consumed after a kill).
+    routed_no_key: destination name -> set of record keys. Returns records per destination."""
+    want = {d: set(keys) for d, keys in routed_no_key.items()}
+    got = {d: set() for d in want}
+    per_dest = {d: 0 for d in want}
+    for key, _value, headers in broker.read_all(dlq, timeout=120):
+        dest = (headers.get("destination") or b"").decode()
+        reason = (headers.get("reason") or b"").decode()
+        assert dest in want and reason == "no_usable_identifier", \
+            f"unexpected DLQ record: key={key!r} {headers}"
+        assert key in want[dest], f"a profile with a usable key dead-lettered for {dest}: {key!r}"
+        got[dest].add(key)
+        per_dest[dest] += 1
+    for d in want:
+        assert got[d] == want[d], f"{d}: {len(want[d] - got[d])} key-less rows not in the DLQ"
+    return per_dest
+
+
 def wait_committed(broker, group, topic, timeout):
     ends = broker.end_offsets(topic)
     last = [None]
@@ -516,13 +700,14 @@ def figure(name, value):
     log(f"FIGURE {name} = {value}")
 
 
-def make_events(rng, n, n_segments, profiles):
+def make_events(rng, n, n_segments, profiles, prefix="seg-"):
     """n events: ENTERs of distinct (profile, segment) pairs over segments seg-0..seg-{k-1}
     (each pair exactly once, never exited: rows to those audiences can only be repeated by a
     re-delivery, never coalesced), and on segment seg-x ENTERs of distinct pairs of which a
     third EXIT again somewhere later in the log. Returns (events, segments, enter_only segments,
     number of events on them)."""
-    segs = [f"seg-{i}" for i in range(n_segments)]
+    segs = [f"{prefix}{i}" for i in range(n_segments)]
+    xseg = f"{prefix}x"
     n_x = n * 2 // 5
     n_x_exit = n_x // 3
     n_x_enter = n_x - n_x_exit
@@ -532,11 +717,27 @@ def make_events(rng, n, n_segments, profiles):
     keyed = [(rng.uniform(0, n), p // n_segments, segs[p % n_segments], "ENTER") for p in plain]
     xs = rng.sample(range(profiles), n_x_enter)
     xkeys = [rng.uniform(0, n) for _ in xs]
-    keyed += [(k, p, "seg-x", "ENTER") for k, p in zip(xkeys, xs)]
+    keyed += [(k, p, xseg, "ENTER") for k, p in zip(xkeys, xs)]
     for j in rng.sample(range(n_x_enter), n_x_exit):
-        keyed.append((rng.uniform(xkeys[j], n + 1), xs[j], "seg-x", "EXIT"))
+        keyed.append((rng.uniform(xkeys[j], n + 1), xs[j], xseg, "EXIT"))
     keyed.sort(key=lambda e: e[0])
-    return [(p, s, op) for _, p, s, op in keyed], segs + ["seg-x"], segs, n_plain
+    return [(p, s, op) for _, p, s, op in keyed], segs + [xseg], segs, n_plain
+
+
+def merge_events(a, b, rng):
+    """The events of b spread at random positions over a; each list keeps its own order."""
+    keyed = [(float(i), 0, e) for i, e in enumerate(a)]
+    pos = sorted(rng.uniform(0, len(a)) for _ in b)
+    keyed += [(k, 1, e) for k, e in zip(pos, b)]
+    keyed.sort(key=lambda t: (t[0], t[1]))  # stable: b's ties keep b's order
+    return [e for _, _, e in keyed]
+
+
+def no_key_profiles(events, segments, member_of):
+    """Record keys of the events on these segments whose profile has no key for a destination
+    (member_of(p) is None): the rows that destination dead-letters as no_usable_identifier."""
+    segs = set(segments)
+    return {f"profile-{p}".encode() for p, s, _ in events if s in segs and member_of(p) is None}
 
 
 def delivered_rows(meta, segments):
