@@ -86,7 +86,7 @@ static int parse_args(int argc, char **argv, sgx_bench_opts_t *o, const char **s
         {"kafka", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
-    *o = (sgx_bench_opts_t){.events = 300000, .runs = 5, .linger_ms = 20, .verify = 1};
+    *o = (sgx_bench_opts_t){.events = 1000000, .runs = 5, .linger_ms = 20, .verify = 1};
     *stage = "all";
     int ch;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

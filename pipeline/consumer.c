@@ -283,18 +283,32 @@ static void handle_message(sgx_consumer_t *c, rd_kafka_message_t *m)
 }
 
 #define STASH_PAUSE 8192
+#define HOLD_MAX_MS 1000
 
-/* Pause only for real backlog: too many records in flight, a stash that keeps growing, or a
- * registry that cannot be reached. A worker ring that is briefly full is not a reason: a
- * resumed partition can take up to a second (librdkafka's fetch backoff) to deliver again,
- * so pausing for a blip costs far more than it saves. Resume at 3/4 for the same reason. */
+/* Backpressure in two steps. A short backlog is absorbed by not polling for a moment: the
+ * records librdkafka prefetched stay queued (bounded by queued.max.messages.kbytes) and flow the
+ * instant we poll again. Pausing partitions is kept for a backlog that lasts (an outage) or a
+ * registry that cannot be reached: a paused partition discards its prefetched records and,
+ * once resumed, can take up to a second (librdkafka's fetch backoff) to deliver again. The hold
+ * is bounded well under max.poll.interval.ms, since rebalance callbacks wait for the next poll. */
 static void backpressure(sgx_consumer_t *c)
 {
     int64_t inflight = atomic_load(&c->stats->inflight);
     int64_t high = (int64_t)c->cfg->max_inflight_events;
+    int64_t now = sgx_now_ms();
     bool stuck = c->stash_len > 0 && !c->stash[c->stash_head]->decoded;
-    bool want = stuck || c->stash_len >= STASH_PAUSE || inflight >= high;
+    bool full = inflight >= high;
+    if (full && !c->paused && !c->holding) {
+        c->holding = true;
+        c->hold_since = now;
+    }
+    if (c->holding && inflight <= high / 4 * 3) {
+        c->holding = false;
+    }
+    bool want = stuck || c->stash_len >= STASH_PAUSE ||
+                (c->holding && now - c->hold_since > HOLD_MAX_MS) || (c->paused && full);
     if (want && !c->paused) {
+        c->holding = false;
         sgx_consumer_set_paused(c, true);
     } else if (!want && c->paused && inflight <= high / 4 * 3) {
         sgx_consumer_set_paused(c, false);
@@ -303,8 +317,8 @@ static void backpressure(sgx_consumer_t *c)
 
 static void poll_burst(sgx_consumer_t *c)
 {
-    if (c->stash_len > 0 && !c->paused) {
-        sgx_idle(0); /* a worker ring is full: let the workers catch up for a moment */
+    if ((c->stash_len > 0 || c->holding) && !c->paused) {
+        sgx_idle(0); /* a ring is full or the in-flight bound reached: catch up for a moment */
         return;
     }
     for (int i = 0; i < POLL_BURST; i++) {

@@ -32,6 +32,8 @@ typedef struct sgx_consumer {
     size_t stash_head, stash_len, stash_cap;
     int64_t stash_retry_at;
     bool paused;
+    bool holding;          /* in-flight bound reached: not polling for a moment */
+    int64_t hold_since;
     bool cooperative;
     int64_t last_store_ms;
     atomic_int state;
