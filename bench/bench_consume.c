@@ -8,6 +8,7 @@
 
 #include "bench/bench.h"
 #include "bench/bench_e2e.h"
+#include "pipeline/consumer.h"
 #include "pipeline/dlq.h"
 #include "pipeline/mem.h"
 
@@ -17,8 +18,11 @@
 static double consume_once(const sgx_bench_data_t *d, int run, double *join_s)
 {
     char errbuf[SGX_ERRBUF_SIZE], group[64];
-    /* The pipeline's own librdkafka properties (session timeout, log level), nothing else. */
+    /* The pipeline's own librdkafka properties and consumer defaults, nothing else. */
     rd_kafka_conf_t *conf = sgx_kafka_conf(d->env.cfg, false, errbuf);
+    if (conf) {
+        sgx_consumer_defaults(conf, d->env.cfg);
+    }
     snprintf(group, sizeof group, "bench-consume-%d-%d", (int)getpid(), run);
     if (!conf || rd_kafka_conf_set(conf, "group.id", group, errbuf, sizeof errbuf) ||
         rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errbuf, sizeof errbuf)) {

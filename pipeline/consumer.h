@@ -41,6 +41,10 @@ typedef struct sgx_consumer {
     bool running;
 } sgx_consumer_t;
 
+/** @brief Applies segexport's consumer defaults (assignment strategy, offset reset, prefetch)
+ *  for every property cfg does not set itself. @param conf borrowed, modified. */
+void sgx_consumer_defaults(rd_kafka_conf_t *conf, const sgx_config_t *cfg);
+
 /** @brief Creates the consumer handle (rebalance callback installed) and subscribes.
  *  c must be filled in except rk. */
 sgx_err_t sgx_consumer_open(sgx_consumer_t *c, char *errbuf);
