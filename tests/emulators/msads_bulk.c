@@ -466,8 +466,10 @@ static void upload(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *
     msads_job_t *j = find_job(e, NULL, token);
     const char *data;
     size_t len;
+    /* destinations.md §2: every upload refusal is HTTP 400 with a JSON body
+     * {"TrackingId","RequestId","Code":322x,"ErrorCode","Message"}. */
     if (!j) {
-        sgx_emu_msads_error(r, 404, 3221, "BulkServiceUploadUrlNotFound", "unknown upload URL");
+        sgx_emu_msads_error(r, 400, 3221, "BulkServiceUploadUrlNotFound", "unknown upload URL");
     } else if (j->used) {
         e->stats.url_reused++;
         sgx_emu_msads_error(r, 400, 3224, "BulkServiceUrlAlreadyUsedForUpload",
@@ -477,14 +479,14 @@ static void upload(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *
         sgx_emu_msads_error(r, 400, 3225, "BulkServiceUploadUrlExpired",
                             "the upload URL has expired");
     } else if (body->overflow) {
-        sgx_emu_msads_error(r, 413, 3226, "BulkServiceUploadFileTooLarge",
-                            "the file exceeds 100 MB");
+        sgx_emu_msads_error(r, 400, 3226, "BulkServiceUploadFileTooLarge",
+                            "the file exceeds the size limit");
     } else if (!multipart_file(conn, body, &data, &len)) {
         sgx_emu_msads_error(r, 400, 3220, "BulkServiceNoFileInUpload",
                             "expected multipart/form-data with a file part");
     } else if (len > e->max_bytes) {
-        sgx_emu_msads_error(r, 413, 3226, "BulkServiceUploadFileTooLarge",
-                            "the file exceeds 100 MB");
+        sgx_emu_msads_error(r, 400, 3226, "BulkServiceUploadFileTooLarge",
+                            "the file exceeds the size limit");
     } else {
         j->used = j->uploaded = true;
         j->status = "FileUploaded";
@@ -492,6 +494,9 @@ static void upload(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *
         e->stats.uploads++;
         r->status = 200;
         r->json = json_pack("{s:s, s:s}", "TrackingId", "emu", "RequestId", j->request_id);
+    }
+    if (j && r->status != 200 && json_is_object(r->json)) {
+        json_object_set_new(r->json, "RequestId", json_string(j->request_id));
     }
 }
 
