@@ -152,6 +152,7 @@ typedef struct {
     int max_inflight;
     int linger_ms;
     int min_interval_ms; /* spacing between request starts (rate limits), 0 = none */
+    size_t max_rows_cap; /* what config may raise max_rows to (the API's cap); 0 = max_rows */
 } sgx_limits_t;
 
 /* ---- the descriptor ---------------------------------------------------------------------- */

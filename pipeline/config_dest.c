@@ -95,8 +95,8 @@ static sgx_err_t parse_segments(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
     return SGX_OK;
 }
 
-/* Config may lower the connector's limits (never raise them past what the API allows); the
- * minimum interval between requests may only grow. */
+/* Config may lower the connector's limits, or raise max_rows up to the API's cap where the
+ * connector's default is a saner batch than the cap; the minimum interval may only grow. */
 static sgx_err_t parse_limits(const sgx_yaml_t *n, sgx_dest_config_t *d, char *errbuf)
 {
     const sgx_limits_t *max = &d->def->limits;
@@ -105,8 +105,8 @@ static sgx_err_t parse_limits(const sgx_yaml_t *n, sgx_dest_config_t *d, char *e
     if (!n) {
         return SGX_OK;
     }
-    if (sgx_cfg_get_int(n, "max_rows", 1, (long)max->max_rows, (long)max->max_rows, &v[0],
-                        errbuf) ||
+    size_t rows_cap = max->max_rows_cap ? max->max_rows_cap : max->max_rows;
+    if (sgx_cfg_get_int(n, "max_rows", 1, (long)rows_cap, (long)max->max_rows, &v[0], errbuf) ||
         sgx_cfg_get_int(n, "max_bytes", 1024, (long)max->max_bytes, (long)max->max_bytes, &v[1],
                         errbuf) ||
         sgx_cfg_get_int(n, "max_inflight", 1, 64, max->max_inflight, &v[2], errbuf) ||
@@ -115,7 +115,8 @@ static sgx_err_t parse_limits(const sgx_yaml_t *n, sgx_dest_config_t *d, char *e
                         max->min_interval_ms, &v[4], errbuf)) {
         return SGX_ERR_CONFIG;
     }
-    d->limits = (sgx_limits_t){(size_t)v[0], (size_t)v[1], (int)v[2], (int)v[3], (int)v[4]};
+    d->limits = (sgx_limits_t){(size_t)v[0], (size_t)v[1], (int)v[2], (int)v[3], (int)v[4],
+                               rows_cap};
     return SGX_OK;
 }
 

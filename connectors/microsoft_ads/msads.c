@@ -251,8 +251,10 @@ const sgx_connector_def_t sgx_connector_microsoft_ads = {
     /* The API allows 4,000,000 rows and 100 MB per file; one limit is both default and cap in
      * this interface, so the batch is the saner 100,000 rows (~11 MB). Uploads are async and
      * polled: linger longer, and keep to <= 5 concurrent uploads per customer. */
+    /* 100,000 rows by default (a file of ~10 MB, polled sooner); config may go up to the
+     * bulk file's 4,000,000. */
     .limits = {.max_rows = 100000, .max_bytes = 100u << 20, .max_inflight = 5,
-               .linger_ms = 5000},
+               .linger_ms = 5000, .max_rows_cap = 4000000},
     .init = msads_init,
     .destroy = msads_destroy,
     .keys = msads_keys_cb,

@@ -238,6 +238,25 @@ static void test_error_ranges(void **state)
               NULL);
 }
 
+/* A connector whose default batch is below the API's cap lets config raise it to the cap. */
+static void test_rows_cap(void **state)
+{
+    (void)state;
+#define MSADS                                                                                  \
+    "destinations:\n  - name: ms\n    type: microsoft_ads\n    settings:\n"                     \
+    "      customer_id: \"1\"\n      account_id: \"2\"\n      developer_token: d\n"          \
+    "      client_id: c\n      refresh_token: r\n    segments:\n      seg-a: \"9\"\n"
+    sgx_config_t *cfg = parse_ok(KAFKA TOPICS DLQ REG MSADS);
+    assert_int_equal(cfg->dests[0].limits.max_rows, 100000);
+    sgx_config_free(cfg);
+    cfg = parse_ok(KAFKA TOPICS DLQ REG MSADS "    limits:\n      max_rows: 4000000\n");
+    assert_int_equal(cfg->dests[0].limits.max_rows, 4000000);
+    sgx_config_free(cfg);
+    parse_err(KAFKA TOPICS DLQ REG MSADS "    limits:\n      max_rows: 4000001\n", "max_rows",
+              "4000000");
+#undef MSADS
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_errors_destinations),
         cmocka_unit_test(test_error_unset_env),
         cmocka_unit_test(test_error_ranges),
+        cmocka_unit_test(test_rows_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
