@@ -23,39 +23,7 @@
 
 json_t *sgx_emu_crt_audience_locked(sgx_emu_criteo_t *e, const char *id, bool create)
 {
-    json_t *set = json_object_get(e->audiences, id);
-    if (!set && create && *id && json_object_set_new(e->audiences, id, json_object()) == 0) {
-        set = json_object_get(e->audiences, id);
-    }
-    return set;
-}
-
-static int cmp_str_ptr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static json_t *members_json(json_t *set)
-{
-    size_t n = json_object_size(set), i = 0;
-    const char **keys = sgx_malloc((n ? n : 1) * sizeof *keys);
-    const char *key;
-    json_t *val;
-    json_object_foreach(set, key, val) {
-        keys[i++] = key;
-    }
-    qsort(keys, n, sizeof *keys, cmp_str_ptr);
-    json_t *arr = json_array();
-    for (i = 0; i < n; i++) {
-        json_array_append_new(arr, json_string_nocheck(keys[i]));
-    }
-    sgx_free(keys);
-    return arr;
-}
-
-static enum MHD_Result admin_error(struct MHD_Connection *conn, unsigned status, const char *msg)
-{
-    return sgx_emu_reply_json(conn, status, json_pack("{s:s}", "error", msg), NULL, NULL);
+    return sgx_emu_set_get(e->audiences, id, create);
 }
 
 static enum MHD_Result admin_audience(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
@@ -65,7 +33,7 @@ static enum MHD_Result admin_audience(sgx_emu_criteo_t *e, struct MHD_Connection
     json_t *set = sgx_emu_crt_audience_locked(e, id, false);
     json_t *reply = set ? json_pack("{s:s, s:I, s:o}", "id", id, "count",
                                     (json_int_t)json_object_size(set), "members",
-                                    members_json(set))
+                                    sgx_emu_sorted_keys_json(set))
                         : NULL;
     json_t *name = json_object_get(e->names, id);
     if (reply && name) {
@@ -73,7 +41,7 @@ static enum MHD_Result admin_audience(sgx_emu_criteo_t *e, struct MHD_Connection
     }
     pthread_mutex_unlock(&e->mu);
     if (!reply) {
-        return admin_error(conn, 404, "unknown audience");
+        return sgx_emu_reply_error(conn, 404, "unknown audience");
     }
     return sgx_emu_reply_json(conn, 200, reply, NULL, NULL);
 }
@@ -82,10 +50,7 @@ static json_t *stats_json(sgx_emu_criteo_t *e)
 {
     sgx_emu_criteo_stats_t s;
     sgx_emu_criteo_stats(e, &s);
-    const struct {
-        const char *name;
-        uint64_t v;
-    } f[] = {{"requests", s.requests},           {"token_requests", s.token_requests},
+    const sgx_emu_counter_t f[] = {{"requests", s.requests},           {"token_requests", s.token_requests},
              {"tokens_issued", s.tokens_issued}, {"token_rejected", s.token_rejected},
              {"unauthorized", s.unauthorized},   {"expired", s.expired},
              {"add_requests", s.add_requests},   {"remove_requests", s.remove_requests},
@@ -96,11 +61,7 @@ static json_t *stats_json(sgx_emu_criteo_t *e)
              {"throttled", s.throttled},         {"rate_limited", s.rate_limited},
              {"failed_5xx", s.failed_5xx},       {"rejected_4xx", s.rejected_4xx},
              {"peak_window_calls", s.peak_window_calls}};
-    json_t *o = json_object();
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        json_object_set_new(o, f[i].name, json_integer((json_int_t)f[i].v));
-    }
-    return o;
+    return SGX_EMU_COUNTERS_JSON(f);
 }
 
 static enum MHD_Result admin_faults(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
@@ -117,9 +78,9 @@ static enum MHD_Result admin_faults(sgx_emu_criteo_t *e, struct MHD_Connection *
     } else if (kind && strcmp(kind, "expire_tokens") == 0) {
         sgx_emu_criteo_expire_tokens(e);
     } else {
-        return admin_error(conn, 400, "kind must be throttle, 5xx or expire_tokens");
+        return sgx_emu_reply_error(conn, 400, "kind must be throttle, 5xx or expire_tokens");
     }
-    return sgx_emu_reply_json(conn, 200, json_pack("{s:b}", "ok", 1), NULL, NULL);
+    return sgx_emu_reply_ok(conn);
 }
 
 static enum MHD_Result admin(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
@@ -135,20 +96,20 @@ static enum MHD_Result admin(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
         return sgx_emu_reply_json(conn, 200, stats_json(e), NULL, NULL);
     }
     if (!post || path->n != 2 || body->overflow) {
-        return admin_error(conn, 404, "no such emulator endpoint");
+        return sgx_emu_reply_error(conn, 404, "no such emulator endpoint");
     }
-    json_t *req = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
+    json_t *req = sgx_emu_body_json(body);
     const char *id = json_string_value(json_object_get(req, "id"));
     enum MHD_Result ret;
     if (!json_is_object(req)) {
-        ret = admin_error(conn, 400, "expected a JSON object");
+        ret = sgx_emu_reply_error(conn, 400, "expected a JSON object");
     } else if (strcmp(what, "audiences") == 0 && id && *id) {
         sgx_emu_criteo_add_audience(e, id);
         ret = sgx_emu_reply_json(conn, 200, json_pack("{s:s}", "id", id), NULL, NULL);
     } else if (strcmp(what, "faults") == 0) {
         ret = admin_faults(e, conn, req);
     } else {
-        ret = admin_error(conn, 404, "no such emulator endpoint");
+        ret = sgx_emu_reply_error(conn, 404, "no such emulator endpoint");
     }
     json_decref(req);
     return ret;
@@ -277,16 +238,8 @@ void sgx_emu_criteo_add_audience(sgx_emu_criteo_t *e, const char *id)
 
 bool sgx_emu_criteo_find_by_name(sgx_emu_criteo_t *e, const char *name, char *out, size_t cap)
 {
-    bool found = false;
-    const char *id;
-    json_t *v;
     pthread_mutex_lock(&e->mu);
-    json_object_foreach(e->names, id, v) {
-        if (!found && strcmp(json_string_value(v), name) == 0) {
-            snprintf(out, cap, "%s", id);
-            found = true;
-        }
-    }
+    bool found = sgx_emu_find_by_name(e->names, name, out, cap);
     pthread_mutex_unlock(&e->mu);
     return found;
 }
@@ -313,12 +266,8 @@ void sgx_emu_criteo_inject(sgx_emu_criteo_t *e, sgx_emu_crt_fault_t kind, int co
 
 void sgx_emu_criteo_expire_tokens(sgx_emu_criteo_t *e)
 {
-    const char *k;
-    json_t *v;
     pthread_mutex_lock(&e->mu);
-    json_object_foreach(e->tokens, k, v) {
-        json_integer_set(v, 0); /* kept, so a later use reads as "expired", not "unknown" */
-    }
+    sgx_emu_expire_tokens(e->tokens);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -338,6 +287,11 @@ static int usage(void)
                     "[--rate-limit N] [--rate-window SECONDS] [--max-identifiers N] "
                     "[--auto-create]\n");
     return 2;
+}
+
+static void add_audience_cb(void *e, const char *id)
+{
+    sgx_emu_criteo_add_audience(e, id);
 }
 
 int sgx_emu_criteo_main(int argc, char **argv)
@@ -387,12 +341,7 @@ int sgx_emu_criteo_main(int argc, char **argv)
                 sgx_err_str(err));
         return 1;
     }
-    char *copy = audiences ? sgx_strdup(audiences) : NULL, *save = NULL;
-    for (char *id = copy ? strtok_r(copy, ",", &save) : NULL; id;
-         id = strtok_r(NULL, ",", &save)) {
-        sgx_emu_criteo_add_audience(e, id);
-    }
-    sgx_free(copy);
+    sgx_emu_for_each_csv(audiences, add_audience_cb, e);
     sgx_emu_serve_until_signal(host, sgx_emu_criteo_port(e), &set);
     sgx_emu_criteo_stop(e);
     return 0;

@@ -152,37 +152,13 @@ static enum MHD_Result serve_api(sgx_emu_dd_t *e, struct MHD_Connection *conn,
     return send_reply(conn, &r);
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static json_t *members_json(json_t *book)
-{
-    /* json_object keys are unordered: sort on inspection only (qsort: books hold 10^5+). */
-    size_t n = json_object_size(book), i = 0;
-    const char **keys = sgx_calloc(n ? n : 1, sizeof *keys);
-    const char *k;
-    json_t *v;
-    json_object_foreach(book, k, v) {
-        keys[i++] = k;
-    }
-    qsort(keys, n, sizeof *keys, cmp_cstr);
-    json_t *arr = json_array();
-    for (i = 0; i < n; i++) {
-        json_array_append_new(arr, json_string(keys[i]));
-    }
-    sgx_free(keys);
-    return arr;
-}
-
 json_t *sgx_emu_dd_audience(sgx_emu_dd_t *e, const char *id)
 {
     pthread_mutex_lock(&e->mu);
     json_t *book = json_object_get(e->books, id);
     json_t *out = book ? json_pack("{s:s, s:I, s:o}", "id", id, "count",
                                    (json_int_t)json_object_size(book), "members",
-                                   members_json(book))
+                                   sgx_emu_sorted_keys_json(book))
                        : NULL;
     pthread_mutex_unlock(&e->mu);
     return out;
@@ -192,15 +168,14 @@ static json_t *stats_json(sgx_emu_dd_t *e)
 {
     sgx_emu_dd_stats_t s;
     sgx_emu_dd_stats(e, &s);
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests",
-                     (json_int_t)s.requests, "imports", (json_int_t)s.imports, "import_polls",
-                     (json_int_t)s.import_polls, "rows_imported", (json_int_t)s.rows_imported,
-                     "rows_faulted", (json_int_t)s.rows_faulted, "lookups",
-                     (json_int_t)s.lookups, "deletes", (json_int_t)s.deletes,
-                     "contacts_removed", (json_int_t)s.contacts_removed, "throttled",
-                     (json_int_t)s.throttled, "failed_5xx", (json_int_t)s.failed_5xx,
-                     "rejected_4xx", (json_int_t)s.rejected_4xx, "max_active_imports",
-                     (json_int_t)s.max_active_imports);
+    const sgx_emu_counter_t f[] = {
+        {"requests", s.requests},         {"imports", s.imports},
+        {"import_polls", s.import_polls}, {"rows_imported", s.rows_imported},
+        {"rows_faulted", s.rows_faulted}, {"lookups", s.lookups},
+        {"deletes", s.deletes},           {"contacts_removed", s.contacts_removed},
+        {"throttled", s.throttled},       {"failed_5xx", s.failed_5xx},
+        {"rejected_4xx", s.rejected_4xx}, {"max_active_imports", s.max_active_imports}};
+    return SGX_EMU_COUNTERS_JSON(f);
 }
 
 static void admin_post(sgx_emu_dd_t *e, const char *what, const json_t *req, dd_reply_t *r)
@@ -251,7 +226,7 @@ static enum MHD_Result serve_admin(sgx_emu_dd_t *e, struct MHD_Connection *conn,
         r.status = 200;
         r.json = stats_json(e);
     } else if (strcmp(method, "POST") == 0 && path->n == 2 && !body->overflow) {
-        json_t *req = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
+        json_t *req = sgx_emu_body_json(body);
         if (json_is_object(req)) {
             admin_post(e, what, req, &r);
         } else {
@@ -394,6 +369,11 @@ static void usage(void)
                     "[--import-steps N] [--rate-limit N] [--suppressed-domain D]\n");
 }
 
+static void add_book_cb(void *e, const char *id)
+{
+    sgx_emu_dd_add_address_book(e, id);
+}
+
 int sgx_emu_dotdigital_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -434,11 +414,7 @@ int sgx_emu_dotdigital_main(int argc, char **argv)
                 o.port, sgx_err_str(err));
         return 1;
     }
-    char *copy = books ? sgx_strdup(books) : NULL, *save = NULL;
-    for (char *id = copy ? strtok_r(copy, ",", &save) : NULL; id; id = strtok_r(NULL, ",", &save)) {
-        sgx_emu_dd_add_address_book(e, id);
-    }
-    sgx_free(copy);
+    sgx_emu_for_each_csv(books, add_book_cb, e);
     sgx_emu_serve_until_signal(host, sgx_emu_dd_port(e), &set);
     sgx_emu_dd_stop(e);
     return 0;

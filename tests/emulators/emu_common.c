@@ -91,3 +91,94 @@ void sgx_emu_serve_until_signal(const char *host, uint16_t port, const sigset_t 
     int sig = 0;
     sigwait(set, &sig);
 }
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *sgx_emu_sorted_keys_json(const json_t *set)
+{
+    size_t n = json_object_size(set), i = 0;
+    const char **keys = sgx_malloc((n ? n : 1) * sizeof *keys);
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)set, key, val) {
+        keys[i++] = key;
+    }
+    qsort(keys, n, sizeof *keys, cmp_str_ptr);
+    json_t *arr = json_array();
+    for (i = 0; i < n; i++) {
+        json_array_append_new(arr, json_string_nocheck(keys[i]));
+    }
+    sgx_free(keys);
+    return arr;
+}
+
+enum MHD_Result sgx_emu_reply_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+    return sgx_emu_reply_json(conn, status, json_pack("{s:s}", "error", msg), NULL, NULL);
+}
+
+enum MHD_Result sgx_emu_reply_ok(struct MHD_Connection *conn)
+{
+    return sgx_emu_reply_json(conn, 200, json_pack("{s:b}", "ok", 1), NULL, NULL);
+}
+
+json_t *sgx_emu_body_json(const sgx_emu_body_t *body)
+{
+    return json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
+}
+
+json_t *sgx_emu_set_get(json_t *sets, const char *id, bool create)
+{
+    json_t *set = json_object_get(sets, id);
+    /* json_object_set_new rejects ids that are not UTF-8, which then read as unknown. */
+    if (!set && create && *id && json_object_set_new(sets, id, json_object()) == 0) {
+        set = json_object_get(sets, id);
+    }
+    return set;
+}
+
+bool sgx_emu_find_by_name(const json_t *names, const char *name, char *out, size_t cap)
+{
+    const char *id;
+    json_t *v;
+    json_object_foreach((json_t *)names, id, v) {
+        if (strcmp(json_string_value(v), name) == 0) {
+            snprintf(out, cap, "%s", id);
+            return true;
+        }
+    }
+    return false;
+}
+
+void sgx_emu_expire_tokens(json_t *tokens)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(tokens, k, v) {
+        json_integer_set(v, 0);
+    }
+}
+
+json_t *sgx_emu_counters_json(const sgx_emu_counter_t *c, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(o, c[i].name, json_integer((json_int_t)c[i].v));
+    }
+    return o;
+}
+
+void sgx_emu_for_each_csv(const char *csv, void (*add)(void *ctx, const char *id), void *ctx)
+{
+    if (!csv) {
+        return;
+    }
+    char *copy = sgx_strdup(csv), *save = NULL;
+    for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+        add(ctx, id);
+    }
+    sgx_free(copy);
+}

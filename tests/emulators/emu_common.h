@@ -6,6 +6,7 @@
 
 #include <microhttpd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,5 +52,56 @@ void sgx_emu_block_signals(sigset_t *set);
 /** @brief Prints "listening on HOST:PORT" (flushed: scripts wait for it), then waits for a
  * signal of set. */
 void sgx_emu_serve_until_signal(const char *host, uint16_t port, const sigset_t *set);
+
+/* ---- /_emulator/ inspection helpers ---------------------------------------------------------- */
+
+/**
+ * @brief The keys of a member set (a JSON object used as a set) as a new JSON array of strings
+ * in strcmp order. Sorting happens only here, on inspection, so upload paths stay O(rows).
+ * Keys are copied without UTF-8 checks (sets may be filled with json_object_setn_new_nocheck).
+ */
+json_t *sgx_emu_sorted_keys_json(const json_t *set);
+
+/** @brief Queues {"error": msg} with status. */
+enum MHD_Result sgx_emu_reply_error(struct MHD_Connection *conn, unsigned status, const char *msg);
+
+/** @brief Queues {"ok": true} with status 200. */
+enum MHD_Result sgx_emu_reply_ok(struct MHD_Connection *conn);
+
+/** @returns the body parsed as JSON (new reference; NULL when it is not JSON). */
+json_t *sgx_emu_body_json(const sgx_emu_body_t *body);
+
+/**
+ * @brief Returns the set stored under id in sets (borrowed), creating an empty one when create
+ * is set and id is a non-empty key jansson accepts (an id that is not UTF-8 reads as unknown).
+ * The caller holds the emulator's lock.
+ */
+json_t *sgx_emu_set_get(json_t *sets, const char *id, bool create);
+
+/**
+ * @brief Finds the first key of names (id -> name string) whose value equals name and copies it
+ * into out (cap bytes). The caller holds the emulator's lock. @returns true when found.
+ */
+bool sgx_emu_find_by_name(const json_t *names, const char *name, char *out, size_t cap);
+
+/** @brief Sets every value of tokens (token -> expiry) to 0: kept, so a later use reads as
+ * "expired", not "unknown". The caller holds the emulator's lock. */
+void sgx_emu_expire_tokens(json_t *tokens);
+
+typedef struct {
+    const char *name;
+    uint64_t v;
+} sgx_emu_counter_t;
+
+/** @returns a new JSON object {name: v, ...} of the n counters, in order. */
+json_t *sgx_emu_counters_json(const sgx_emu_counter_t *c, size_t n);
+
+#define SGX_EMU_COUNTERS_JSON(arr) sgx_emu_counters_json((arr), sizeof(arr) / sizeof((arr)[0]))
+
+/**
+ * @brief Calls add(ctx, id) for every non-empty id of a comma-separated list (NULL: none), as
+ * the --audiences/--lists/--address-books options need.
+ */
+void sgx_emu_for_each_csv(const char *csv, void (*add)(void *ctx, const char *id), void *ctx);
 
 #endif

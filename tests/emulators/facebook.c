@@ -25,14 +25,7 @@
 
 json_t *sgx_emu_fb_audience_locked(sgx_emu_fb_t *e, const char *id, bool create)
 {
-    json_t *set = json_object_get(e->audiences, id);
-    if (!set && create && *id) {
-        /* json_object_set_new rejects ids that are not UTF-8, which then read as unknown. */
-        if (json_object_set_new(e->audiences, id, json_object()) == 0) {
-            set = json_object_get(e->audiences, id);
-        }
-    }
-    return set;
+    return sgx_emu_set_get(e->audiences, id, create);
 }
 
 double sgx_emu_fb_rand_locked(sgx_emu_fb_t *e)
@@ -44,36 +37,6 @@ double sgx_emu_fb_rand_locked(sgx_emu_fb_t *e)
     return (double)((e->rng * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorting happens only here, on inspection, so the upload path stays O(rows). */
-static json_t *fb_members_json(json_t *set)
-{
-    size_t n = json_object_size(set), i = 0;
-    const char **keys = sgx_malloc(n * sizeof *keys);
-    const char *key;
-    json_t *val;
-    json_object_foreach(set, key, val) {
-        keys[i++] = key;
-    }
-    qsort(keys, n, sizeof *keys, cmp_str_ptr);
-    json_t *arr = json_array();
-    for (i = 0; i < n; i++) {
-        json_array_append_new(arr, json_string_nocheck(keys[i]));
-    }
-    sgx_free(keys);
-    return arr;
-}
-
-static enum MHD_Result fb_reply_error(struct MHD_Connection *conn, unsigned status,
-                                      const char *msg)
-{
-    return sgx_emu_reply_json(conn, status, json_pack("{s:s}", "error", msg), NULL, NULL);
-}
-
 static enum MHD_Result fb_admin_audience(sgx_emu_fb_t *e, struct MHD_Connection *conn,
                                          const char *id)
 {
@@ -81,11 +44,11 @@ static enum MHD_Result fb_admin_audience(sgx_emu_fb_t *e, struct MHD_Connection 
     json_t *set = sgx_emu_fb_audience_locked(e, id, false);
     json_t *reply = set ? json_pack("{s:s, s:I, s:o}", "id", id, "count",
                                     (json_int_t)json_object_size(set), "members",
-                                    fb_members_json(set))
+                                    sgx_emu_sorted_keys_json(set))
                         : NULL;
     pthread_mutex_unlock(&e->mu);
     if (!reply) {
-        return fb_reply_error(conn, 404, "unknown audience");
+        return sgx_emu_reply_error(conn, 404, "unknown audience");
     }
     return sgx_emu_reply_json(conn, 200, reply, NULL, NULL);
 }
@@ -95,7 +58,7 @@ static enum MHD_Result fb_admin_create(sgx_emu_fb_t *e, struct MHD_Connection *c
 {
     const char *id = json_string_value(json_object_get(req, "id"));
     if (!id || !*id) {
-        return fb_reply_error(conn, 400, "expected {\"id\":\"...\"}");
+        return sgx_emu_reply_error(conn, 400, "expected {\"id\":\"...\"}");
     }
     sgx_emu_fb_add_audience(e, id);
     return sgx_emu_reply_json(conn, 200, json_pack("{s:s}", "id", id), NULL, NULL);
@@ -118,27 +81,27 @@ static enum MHD_Result fb_admin_faults(sgx_emu_fb_t *e, struct MHD_Connection *c
         sgx_emu_fb_random_faults(e, json_number_value(json_object_get(req, "p")),
                                  (int)json_integer_value(json_object_get(req, "max_delay_ms")),
                                  (unsigned)json_integer_value(json_object_get(req, "seed")));
-        return sgx_emu_reply_json(conn, 200, json_pack("{s:b}", "ok", 1), NULL, NULL);
+        return sgx_emu_reply_ok(conn);
     }
     for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++) {
         if (strcmp(kind, kinds[i].name) == 0) {
             sgx_emu_fb_inject(e, kinds[i].kind, count, code, param);
-            return sgx_emu_reply_json(conn, 200, json_pack("{s:b}", "ok", 1), NULL, NULL);
+            return sgx_emu_reply_ok(conn);
         }
     }
-    return fb_reply_error(conn, 400, "kind must be throttle, 5xx, delay or random");
+    return sgx_emu_reply_error(conn, 400, "kind must be throttle, 5xx, delay or random");
 }
 
 static json_t *fb_stats_json(sgx_emu_fb_t *e)
 {
     sgx_emu_fb_stats_t s;
     sgx_emu_fb_stats(e, &s);
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests",
-                     (json_int_t)s.requests, "add_requests", (json_int_t)s.add_requests,
-                     "remove_requests", (json_int_t)s.remove_requests, "rows_received",
-                     (json_int_t)s.rows_received, "rows_invalid", (json_int_t)s.rows_invalid,
-                     "throttled", (json_int_t)s.throttled, "failed_5xx",
-                     (json_int_t)s.failed_5xx, "rejected_4xx", (json_int_t)s.rejected_4xx);
+    const sgx_emu_counter_t f[] = {
+        {"requests", s.requests},           {"add_requests", s.add_requests},
+        {"remove_requests", s.remove_requests}, {"rows_received", s.rows_received},
+        {"rows_invalid", s.rows_invalid},   {"throttled", s.throttled},
+        {"failed_5xx", s.failed_5xx},       {"rejected_4xx", s.rejected_4xx}};
+    return SGX_EMU_COUNTERS_JSON(f);
 }
 
 static json_t *fb_requests_json(sgx_emu_fb_t *e, struct MHD_Connection *conn)
@@ -175,18 +138,18 @@ static enum MHD_Result fb_admin(sgx_emu_fb_t *e, struct MHD_Connection *conn, co
         return sgx_emu_reply_json(conn, 200, fb_requests_json(e, conn), NULL, NULL);
     }
     if (!post || path->n != 2 || body->overflow) {
-        return fb_reply_error(conn, 404, "no such emulator endpoint");
+        return sgx_emu_reply_error(conn, 404, "no such emulator endpoint");
     }
-    json_t *req = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
+    json_t *req = sgx_emu_body_json(body);
     enum MHD_Result ret;
     if (!json_is_object(req)) {
-        ret = fb_reply_error(conn, 400, "expected a JSON object");
+        ret = sgx_emu_reply_error(conn, 400, "expected a JSON object");
     } else if (strcmp(what, "audiences") == 0) {
         ret = fb_admin_create(e, conn, req);
     } else if (strcmp(what, "faults") == 0) {
         ret = fb_admin_faults(e, conn, req);
     } else {
-        ret = fb_reply_error(conn, 404, "no such emulator endpoint");
+        ret = sgx_emu_reply_error(conn, 404, "no such emulator endpoint");
     }
     json_decref(req);
     return ret;

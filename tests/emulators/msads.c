@@ -99,32 +99,15 @@ static void token(sgx_emu_msads_t *e, const sgx_emu_body_t *body, msads_reply_t 
     sgx_emu_form_free(&f);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static json_t *audience_json(sgx_emu_msads_t *e, const char *id)
 {
     pthread_mutex_lock(&e->mu);
     json_t *set = json_object_get(e->lists, id), *out = NULL;
     if (set) {
-        size_t n = json_object_size(set), i = 0;
-        const char **keys = sgx_malloc((n ? n : 1) * sizeof *keys);
-        const char *k;
-        json_t *v;
-        json_object_foreach(set, k, v) {
-            keys[i++] = k;
-        }
-        qsort(keys, n, sizeof *keys, cmp_str);
-        json_t *arr = json_array();
-        for (i = 0; i < n; i++) {
-            json_array_append_new(arr, json_string(keys[i]));
-        }
-        sgx_free(keys);
         out = json_pack("{s:s, s:s?, s:I, s:o}", "id", id, "name",
                         json_string_value(json_object_get(e->names, id)), "count",
-                        (json_int_t)n, "members", arr);
+                        (json_int_t)json_object_size(set), "members",
+                        sgx_emu_sorted_keys_json(set));
     }
     pthread_mutex_unlock(&e->mu);
     return out;
@@ -134,19 +117,17 @@ static json_t *stats_json(sgx_emu_msads_t *e)
 {
     sgx_emu_msads_stats_t s;
     sgx_emu_msads_stats(e, &s);
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-                     "requests", (json_int_t)s.requests, "token_requests",
-                     (json_int_t)s.token_requests, "url_requests", (json_int_t)s.url_requests,
-                     "uploads", (json_int_t)s.uploads, "status_requests",
-                     (json_int_t)s.status_requests, "result_requests",
-                     (json_int_t)s.result_requests, "unauthorized", (json_int_t)s.unauthorized,
-                     "throttled", (json_int_t)s.throttled, "failed_5xx",
-                     (json_int_t)s.failed_5xx, "url_reused", (json_int_t)s.url_reused,
-                     "url_expired", (json_int_t)s.url_expired, "terms_refused",
-                     (json_int_t)s.terms_refused, "rows_received", (json_int_t)s.rows_received,
-                     "rows_failed", (json_int_t)s.rows_failed, "lists_created",
-                     (json_int_t)s.lists_created, "jobs_completed",
-                     (json_int_t)s.jobs_completed, "jobs_failed", (json_int_t)s.jobs_failed);
+    const sgx_emu_counter_t f[] = {
+        {"requests", s.requests},           {"token_requests", s.token_requests},
+        {"url_requests", s.url_requests},   {"uploads", s.uploads},
+        {"status_requests", s.status_requests}, {"result_requests", s.result_requests},
+        {"unauthorized", s.unauthorized},   {"throttled", s.throttled},
+        {"failed_5xx", s.failed_5xx},       {"url_reused", s.url_reused},
+        {"url_expired", s.url_expired},     {"terms_refused", s.terms_refused},
+        {"rows_received", s.rows_received}, {"rows_failed", s.rows_failed},
+        {"lists_created", s.lists_created}, {"jobs_completed", s.jobs_completed},
+        {"jobs_failed", s.jobs_failed}};
+    return SGX_EMU_COUNTERS_JSON(f);
 }
 
 static bool admin_fault(sgx_emu_msads_t *e, const json_t *req)
@@ -194,7 +175,7 @@ static void admin(sgx_emu_msads_t *e, const char *method, const sgx_emu_path_t *
         r->json = stats_json(e);
         return;
     }
-    json_t *req = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
+    json_t *req = sgx_emu_body_json(body);
     const char *id = json_string_value(json_object_get(req, "id"));
     if (strcmp(method, "POST") == 0 && path->n == 2 && strcmp(what, "audiences") == 0 && id) {
         sgx_emu_msads_add_list(e, id);
@@ -329,16 +310,8 @@ long sgx_emu_msads_list_count(sgx_emu_msads_t *e, const char *id, const char *me
 
 bool sgx_emu_msads_find_list(sgx_emu_msads_t *e, const char *name, char *id, size_t cap)
 {
-    bool found = false;
-    const char *k;
-    json_t *v;
     pthread_mutex_lock(&e->mu);
-    json_object_foreach(e->names, k, v) {
-        if (!found && strcmp(json_string_value(v), name) == 0) {
-            snprintf(id, cap, "%s", k);
-            found = true;
-        }
-    }
+    bool found = sgx_emu_find_by_name(e->names, name, id, cap);
     pthread_mutex_unlock(&e->mu);
     return found;
 }
@@ -361,11 +334,7 @@ void sgx_emu_msads_inject_5xx(sgx_emu_msads_t *e, int n, int status)
 void sgx_emu_msads_expire_tokens(sgx_emu_msads_t *e)
 {
     pthread_mutex_lock(&e->mu);
-    const char *k;
-    json_t *v;
-    json_object_foreach(e->tokens, k, v) {
-        json_integer_set(v, 0);
-    }
+    sgx_emu_expire_tokens(e->tokens);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -417,6 +386,11 @@ static int usage(void)
     return 2;
 }
 
+static void add_list_cb(void *e, const char *id)
+{
+    sgx_emu_msads_add_list(e, id);
+}
+
 int sgx_emu_msads_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -463,13 +437,7 @@ int sgx_emu_msads_main(int argc, char **argv)
         fprintf(stderr, "segexport-emulator: cannot listen on %s:%u\n", host, o.port);
         return 1;
     }
-    if (lists) {
-        char *copy = sgx_strdup(lists), *save = NULL;
-        for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-            sgx_emu_msads_add_list(e, id);
-        }
-        sgx_free(copy);
-    }
+    sgx_emu_for_each_csv(lists, add_list_cb, e);
     sgx_emu_serve_until_signal(host, sgx_emu_msads_port(e), &set);
     sgx_emu_msads_stop(e);
     return 0;
