@@ -1,7 +1,9 @@
 /* `segexport demo`: everything in one process on loopback, then a verdict. */
 #include "pipeline/demo.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
@@ -35,22 +37,71 @@ static int parse_dests(const char *list, unsigned *mask)
     return *mask ? 0 : -1;
 }
 
+/* A non-negative decimal that fits max: "-5", "", "12x" and overflow are refused. */
+static int parse_count(const char *opt, const char *text, unsigned long long max,
+                       unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end || errno || v > max) {
+        fprintf(stderr, "demo: --%s takes a whole number from 0 to %llu, not \"%s\"\n", opt,
+                max, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void demo_usage(FILE *f)
+{
+    fprintf(f, "usage: segexport demo [--events N] [--profiles N] [--partitions N] [--bad N]\n"
+               "                      [--seed N] [--log-level LEVEL]\n"
+               "                      [--destinations facebook,microsoft_ads,criteo,dotdigital]\n"
+               "  --events N        events to produce (default 1000000)\n"
+               "  --profiles N      distinct profiles (default 200000)\n"
+               "  --partitions N    partitions of the demo topic (default 12)\n"
+               "  --bad N           malformed records mixed in (default 60)\n"
+               "  --seed N          generator seed (default 42)\n"
+               "  --log-level L     error, warn, info (default) or debug\n"
+               "  --destinations L  comma list (default facebook)\n"
+               "  -h, --help        this help\n");
+}
+
+/* The long name of option ch, for messages. */
+static const char *optname(const struct option *opts, int ch)
+{
+    for (; opts->name; opts++) {
+        if (opts->val == ch) {
+            return opts->name;
+        }
+    }
+    return "?";
+}
+
 static int parse_args(int argc, char **argv, sgx_demo_opts_t *o)
 {
     static const struct option longopts[] = {
         {"events", required_argument, NULL, 'e'},   {"profiles", required_argument, NULL, 'p'},
         {"log-level", required_argument, NULL, 'l'}, {"partitions", required_argument, NULL, 'n'},
         {"bad", required_argument, NULL, 'b'},      {"seed", required_argument, NULL, 's'},
-        {"destinations", required_argument, NULL, 'd'},
+        {"destinations", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (sgx_demo_opts_t){.events = 1000000, .profiles = 200000, .segments = 20,
                            .partitions = 12, .bad = 60, .seed = 42, .window = 120000};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        long v = optarg ? atol(optarg) : 0;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        unsigned long long v = 0;
+        if (ch == 'e' || ch == 'p' || ch == 'n' || ch == 'b' || ch == 's') {
+            unsigned long long max = ch == 'n' ? 10000 : ch == 's' ? UINT_MAX : 1ull << 40;
+            if (parse_count(optname(longopts, ch), optarg, max, &v)) {
+                return -1;
+            }
+        }
         switch (ch) {
+        case 'h': return 1;
         case 'e': o->events = (size_t)v; break;
         case 'p': o->profiles = (size_t)v; break;
         case 'n': o->partitions = (int)v; break;
@@ -74,8 +125,12 @@ static int parse_args(int argc, char **argv, sgx_demo_opts_t *o)
             return -1;
         }
     }
+    if (optind < argc) {
+        fprintf(stderr, "demo: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
     if (o->events == 0 || o->profiles == 0 || o->partitions < 1 || o->bad > o->events) {
-        fprintf(stderr, "demo: --events and --profiles must be positive, --bad <= --events\n");
+        fprintf(stderr, "demo: --events, --profiles and --partitions must be positive, --bad <= --events\n");
         return -1;
     }
     return 0;
@@ -122,10 +177,10 @@ static bool watch(sgx_pipeline_t *p, const sgx_demo_truth_t *t, double *elapsed)
 int sgx_cmd_demo(int argc, char **argv)
 {
     sgx_demo_opts_t o;
-    if (parse_args(argc, argv, &o)) {
-        fprintf(stderr, "usage: segexport demo [--events N] [--profiles N] [--log-level LEVEL] "
-                        "[--destinations facebook,microsoft_ads,criteo,dotdigital]\n");
-        return 2;
+    int prc = parse_args(argc, argv, &o);
+    if (prc != 0) {
+        demo_usage(prc > 0 ? stdout : stderr);
+        return prc > 0 ? 0 : 2;
     }
     sgx_demo_env_t env;
     char errbuf[SGX_ERRBUF_SIZE] = "";

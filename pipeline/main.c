@@ -1,7 +1,13 @@
 /* segexport: argv, configuration, signals and wiring only. */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <librdkafka/rdkafka.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pipeline/cmd_normalize.h"
 #include "pipeline/config.h"
@@ -10,33 +16,92 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/registry.h"
 
-static void usage(void)
+#ifndef SGX_VERSION
+#define SGX_VERSION "unknown"
+#endif
+#ifndef SGX_AVRO_VERSION
+#define SGX_AVRO_VERSION "unknown"
+#endif
+
+/* Exit codes: 0 done, 1 failed (config, start, unacknowledged records at stop), 2 usage. */
+enum { EXIT_USAGE = 2, EXIT_UNACKED = 3 };
+
+static void usage(FILE *f)
 {
-    fprintf(stderr,
-            "usage:\n"
-            "  segexport run -c FILE [--log-level LEVEL]   run the service\n"
-            "  segexport check -c FILE                     validate a configuration\n"
-            "  segexport demo [--events N] [--profiles N] [--log-level LEVEL]\n"
-            "  segexport normalize --destination D [--default-country CC]  (JSON Lines)\n");
+    fprintf(f,
+            "usage: segexport COMMAND [OPTIONS]\n"
+            "\n"
+            "commands:\n"
+            "  run -c FILE [--log-level LEVEL]        run the service until SIGTERM/SIGINT\n"
+            "  check -c FILE [--log-level LEVEL]      validate a configuration and exit\n"
+            "  demo [OPTIONS]                         embedded end-to-end demo (demo --help)\n"
+            "  normalize --destination D [--default-country CC]\n"
+            "                                         normalize JSON Lines from stdin\n"
+            "\n"
+            "options:\n"
+            "  -h, --help       this help (also after a command: segexport run --help)\n"
+            "  --version        versions of segexport and its libraries\n");
 }
 
-/* Finds -c FILE and --log-level LEVEL; returns the config path or NULL. */
-static const char *parse_common(int argc, char **argv)
+static void usage_run(FILE *f, const char *cmd)
 {
-    const char *path = NULL;
-    for (int i = 2; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
-            path = argv[++i];
-        } else if (strcmp(argv[i], "--log-level") == 0) {
-            int level = sgx_log_level_parse(argv[++i]);
-            if (level < 0) {
-                fprintf(stderr, "segexport: unknown log level\n");
-                return NULL;
+    fprintf(f,
+            "usage: segexport %s -c FILE [--log-level LEVEL]\n"
+            "  -c, --config FILE      the YAML configuration (see README)\n"
+            "  --log-level LEVEL      error, warn, info (default) or debug\n"
+            "  -h, --help             this help\n",
+            cmd);
+}
+
+static void version(void)
+{
+    printf("segexport %s\n", SGX_VERSION);
+    printf("librdkafka %s\n", rd_kafka_version_str());
+    printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
+    printf("avro-c %s\n", SGX_AVRO_VERSION);
+}
+
+/* Parses the options of run and check; unknown options and stray arguments are errors.
+ * @param path out: the config path (borrowed from argv). @returns 0, 1 for --help, -1 usage. */
+static int parse_run_opts(int argc, char **argv, const char **path)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    int ch;
+    *path = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': *path = optarg; break;
+        case 'h': return 1;
+        case 'l':
+            if (sgx_log_level_parse(optarg) < 0) {
+                fprintf(stderr, "segexport: --log-level must be error, warn, info or debug\n");
+                return -1;
             }
-            sgx_log_set_level((sgx_log_level_t)level);
+            sgx_log_set_level((sgx_log_level_t)sgx_log_level_parse(optarg));
+            break;
+        case ':':
+            fprintf(stderr, "segexport: option %s needs a value\n", argv[optind - 1]);
+            return -1;
+        default:
+            fprintf(stderr, "segexport: unknown option %s\n", argv[optind - 1]);
+            return -1;
         }
     }
-    return path;
+    if (optind < argc) {
+        fprintf(stderr, "segexport: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    if (!*path) {
+        fprintf(stderr, "segexport: -c FILE is required\n");
+        return -1;
+    }
+    return 0;
 }
 
 static int cmd_check(sgx_config_t *cfg)
@@ -60,14 +125,45 @@ static int cmd_check(sgx_config_t *cfg)
     return rc;
 }
 
-/* SIGTERM/SIGINT are taken with sigwait in the main thread: every other thread starts with
- * them blocked, so the graceful stop runs in ordinary code, not in a handler. */
+/* Waits for SIGTERM/SIGINT; SIGHUP is logged and ignored (configuration is read once: a
+ * reload would have to re-plan every audience's fences and in-flight rows, while a rolling
+ * restart gets the same result with the guarantees already tested). */
+static int wait_stop_signal(const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        sigwait(set, &sig);
+        if (sig != SIGHUP) {
+            return sig;
+        }
+        SGX_WARN("main", "SIGHUP ignored: configuration is not reloaded; restart to apply "
+                         "changes (SIGTERM stops gracefully)");
+    }
+}
+
+/* Serves signals while the graceful stop runs: a second SIGTERM/SIGINT ends the process at
+ * once, as a crash would (nothing unacknowledged was committed, so its records are redelivered
+ * to the next owner). */
+static void *second_signal(void *arg)
+{
+    const sigset_t *set = arg;
+    int sig = wait_stop_signal(set);
+    SGX_WARN("main", "second signal %d: exiting at once; unacknowledged records will be "
+                     "redelivered",
+             sig);
+    _exit(128 + sig);
+    return NULL;
+}
+
+/* SIGTERM/SIGINT/SIGHUP are taken with sigwait: every other thread starts with them blocked,
+ * so the graceful stop runs in ordinary code, not in a handler. */
 static int cmd_run(const sgx_config_t *cfg)
 {
-    sigset_t set;
+    static sigset_t set; /* read by second_signal until _exit or process end */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     char errbuf[SGX_ERRBUF_SIZE] = "";
     sgx_pipeline_t *p = NULL;
@@ -76,22 +172,40 @@ static int cmd_run(const sgx_config_t *cfg)
         return 1;
     }
     SGX_INFO("main", "running: %zu topic(s) -> %zu destination(s)", cfg->ntopics, cfg->ndests);
-    int sig = 0;
-    sigwait(&set, &sig);
+    int sig = wait_stop_signal(&set);
     SGX_INFO("main", "signal %d: stopping intake, finishing in-flight work (grace %d ms)", sig,
              cfg->shutdown_grace_ms);
+    pthread_t watcher;
+    if (pthread_create(&watcher, NULL, second_signal, &set) == 0) {
+        pthread_detach(watcher);
+    }
     sgx_pipeline_stop(p, true);
+    int64_t unacked = SGX_GET(sgx_pipeline_stats(p)->inflight);
     sgx_pipeline_destroy(p);
+    if (unacked > 0) {
+        SGX_ERROR("main", "grace period ended with %lld record(s) unacknowledged: they were not "
+                          "committed and will be redelivered",
+                  (long long)unacked);
+        return EXIT_UNACKED;
+    }
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage();
-        return 2;
+        usage(stderr);
+        return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        version();
+        return 0;
+    }
     if (strcmp(cmd, "demo") == 0) {
         return sgx_cmd_demo(argc - 1, argv + 1);
     }
@@ -99,13 +213,15 @@ int main(int argc, char **argv)
         return sgx_cmd_normalize(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
-        usage();
-        return 2;
+        fprintf(stderr, "segexport: unknown command \"%s\"\n", cmd);
+        usage(stderr);
+        return EXIT_USAGE;
     }
-    const char *path = parse_common(argc, argv);
-    if (!path) {
-        usage();
-        return 2;
+    const char *path = NULL;
+    int prc = parse_run_opts(argc - 1, argv + 1, &path);
+    if (prc != 0) {
+        usage_run(prc > 0 ? stdout : stderr, cmd);
+        return prc > 0 ? 0 : EXIT_USAGE;
     }
     char errbuf[SGX_ERRBUF_SIZE] = "";
     sgx_config_t *cfg = NULL;
