@@ -374,6 +374,7 @@ static void drain(sgx_consumer_t *c)
 static void *poll_main(void *arg)
 {
     sgx_consumer_t *c = arg;
+    pthread_setname_np(pthread_self(), "poll"); /* top -H and /proc split CPU by role */
     while (atomic_load(&c->state) == SGX_RUN) {
         sgx_consumer_process_done(c);
         sgx_consumer_store_offsets(c, false);

@@ -116,6 +116,7 @@ static void *dispatcher_main(void *arg)
 {
     sgx_dispatcher_t *d = arg;
     int idle_rounds = 0;
+    pthread_setname_np(pthread_self(), "dispatcher"); /* top -H and /proc split CPU by role */
     while (!atomic_load(d->o.quit)) {
         int64_t now = sgx_now_ms();
         size_t got = drain_inputs(d, now);

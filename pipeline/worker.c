@@ -70,6 +70,9 @@ static void *worker_main(void *arg)
     sgx_worker_t *w = arg;
     void *batch[BURST];
     int round = 0;
+    char name[16]; /* top -H and /proc split CPU by role */
+    snprintf(name, sizeof name, "worker-%d", w->index);
+    pthread_setname_np(pthread_self(), name);
     for (;;) {
         if (atomic_load(w->sh->abort)) {
             break;
