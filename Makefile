@@ -4,7 +4,7 @@ ASAN   ?= build-asan
 TSAN   ?= build-tsan
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps system-deps build demo test bench asan tsan clean
+.PHONY: deps system-deps build demo test bench bench-peers asan tsan clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -39,6 +39,15 @@ test: build asan tsan system-deps
 
 bench: build
 	$(BUILD)/segexport-bench $(BENCH_ARGS)
+
+# segexport against a straightforward Go exporter and a consume-only baseline on a real broker
+# (bench/peers/run.py). Needs a Go toolchain (go 1.22+) on PATH; its modules come from the Go
+# module proxy, pinned in bench/peers/goexport/go.sum.
+bench-peers: build system-deps
+	@command -v go >/dev/null || { echo "bench-peers: a Go toolchain (1.22+) must be on PATH"; exit 1; }
+	cd bench/peers/goexport && go build -o $(abspath $(BUILD))/goexport .
+	SGX_BUILD_DIR=$(abspath $(BUILD)) SGX_SYSTEM_WORK=$(abspath $(BUILD))/peers \
+	  $$(bash tests/system/venv.sh) bench/peers/run.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(TSAN)
