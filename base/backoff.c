@@ -1,4 +1,4 @@
-#include "pipeline/backoff.h"
+#include "base/backoff.h"
 
 uint64_t sgx_rand_next(uint64_t *state)
 {

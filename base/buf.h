@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 typedef struct {
     char *data; /* owned; NUL-terminated after every append, for convenience */

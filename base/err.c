@@ -1,4 +1,4 @@
-#include "pipeline/err.h"
+#include "base/err.h"
 
 const char *sgx_err_str(sgx_err_t err)
 {

@@ -9,9 +9,9 @@
  * values differing only in their high bits); the fold and the multiply cost two instructions
  * and make every key bit reach the index bits.
  */
-#include "pipeline/hmap.h"
+#include "base/hmap.h"
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 _Static_assert(sizeof(size_t) >= 8, "the map sizes assume a 64-bit size_t");
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 /* Not thread-safe: used by one thread (the dispatcher). Values are borrowed pointers. */
 typedef struct sgx_hmap sgx_hmap_t;

@@ -13,14 +13,14 @@
  *   other side's cache line once per lap instead of once per item, which is what removes the
  *   ping-pong that dominates a naive SPSC queue.
  */
-#include "pipeline/ring.h"
+#include "base/ring.h"
 
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 /* 128, not 64: Intel's adjacent-line prefetcher pulls cache lines in pairs, so two hot fields
  * 64 bytes apart still interfere (folly and crossbeam pad to 128 for the same reason). */

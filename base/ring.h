@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 /* Largest accepted capacity (after rounding up to a power of two): 2^30 slots, 8 GiB of
  * pointers, far beyond any sane queue; larger requests are configuration mistakes. */

@@ -1,5 +1,5 @@
 /* `segexport demo`: everything in one process on loopback, then a verdict. */
-#include "pipeline/demo.h"
+#include "cli/demo/demo.h"
 
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/mem.h"
+#include "cli/demo/demo_env.h"
 #include "codecs/schema_canonical.h"
-#include "pipeline/demo_env.h"
 #include "pipeline/dispatch_req.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
 #include "pipeline/pipeline.h"
 
 #define TOPIC "segment-membership"

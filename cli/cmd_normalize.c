@@ -1,6 +1,6 @@
 /* `segexport normalize`: JSON Lines in, one JSON line out per input line (see the header). The
  * per-line work is pure apart from the shared hasher; nothing is logged about values. */
-#include "pipeline/cmd_normalize.h"
+#include "cli/cmd_normalize.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pipeline/cmd_normalize.h"
-#include "pipeline/config.h"
-#include "pipeline/demo.h"
-#include "pipeline/log.h"
+#include "base/log.h"
+#include "cli/cmd_normalize.h"
+#include "cli/demo/demo.h"
+#include "config/config.h"
+#include "connectors/registry.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/registry.h"
 
 static void usage(void)
 {

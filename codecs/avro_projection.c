@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "codecs/avro_program.h"
-#include "pipeline/mem.h"
 
 /* Schema JSON nesting accepted at compile time; far above any real schema, it only keeps a
  * hostile registry entry from exhausting the stack. */

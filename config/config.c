@@ -1,14 +1,14 @@
-#include "pipeline/config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/mem.h"
-#include "pipeline/registry.h"
-#include "pipeline/config_util.h"
-#include "pipeline/yaml_tree.h"
+#include "base/mem.h"
+#include "connectors/registry.h"
+#include "config/config_util.h"
+#include "config/yaml_tree.h"
 
 
 

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/err.h"
 #include "codecs/avro_projection.h"
 #include "connectors/connector.h"
-#include "pipeline/err.h"
 
 typedef struct {
     char *name;                      /* destination name, used in logs, metrics, DLQ headers */

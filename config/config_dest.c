@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/config_util.h"
-#include "pipeline/mem.h"
-#include "pipeline/registry.h"
+#include "config/config_util.h"
+#include "base/mem.h"
+#include "connectors/registry.h"
 
 static const sgx_config_key_t *find_key(const sgx_connector_def_t *def, const char *name)
 {

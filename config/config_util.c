@@ -1,12 +1,12 @@
-#include "pipeline/config_util.h"
+#include "config/config_util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/buf.h"
-#include "pipeline/mem.h"
+#include "base/buf.h"
+#include "base/mem.h"
 
 /* Expands ${NAME} from the environment; an unset variable is an error, never "". */
 sgx_err_t sgx_cfg_expand_env(const char *in, const char *where, char **out, char *errbuf)

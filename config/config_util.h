@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-#include "pipeline/err.h"
-#include "pipeline/yaml_tree.h"
+#include "base/err.h"
+#include "config/yaml_tree.h"
 
 #define FAIL(...)                                                                              \
     do {                                                                                       \
@@ -22,7 +22,7 @@ const char *sgx_cfg_scalar(const sgx_yaml_t *n);
 /** @brief Reads an optional integer in [min, max] under key, def when absent. */
 sgx_err_t sgx_cfg_get_int(const sgx_yaml_t *root, const char *key, long min, long max, long def,
                           long *out, char *errbuf);
-#include "pipeline/config.h"
+#include "config/config.h"
 
 /** @brief Parses `destinations:` (a sequence of maps) into cfg->dests. */
 sgx_err_t sgx_cfg_parse_dests(const sgx_yaml_t *seq, sgx_config_t *cfg, char *errbuf);

@@ -1,10 +1,10 @@
-#include "pipeline/yaml_tree.h"
+#include "config/yaml_tree.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define MAX_DEPTH 32
 

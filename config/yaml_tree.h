@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 typedef enum { SGX_YAML_SCALAR, SGX_YAML_MAP, SGX_YAML_SEQ } sgx_yaml_kind_t;
 

@@ -1,4 +1,4 @@
-#include "pipeline/registry.h"
+#include "connectors/registry.h"
 
 #include <string.h>
 

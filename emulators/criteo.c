@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/mem.h"
-#include "tests/emulators/emu_common.h"
-#include "tests/emulators/criteo_priv.h"
+#include "base/mem.h"
+#include "emulators/criteo_priv.h"
+#include "emulators/emu_common.h"
 
 #define CRT_DEFAULT_ID "test-client"
 #define CRT_DEFAULT_SECRET "test-secret"

@@ -8,8 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "pipeline/mem.h"
-#include "tests/emulators/criteo_priv.h"
+#include "base/mem.h"
+#include "emulators/criteo_priv.h"
 
 #define SAMPLE_MAX 5
 

@@ -6,8 +6,8 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
-#include "tests/emulators/criteo.h"
-#include "tests/emulators/emu_http.h"
+#include "emulators/criteo.h"
+#include "emulators/emu_http.h"
 
 struct sgx_emu_criteo {
     struct MHD_Daemon *mhd;

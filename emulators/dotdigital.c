@@ -14,9 +14,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "pipeline/mem.h"
-#include "tests/emulators/emu_common.h"
-#include "tests/emulators/dotdigital_priv.h"
+#include "base/mem.h"
+#include "emulators/dotdigital_priv.h"
+#include "emulators/emu_common.h"
 
 #define DD_DEFAULT_USER "apiuser-test@apiconnector.com"
 #define DD_DEFAULT_PASSWORD "test-password"

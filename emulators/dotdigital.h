@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 typedef struct sgx_emu_dd sgx_emu_dd_t;
 

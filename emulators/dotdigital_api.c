@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pipeline/mem.h"
-#include "tests/emulators/dotdigital_priv.h"
+#include "base/mem.h"
+#include "emulators/dotdigital_priv.h"
 
 static const char *const known_fields[] = {"FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER",
                                            "POSTCODE"};

@@ -7,8 +7,8 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
-#include "tests/emulators/dotdigital.h"
-#include "tests/emulators/emu_http.h"
+#include "emulators/dotdigital.h"
+#include "emulators/emu_http.h"
 
 typedef struct {
     char guid[40];

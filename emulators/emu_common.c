@@ -1,5 +1,5 @@
 /* Server lifecycle shared by the destination emulators (see emu_common.h). */
-#include "tests/emulators/emu_common.h"
+#include "emulators/emu_common.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 static void conn_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                            enum MHD_RequestTerminationCode toe)

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/err.h"
-#include "tests/emulators/emu_http.h"
+#include "base/err.h"
+#include "emulators/emu_http.h"
 
 /**
  * @brief Starts a daemon on listen_host:port (NULL host: 127.0.0.1; port 0: any free port) with

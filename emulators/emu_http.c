@@ -1,9 +1,9 @@
 /* Shared HTTP helpers for the emulators; see emu_http.h. */
-#include "tests/emulators/emu_http.h"
+#include "emulators/emu_http.h"
 
 #include <string.h>
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 void sgx_emu_body_init(sgx_emu_body_t *body, size_t cap)
 {

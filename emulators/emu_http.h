@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "pipeline/buf.h"
-#include "pipeline/err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 /* Upload accumulator. Bytes past `cap` are dropped and `overflow` is set, so the handler can
  * still drain the connection and answer 413 instead of aborting it mid-upload. */

@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/err.h"
-#include "pipeline/mem.h"
-#include "tests/emulators/criteo.h"
-#include "tests/emulators/emu_common.h"
-#include "tests/emulators/dotdigital.h"
-#include "tests/emulators/facebook.h"
-#include "tests/emulators/msads.h"
-#include "tests/emulators/registry.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "emulators/criteo.h"
+#include "emulators/dotdigital.h"
+#include "emulators/emu_common.h"
+#include "emulators/facebook.h"
+#include "emulators/msads.h"
+#include "emulators/registry.h"
 
 typedef int (*emu_run_fn)(int argc, char **argv);
 

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/mem.h"
-#include "tests/emulators/emu_common.h"
-#include "tests/emulators/facebook_priv.h"
+#include "base/mem.h"
+#include "emulators/emu_common.h"
+#include "emulators/facebook_priv.h"
 
 #define FB_DEFAULT_TOKEN "test-token"
 #define FB_DEFAULT_MAX_ROWS 10000

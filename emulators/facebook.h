@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 typedef struct sgx_emu_fb sgx_emu_fb_t;
 

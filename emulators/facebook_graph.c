@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "pipeline/mem.h"
-#include "tests/emulators/facebook_payload.h"
-#include "tests/emulators/facebook_priv.h"
+#include "base/mem.h"
+#include "emulators/facebook_payload.h"
+#include "emulators/facebook_priv.h"
 
 /* Business id reported in the usage header; any stable number will do for a client. */
 #define FB_BUSINESS_ID "100000000000001"

@@ -1,11 +1,11 @@
 /* Custom Audiences payload validation; see facebook_payload.h. */
-#include "tests/emulators/facebook_payload.h"
+#include "emulators/facebook_payload.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 /* Meta's multi-key names in the order member strings use, so the same person uploaded with the
  * columns in a different order is still the same set member. */

@@ -6,8 +6,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "pipeline/buf.h"
-#include "pipeline/err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 /* Outcome of one accepted payload. A member string is the row's non-empty cells as KEY:value
  * joined with ',' in Meta's fixed key order (EXTERN_ID, EMAIL, PHONE, ... COUNTRY). */

@@ -8,8 +8,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "tests/emulators/emu_http.h"
-#include "tests/emulators/facebook.h"
+#include "emulators/emu_http.h"
+#include "emulators/facebook.h"
 
 #define SGX_EMU_FB_LOG_SIZE 1024
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "pipeline/mem.h"
-#include "tests/emulators/emu_common.h"
-#include "tests/emulators/msads_priv.h"
+#include "base/mem.h"
+#include "emulators/emu_common.h"
+#include "emulators/msads_priv.h"
 
 #define SCOPE "https://ads.microsoft.com/msads.manage"
 

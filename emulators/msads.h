@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 typedef struct sgx_emu_msads sgx_emu_msads_t;
 

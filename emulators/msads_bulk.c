@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pipeline/mem.h"
-#include "tests/emulators/msads_priv.h"
+#include "base/mem.h"
+#include "emulators/msads_priv.h"
 
 #define RESULT_HEADER                                                                          \
     "\xEF\xBB\xBFType,Status,Id,Parent Id,Client Id,Modified Time,Name,Description,Scope,"     \

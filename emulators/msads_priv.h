@@ -7,9 +7,9 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
-#include "pipeline/buf.h"
-#include "tests/emulators/emu_http.h"
-#include "tests/emulators/msads.h"
+#include "base/buf.h"
+#include "emulators/emu_http.h"
+#include "emulators/msads.h"
 
 typedef struct msads_job {
     char request_id[32];

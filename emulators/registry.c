@@ -1,4 +1,4 @@
-#include "tests/emulators/registry.h"
+#include "emulators/registry.h"
 
 #include <arpa/inet.h>
 #include <avro.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/buf.h"
-#include "pipeline/mem.h"
+#include "base/buf.h"
+#include "base/mem.h"
 
 #define CTYPE "application/vnd.schemaregistry.v1+json"
 #define MAX_BODY (1u << 20)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 typedef struct sgx_emu_registry sgx_emu_registry_t;
 

@@ -8,9 +8,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "base/ring.h"
 #include "pipeline/dest.h"
 #include "pipeline/dlq.h"
-#include "pipeline/ring.h"
 #include "pipeline/stats.h"
 
 typedef struct {

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "codecs/normalize.h"
-#include "pipeline/err.h"
 #include "pipeline/stats.h"
 
 typedef struct {

@@ -2,8 +2,8 @@
  * audience per segment each, and their configuration entries. */
 #include <stdio.h>
 
-#include "pipeline/demo_env.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
+#include "cli/demo/demo_env.h"
 
 #define DD_USER "apiuser-demo@apiconnector.com"
 #define DD_PASS "demo-password"

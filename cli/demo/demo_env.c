@@ -1,11 +1,11 @@
-#include "pipeline/demo_env.h"
+#include "cli/demo/demo_env.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "base/mem.h"
 #include "codecs/schema_canonical.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
 
 #define DEMO_TOKEN "demo-access-token"
 #define DEMO_SECRET "demo-app-secret"

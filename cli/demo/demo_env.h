@@ -6,14 +6,14 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "pipeline/config.h"
-#include "pipeline/demo.h"
+#include "cli/demo/demo.h"
+#include "config/config.h"
+#include "emulators/criteo.h"
+#include "emulators/dotdigital.h"
+#include "emulators/facebook.h"
+#include "emulators/msads.h"
+#include "emulators/registry.h"
 #include "pipeline/pipeline.h"
-#include "tests/emulators/criteo.h"
-#include "tests/emulators/dotdigital.h"
-#include "tests/emulators/facebook.h"
-#include "tests/emulators/msads.h"
-#include "tests/emulators/registry.h"
 
 typedef struct {
     rd_kafka_t *mock_rk;             /* owns the mock cluster */

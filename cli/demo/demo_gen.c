@@ -7,12 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/backoff.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "cli/demo/demo.h"
 #include "codecs/avro_writer.h"
 #include "codecs/schema_canonical.h"
-#include "pipeline/backoff.h"
-#include "pipeline/demo.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
 
 struct sgx_demo_gen {
     pthread_t thread;

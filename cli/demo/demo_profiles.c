@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/demo/demo.h"
 #include "codecs/hash.h"
-#include "pipeline/demo.h"
 
 static const char *const domains[] = {"example.com", "mail.example.org", "corp.example.net",
                                       "example.co.uk", "exemple.fr"};

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pipeline/demo_env.h"
-#include "pipeline/log.h"
+#include "base/log.h"
+#include "cli/demo/demo_env.h"
 
 /* Committed offsets of the demo group against each partition's end. */
 static bool check_commits(const sgx_demo_env_t *env, int partitions, int64_t *committed,

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/buf.h"
-#include "pipeline/demo.h"
-#include "pipeline/mem.h"
+#include "base/buf.h"
+#include "base/mem.h"
+#include "cli/demo/demo.h"
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {

@@ -11,7 +11,7 @@
 
 #include "codecs/hash.h"
 #include "connectors/conn_util.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define FB_DEFAULT_VERSION "v25.0"
 #define FB_DEFAULT_BASE "https://graph.facebook.com"

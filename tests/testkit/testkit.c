@@ -1,16 +1,16 @@
 /* Component-test runner: the demo's surroundings with configuration knobs, the real pipeline
  * and end-state checks. The demo's own files stay untouched; this only composes them. */
-#include "pipeline/testkit.h"
+#include "tests/testkit/testkit.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/backoff.h"
-#include "pipeline/buf.h"
+#include "base/backoff.h"
+#include "base/buf.h"
+#include "base/mem.h"
 #include "pipeline/dispatch_req.h"
-#include "pipeline/mem.h"
 
 /* Must match demo_env.c: the emulator was started with these credentials. */
 #define KIT_TOKEN "demo-access-token"

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/demo.h"
-#include "pipeline/demo_env.h"
+#include "cli/demo/demo.h"
+#include "cli/demo/demo_env.h"
 
 #define SGX_TESTKIT_TOPIC "segment-membership"
 #define SGX_TESTKIT_DLQ "segexport-dlq"
