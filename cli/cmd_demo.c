@@ -1,5 +1,5 @@
 /* `segexport demo`: everything in one process on loopback, then a verdict. */
-#include "cli/demo/demo.h"
+#include "cli/cmd_demo.h"
 
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "cli/demo/demo.h"
 #include "cli/demo/demo_env.h"
 #include "codecs/schema_canonical.h"
 #include "pipeline/dispatch_req.h"

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "cli/cmd_demo.h"
 #include "cli/cmd_normalize.h"
-#include "cli/demo/demo.h"
 #include "config/config.h"
 #include "connectors/registry.h"
 #include "pipeline/pipeline.h"

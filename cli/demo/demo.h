@@ -1,6 +1,7 @@
-/* The embedded demo: mock Kafka cluster, schema registry double, Meta emulator, a synthetic
- * upstream, the real pipeline between them, and a verification of every audience. Internal to
- * demo*.c. */
+/* The embedded demo's parts: a synthetic upstream (demo_gen.c) of deterministic profiles
+ * (demo_profiles.c) and a verification of every audience (demo_verify.c). Used by the `demo`
+ * command (cli/cmd_demo.c), the component tests' testkit and the benchmarks; the command's own
+ * entry point is in cli/cmd_demo.h, so no part depends on the command. */
 #ifndef SGX_DEMO_H
 #define SGX_DEMO_H
 
@@ -92,8 +93,5 @@ bool sgx_demo_verify(uint16_t emu_port, char *const *audience_ids, const sgx_dem
 /** @brief Same for any destination kind; audience ids from sgx_demo_audience_id. */
 bool sgx_demo_verify_for(sgx_dest_kind_t kind, uint16_t emu_port, const sgx_demo_truth_t *t,
                          char *report, size_t cap);
-
-/** @brief `segexport demo [--events N] [--profiles N] [--log-level L]`. @returns exit code. */
-int sgx_cmd_demo(int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
-/* The demo's surroundings: mock Kafka cluster, schema registry double, Meta emulator and the
- * generated configuration. Internal to the demo. */
+/* The demo's surroundings: mock Kafka cluster, schema registry double, the destination emulators
+ * (emulators/) and the generated configuration. Used by the demo command, testkit and bench. */
 #ifndef SGX_DEMO_ENV_H
 #define SGX_DEMO_ENV_H
 
