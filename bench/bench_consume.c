@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/mem.h"
 #include "bench/bench.h"
 #include "bench/bench_e2e.h"
 #include "pipeline/consumer.h"
 #include "pipeline/dlq.h"
-#include "pipeline/mem.h"
 
 #define STALL_S 60.0
 

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/buf.h"
-#include "pipeline/demo.h"
-#include "pipeline/demo_env.h"
+#include "base/buf.h"
+#include "cli/demo/demo.h"
+#include "cli/demo/demo_env.h"
 
 /* Per-partition budget for the preload: the mock drops message sets past 5 MiB per partition
  * (kafka.md §3); staying at half of it leaves room for uneven key hashing. */

@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/mem.h"
 #include "bench/bench.h"
 #include "bench/bench_e2e.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
 
 #define STALL_S 60.0
 #define MAX_TASKS 512

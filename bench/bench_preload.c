@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/backoff.h"
+#include "base/mem.h"
 #include "bench/bench.h"
 #include "bench/bench_e2e.h"
 #include "codecs/avro_writer.h"
 #include "codecs/schema_canonical.h"
-#include "pipeline/backoff.h"
-#include "pipeline/mem.h"
 
 #define TOPIC "segment-membership"
 #define DLQ_TOPIC "segexport-dlq"

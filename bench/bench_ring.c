@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/ring.h"
 #include "bench/bench.h"
-#include "pipeline/ring.h"
 
 #define BENCH_RING_CAPACITY 1024
 #define BENCH_RING_BLOCK 32

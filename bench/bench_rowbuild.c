@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "bench/bench.h"
 #include "bench/bench_e2e.h"
 #include "codecs/schema_canonical.h"
 #include "codecs/wire.h"
-#include "pipeline/mem.h"
 #include "pipeline/rowbuild.h"
 
 static sgx_decoded_t *decode_all(const sgx_bench_data_t *d, size_t *body_off)

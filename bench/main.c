@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "bench/bench.h"
 #include "bench/bench_e2e.h"
-#include "pipeline/log.h"
 
 #define STAGE_NAMES "consume, decode, normalize_hash, rowbuild, pipeline, ring, all"
 

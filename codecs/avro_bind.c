@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "codecs/avro_program.h"
-#include "pipeline/mem.h"
 
 typedef struct {
     sgx_projection_t *p;

@@ -1,4 +1,4 @@
-/* Internal to avro_projection.c and avro_decode.c: the compiled form of a writer schema. */
+/* Internal to the codecs' avro_*.c: the compiled form of a writer schema. */
 #ifndef SGX_AVRO_PROGRAM_H
 #define SGX_AVRO_PROGRAM_H
 
@@ -59,12 +59,13 @@ struct sgx_projection {
 #define SGX_ENUM_ENTER(node) ((node)->a & 0xffffu)
 #define SGX_ENUM_EXIT(node) ((node)->a >> 16)
 
-/* Internal helpers shared by avro_projection.c and avro_bind.c. */
+/* The program's storage (avro_program.c), used by the compiler and the binder. */
 /** @returns the index of a new zeroed node of kind (p->nodes may move). */
 uint32_t sgx_aprog_add_node(sgx_projection_t *p, sgx_akind_t kind);
 /** @returns the first of n new zeroed child slots (p->kids, acts, names may move). */
 uint32_t sgx_aprog_add_kids(sgx_projection_t *p, uint32_t n);
-/** @brief Binds every target of map (NULL = canonical names); SGX_ERR_CONFIG + errbuf. */
+/** @brief Binds every target of map (NULL = canonical names); SGX_ERR_CONFIG + errbuf
+ *  (avro_bind.c). */
 sgx_err_t sgx_aprog_bind(sgx_projection_t *p, const sgx_mapping_t *map, char *errbuf);
 
 #endif

@@ -1,5 +1,6 @@
-/* Schema compilation for the projection decoder: JSON schema -> flat node program. Binding the
- * mapping to fields lives in avro_bind.c, decoding in avro_decode.c. */
+/* Schema compilation for the projection decoder: JSON schema -> flat node program. The
+ * program's storage lives in avro_program.c, binding the mapping to fields in avro_bind.c,
+ * decoding in avro_decode.c. */
 #include "codecs/avro_projection.h"
 
 #include <avro.h>
@@ -8,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "codecs/avro_program.h"
-#include "pipeline/mem.h"
 
 /* Schema JSON nesting accepted at compile time; far above any real schema, it only keeps a
  * hostile registry entry from exhausting the stack. */
@@ -36,34 +37,6 @@ __attribute__((format(printf, 2, 3))) static sgx_err_t fail(cc_t *cc, const char
         va_end(ap);
     }
     return SGX_ERR_CONFIG;
-}
-
-uint32_t sgx_aprog_add_node(sgx_projection_t *p, sgx_akind_t kind)
-{
-    if (p->nnodes == p->cap_nodes) {
-        p->cap_nodes = p->cap_nodes ? p->cap_nodes * 2 : 32;
-        p->nodes = sgx_realloc(p->nodes, p->cap_nodes * sizeof *p->nodes);
-    }
-    memset(&p->nodes[p->nnodes], 0, sizeof p->nodes[0]);
-    p->nodes[p->nnodes].kind = (uint8_t)kind;
-    return p->nnodes++;
-}
-
-/* Reserves n child slots and returns the first; slots are filled by the caller. */
-uint32_t sgx_aprog_add_kids(sgx_projection_t *p, uint32_t n)
-{
-    while (p->nkids + n > p->cap_kids) {
-        p->cap_kids = p->cap_kids ? p->cap_kids * 2 : 64;
-        p->kids = sgx_realloc(p->kids, p->cap_kids * sizeof *p->kids);
-        p->acts = sgx_realloc(p->acts, p->cap_kids);
-        p->names = sgx_realloc(p->names, p->cap_kids * sizeof *p->names);
-    }
-    uint32_t first = p->nkids;
-    memset(&p->acts[first], 0, n);
-    memset(&p->names[first], 0, n * sizeof *p->names);
-    memset(&p->kids[first], 0, n * sizeof *p->kids);
-    p->nkids += n;
-    return first;
 }
 
 static int prim_kind(const char *s)
@@ -309,21 +282,6 @@ static void compute_min_sizes(sgx_projection_t *p)
             break;
         }
     }
-}
-
-void sgx_projection_destroy(sgx_projection_t *p)
-{
-    if (!p) {
-        return;
-    }
-    for (uint32_t i = 0; i < p->nkids; i++) {
-        sgx_free(p->names[i]);
-    }
-    sgx_free(p->names);
-    sgx_free(p->kids);
-    sgx_free(p->acts);
-    sgx_free(p->nodes);
-    sgx_free(p);
 }
 
 static sgx_err_t validate_with_avro(cc_t *cc, const char *json, size_t len)

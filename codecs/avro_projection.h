@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "codecs/event.h"
-#include "pipeline/err.h"
 
 /* Writer-schema field names feeding each target; NULL means the canonical name ("profile_id",
  * "segment_id", "op", "event_time", sgx_field_name(f)). Names may be dotted paths into nested

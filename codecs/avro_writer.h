@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
+#include "base/err.h"
 #include "codecs/avro_projection.h"
 #include "codecs/event.h"
-#include "pipeline/buf.h"
-#include "pipeline/err.h"
 
 /* One event to encode. All strings borrowed for the call; NULL = null (for identifier fields;
  * profile_id/segment_id NULL is only encodable when the schema makes them nullable).

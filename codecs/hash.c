@@ -12,7 +12,7 @@
 
 #include <openssl/evp.h>
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>

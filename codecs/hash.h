@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 #define SGX_SHA256_LEN 32
 #define SGX_MD5_LEN 16

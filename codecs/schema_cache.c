@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "pipeline/buf.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
 
 #define NEG_SLOTS 256               /* direct-mapped: bounded memory under an id flood */
 #define MAX_RESPONSE (4u << 20)     /* a schema larger than this is not a real one */

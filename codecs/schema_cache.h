@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "codecs/avro_projection.h"
-#include "pipeline/err.h"
 
 typedef struct sgx_schema_cache sgx_schema_cache_t;
 

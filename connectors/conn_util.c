@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 sgx_err_t sgx_conn_cfg_error(char *errbuf, const char *fmt, ...)
 {

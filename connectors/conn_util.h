@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
+#include "base/err.h"
 #include "connectors/connector.h"
-#include "pipeline/buf.h"
-#include "pipeline/err.h"
 
 /**
  * @brief Writes a printf-style message into errbuf (SGX_ERRBUF_SIZE bytes, may be NULL).

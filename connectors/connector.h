@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
+#include "base/err.h"
 #include "codecs/event.h"
 #include "codecs/normalize.h"
-#include "pipeline/buf.h"
-#include "pipeline/err.h"
 
 #define SGX_CONNECTOR_ABI 1
 #define SGX_MAX_ROW_VALS 16

@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-#include "pipeline/hmap.h"
-#include "pipeline/mem.h"
+#include "base/hmap.h"
+#include "base/mem.h"
 
 typedef struct {
     sgx_row_t **rows; /* arrival order; NULL where a row was coalesced away */

@@ -5,8 +5,8 @@
 
 #include "codecs/wire.h"
 #include "pipeline/dispatch_req.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
+#include "base/log.h"
+#include "base/mem.h"
 
 #define POLL_BURST 1024
 #define STORE_INTERVAL_MS 100

@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 
 #include "codecs/schema_cache.h"
-#include "pipeline/config.h"
+#include "config/config.h"
 #include "pipeline/dlq.h"
 #include "pipeline/part.h"
 #include "pipeline/worker.h"

@@ -3,7 +3,7 @@
 #ifndef SGX_DEST_H
 #define SGX_DEST_H
 
-#include "pipeline/config.h"
+#include "config/config.h"
 
 typedef struct {
     const sgx_dest_config_t *cfg;    /* borrowed */

@@ -3,10 +3,10 @@
  * request and parses the answer; the token itself never reaches a log. */
 #include <string.h>
 
-#include "pipeline/backoff.h"
+#include "base/backoff.h"
 #include "pipeline/dispatch_req.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
+#include "base/log.h"
+#include "base/mem.h"
 
 #define REFRESH_EARLY_MS 60000
 

@@ -2,9 +2,9 @@
 
 #include <string.h>
 
-#include "pipeline/backoff.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
+#include "base/backoff.h"
+#include "base/log.h"
+#include "base/mem.h"
 #include "pipeline/record.h"
 
 static void list_push(sgx_req_t **head, sgx_req_t *r)

@@ -1,4 +1,5 @@
-/* Dispatcher internals shared by dispatcher.c (the loop) and dispatch_req.c (requests). */
+/* Dispatcher internals shared by dispatcher.c (the loop), dispatch_req.c (requests) and
+ * dispatch_auth.c (tokens); why they are one module: dispatcher.h. */
 #ifndef SGX_DISPATCH_REQ_H
 #define SGX_DISPATCH_REQ_H
 

@@ -5,10 +5,10 @@
 #include <time.h>
 
 #include "pipeline/audience.h"
-#include "pipeline/backoff.h"
+#include "base/backoff.h"
 #include "pipeline/dispatch_req.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
+#include "base/log.h"
+#include "base/mem.h"
 
 #define BURST 512
 

@@ -1,16 +1,27 @@
 /* The dispatcher thread: owns every batch and all destination I/O (libcurl multi). It fills
  * batches per (destination, audience, op), asks connectors to encode/prepare/classify, retries
  * with capped exponential backoff and full jitter (or the wait a destination asked for),
- * dead-letters rejected rows and releases acknowledged rows' records. */
+ * dead-letters rejected rows and releases acknowledged rows' records.
+ *
+ * One module in three files, which call each other in a loop on purpose: dispatcher.c (the
+ * thread's loop: fill batches, decide what is due), dispatch_req.c (requests: send, collect,
+ * classify, act on verdicts, retry) and dispatch_auth.c (token requests). They share one state
+ * (sgx_dispatcher, sgx_dest_rt_t in dispatch_req.h) owned by one thread; a token request is a
+ * transfer on the same curl multi handle as a batch, so the request code starts and collects it
+ * (auth -> req), and a destination's readiness (pacing, throttling, a valid token) gates new
+ * batches and retries alike (loop -> auth, req -> auth). Splitting them into layers would mean
+ * callbacks between halves of one state machine. The split is by size, not by job; nothing
+ * outside this module should need dispatch_req.h (today consumer, rebalance, the demo command
+ * and the testkit include it for sgx_now_ms only, a clock that belongs in base/). */
 #ifndef SGX_DISPATCHER_H
 #define SGX_DISPATCHER_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "base/ring.h"
 #include "pipeline/dest.h"
 #include "pipeline/dlq.h"
-#include "pipeline/ring.h"
 #include "pipeline/stats.h"
 
 typedef struct {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
+#include "base/log.h"
+#include "base/mem.h"
 #include "pipeline/part.h"
 
 struct sgx_dlq {

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "pipeline/config.h"
+#include "config/config.h"
 #include "pipeline/record.h"
 #include "pipeline/stats.h"
 

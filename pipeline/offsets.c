@@ -12,7 +12,7 @@
  */
 #include "pipeline/offsets.h"
 
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define SGX_OFFSETS_INITIAL_CAP 64
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/err.h"
+#include "base/err.h"
 
 /* One partition. Not thread-safe: owned and used by the poll thread only (acks reach it over
  * the ack ring). */

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "base/log.h"
+#include "base/mem.h"
 #include "pipeline/consumer.h"
 #include "pipeline/dispatcher.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
 #include "pipeline/route.h"
 
 #define RING_CAPACITY 16384

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "pipeline/config.h"
+#include "config/config.h"
 #include "pipeline/stats.h"
 
 typedef struct sgx_pipeline sgx_pipeline_t;

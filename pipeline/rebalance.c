@@ -5,7 +5,7 @@
 
 #include "pipeline/consumer.h"
 #include "pipeline/dispatch_req.h"
-#include "pipeline/log.h"
+#include "base/log.h"
 
 /* Bounded well under max.poll.interval.ms: the callback runs inside consumer_poll. */
 #define REVOKE_WAIT_MS 10000

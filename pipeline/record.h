@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "codecs/event.h"
-#include "pipeline/ring.h"
+#include "base/ring.h"
 
 struct sgx_part;
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline/config.h"
+#include "config/config.h"
 
 typedef struct {
     uint16_t dest;

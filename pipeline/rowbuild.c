@@ -4,8 +4,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "base/mem.h"
 #include "codecs/hash.h"
-#include "pipeline/mem.h"
 
 /* Largest staged row: every value at most SGX_NORM_MAX bytes, plus the NUL that sgx_normalize
  * writes one past the last value. */

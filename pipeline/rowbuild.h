@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "codecs/event.h"
 #include "codecs/normalize.h"
 #include "connectors/connector.h"
-#include "pipeline/err.h"
 
 typedef struct sgx_rowbuilder sgx_rowbuilder_t;
 

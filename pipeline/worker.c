@@ -3,8 +3,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
+#include "base/log.h"
+#include "base/mem.h"
 
 #define BURST 256
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "connectors/conn_util.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define CRT_DEFAULT_VERSION "2025-10"
 #define CRT_DEFAULT_BASE "https://api.criteo.com"

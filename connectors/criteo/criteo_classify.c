@@ -13,7 +13,7 @@
 
 #include "connectors/conn_util.h"
 #include "connectors/criteo/criteo.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define CRT_DEFAULT_TTL_S 900
 

@@ -5,7 +5,7 @@
 
 #include "connectors/conn_util.h"
 #include "connectors/criteo/criteo.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 /* Segment ids are numbers; letters, '_' and '-' are tolerated for emulators. Anything that could
  * change the URL's shape ('/', '?', '#', '%', '.') is refused. */

@@ -15,7 +15,7 @@
 
 #include "connectors/conn_util.h"
 #include "connectors/dotdigital/dotdigital.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 /* Import statuses that end a job unsuccessfully (destinations.md §4). */
 static const char *const dd_failed_statuses[] = {

@@ -14,7 +14,7 @@
 
 #include "connectors/conn_util.h"
 #include "connectors/dotdigital/dotdigital.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 /* Address books are integer ids: anything else could change the URL's shape. */
 static bool valid_book_id(const char *id)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "connectors/conn_util.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define DD_DEFAULT_FIELDS "EMAIL,FIRSTNAME,LASTNAME"
 #define DD_DEFAULT_POLL_MS "1000"

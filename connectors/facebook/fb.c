@@ -11,7 +11,7 @@
 
 #include "codecs/hash.h"
 #include "connectors/conn_util.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define FB_DEFAULT_VERSION "v25.0"
 #define FB_DEFAULT_BASE "https://graph.facebook.com"
@@ -45,7 +45,7 @@ static const struct {
 };
 #define FB_NKEYS (sizeof fb_keys / sizeof fb_keys[0])
 
-const char *sgx_fb_key_name(sgx_key_t key)
+static const char *key_name(sgx_key_t key)
 {
     for (size_t i = 0; i < FB_NKEYS; i++) {
         if (fb_keys[i].key == key) {
@@ -148,6 +148,27 @@ static sgx_err_t set_account(sgx_fb_ctx_t *fb, const char *acct, char *errbuf)
     return SGX_OK;
 }
 
+/* The body's constant prefix depends only on the configured keys, so init builds it once and
+ * encode copies it; building it here, next to the key table, keeps encode from calling back
+ * into the configuration. */
+static void build_payload_head(sgx_fb_ctx_t *fb)
+{
+    sgx_buf_t json = {0}, enc = {0};
+    sgx_buf_puts(&json, "{\"schema\":[");
+    for (size_t i = 0; i < fb->nkeys; i++) {
+        sgx_buf_puts(&json, i ? ",\"" : "\"");
+        sgx_buf_puts(&json, key_name(fb->keys[i]));
+        sgx_buf_putc(&json, '"');
+    }
+    /* is_raw=true: the values are single-key columns, not combined keys like LN_FN_ZIP. */
+    sgx_buf_puts(&json, "],\"is_raw\":true,\"data\":[");
+    sgx_buf_puts(&enc, "payload=");
+    sgx_conn_urlencode(&enc, json.data, json.len, NULL);
+    sgx_buf_free(&json);
+    fb->payload_head = enc.data;
+    fb->payload_head_len = enc.len;
+}
+
 static void fb_destroy(void *ctx)
 {
     sgx_fb_ctx_t *fb = ctx;
@@ -195,7 +216,7 @@ static sgx_err_t fb_init(const sgx_dest_settings_t *s, void **ctx_out, char *err
     fb->access_token_enc = enc.data;
     fb->api_version = sgx_strdup(version);
     fb->max_bytes = sgx_connector_facebook.limits.max_bytes;
-    sgx_fb_build_payload_head(fb);
+    build_payload_head(fb);
     *ctx_out = fb;
     return SGX_OK;
 fail:

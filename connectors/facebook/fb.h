@@ -28,13 +28,8 @@ typedef struct {
     size_t max_bytes;
 } sgx_fb_ctx_t;
 
-/** @returns the Meta schema name of key ("EMAIL", …), or NULL when Meta has no such key. */
-const char *sgx_fb_key_name(sgx_key_t key);
-
 /** @brief encode callback (fb_encode.c). */
 sgx_err_t sgx_fb_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out);
-/** @brief Builds ctx->payload_head from ctx->keys; called once by init (fb_encode.c). */
-void sgx_fb_build_payload_head(sgx_fb_ctx_t *fb);
 /** @brief prepare callback (fb_request.c). */
 sgx_err_t sgx_fb_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *req);
 /** @brief classify callback (fb_classify.c). */

@@ -120,24 +120,6 @@ static sgx_err_t put_row(sgx_buf_t *out, const sgx_row_t *row, size_t nkeys, boo
     return SGX_OK;
 }
 
-void sgx_fb_build_payload_head(sgx_fb_ctx_t *fb)
-{
-    sgx_buf_t json = {0}, enc = {0};
-    sgx_buf_puts(&json, "{\"schema\":[");
-    for (size_t i = 0; i < fb->nkeys; i++) {
-        sgx_buf_puts(&json, i ? ",\"" : "\"");
-        sgx_buf_puts(&json, sgx_fb_key_name(fb->keys[i]));
-        sgx_buf_putc(&json, '"');
-    }
-    /* is_raw=true: the values are single-key columns, not combined keys like LN_FN_ZIP. */
-    sgx_buf_puts(&json, "],\"is_raw\":true,\"data\":[");
-    sgx_buf_puts(&enc, "payload=");
-    sgx_conn_urlencode(&enc, json.data, json.len, NULL);
-    sgx_buf_free(&json);
-    fb->payload_head = enc.data;
-    fb->payload_head_len = enc.len;
-}
-
 static void put_tail(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, sgx_buf_t *out)
 {
     char session[160];

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "connectors/facebook/fb.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 /* Audience ids are Graph object ids (digits; letters, '_' and '-' tolerated for emulators).
  * Anything that could change the URL's shape ('/', '?', '#', '%', '.') is refused so a bad

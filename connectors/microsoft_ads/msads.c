@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "connectors/conn_util.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define MSADS_DEFAULT_TOKEN_URL "https://login.microsoftonline.com/common/oauth2/v2.0/token"
 #define MSADS_DEFAULT_SCOPE "https://ads.microsoft.com/msads.manage"

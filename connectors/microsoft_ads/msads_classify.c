@@ -11,7 +11,7 @@
 
 #include "connectors/conn_util.h"
 #include "connectors/microsoft_ads/msads.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define CODE_TERMS 8003
 #define CODE_THROTTLED 4204

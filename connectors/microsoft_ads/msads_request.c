@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "connectors/microsoft_ads/msads.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 static sgx_err_t api_headers(const sgx_msads_ctx_t *m, const sgx_job_t *job, sgx_request_t *req)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "connectors/microsoft_ads/msads.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define MAX_COLS 64
 

@@ -22,11 +22,11 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "base/log.h"
+#include "base/mem.h"
 #include "codecs/normalize.h"
-#include "pipeline/log.h"
-#include "pipeline/mem.h"
-#include "pipeline/testkit.h"
-#include "tests/emulators/criteo.h"
+#include "emulators/criteo.h"
+#include "tests/testkit/testkit.h"
 
 #define CID "crt-client"
 #define CSECRET "crt-secret"

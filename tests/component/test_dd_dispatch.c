@@ -21,13 +21,13 @@
 
 #include <cmocka.h>
 
+#include "base/log.h"
 #include "codecs/avro_writer.h"
 #include "codecs/schema_canonical.h"
-#include "pipeline/config.h"
-#include "pipeline/log.h"
+#include "config/config.h"
+#include "emulators/dotdigital.h"
+#include "emulators/registry.h"
 #include "pipeline/pipeline.h"
-#include "tests/emulators/dotdigital.h"
-#include "tests/emulators/registry.h"
 
 #define TOPIC "segment-membership"
 #define DLQ "segexport-dlq"

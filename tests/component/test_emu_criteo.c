@@ -17,9 +17,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "base/buf.h"
 #include "connectors/criteo/criteo.h"
-#include "pipeline/buf.h"
-#include "tests/emulators/criteo.h"
+#include "emulators/criteo.h"
 
 #define CID "cid-1"
 #define CSECRET "s3cret&x"

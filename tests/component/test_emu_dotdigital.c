@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "pipeline/buf.h"
-#include "tests/emulators/dotdigital.h"
+#include "base/buf.h"
+#include "emulators/dotdigital.h"
 
 #define AUTH "Authorization: Basic dTpw" /* u:p */
 #define HOST "Host: r1-api.dotdigital.com"

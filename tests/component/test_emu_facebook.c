@@ -18,8 +18,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "pipeline/buf.h"
-#include "tests/emulators/facebook.h"
+#include "base/buf.h"
+#include "emulators/facebook.h"
 
 #define TOKEN "tok-123"
 #define SECRET "s3cret"

@@ -19,8 +19,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "pipeline/buf.h"
-#include "tests/emulators/msads.h"
+#include "base/buf.h"
+#include "emulators/msads.h"
 
 #define H1 "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"
 #define H2 "7f73355bf032dcbb8e5a3f51f1e4a8ba92ef1344de2d95382634cf91da6d6181"

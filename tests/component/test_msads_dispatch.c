@@ -21,13 +21,13 @@
 
 #include "codecs/avro_writer.h"
 #include "codecs/schema_canonical.h"
-#include "pipeline/buf.h"
-#include "pipeline/config.h"
+#include "base/buf.h"
+#include "config/config.h"
 #include "pipeline/dispatch_req.h"
-#include "pipeline/log.h"
+#include "base/log.h"
 #include "pipeline/pipeline.h"
-#include "tests/emulators/msads.h"
-#include "tests/emulators/registry.h"
+#include "emulators/msads.h"
+#include "emulators/registry.h"
 
 #define TOPIC "segment-membership"
 #define DLQ "segexport-dlq"

@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
+#include "base/backoff.h"
+#include "base/log.h"
 #include "codecs/avro_writer.h"
 #include "codecs/schema_canonical.h"
-#include "pipeline/backoff.h"
-#include "pipeline/log.h"
-#include "pipeline/testkit.h"
+#include "tests/testkit/testkit.h"
 
 #define NSEG 4
 #define NPROFILES 400

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "pipeline/log.h"
-#include "pipeline/testkit.h"
+#include "base/log.h"
+#include "tests/testkit/testkit.h"
 
 static void test_all_delivered_exactly(void **state)
 {

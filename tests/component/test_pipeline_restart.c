@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
+#include "base/log.h"
 #include "pipeline/dispatch_req.h"
-#include "pipeline/log.h"
-#include "pipeline/testkit.h"
+#include "tests/testkit/testkit.h"
 
 #define WAIT_MS 60000
 

@@ -12,7 +12,7 @@
 #include "codecs/avro_writer.h"
 #include "codecs/schema_cache.h"
 #include "codecs/wire.h"
-#include "tests/emulators/registry.h"
+#include "emulators/registry.h"
 
 static const char NO_PROFILE[] =
     "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{\"name\":\"segment_id\",\"type\":\"string\"}]}";

@@ -22,7 +22,7 @@ mkdir -p "$work"
 # shellcheck disable=SC2046
 "$clang" -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -I"$root" -I"$out/../generated" "$src" "$root"/codecs/*.c \
-    "$root"/pipeline/err.c "$root"/pipeline/log.c \
+    "$root"/base/err.c "$root"/base/log.c \
     $(pkg-config --cflags --libs avro-c jansson libcrypto libxxhash libutf8proc libcurl) \
     -o "$out/$name"
 seed="$root/tests/fuzz/corpus/$name"

@@ -12,10 +12,10 @@
 
 #include <cmocka.h>
 
+#include "base/buf.h"
 #include "codecs/avro_projection.h"
 #include "codecs/avro_writer.h"
 #include "codecs/wire.h"
-#include "pipeline/buf.h"
 #include "tests/unit/test_util.h"
 
 /* Every Avro type, fields reordered, targets interleaved with extras, op enum reordered with a

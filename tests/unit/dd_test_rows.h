@@ -4,8 +4,8 @@
 
 #include <string.h>
 
+#include "base/mem.h"
 #include "connectors/dotdigital/dotdigital.h"
-#include "pipeline/mem.h"
 
 #define DD_USER "apiuser-1@apiconnector.com"
 #define DD_PASS "s3cr\xc3\xa9t"

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
+#include "base/mem.h"
 #include "pipeline/audience.h"
-#include "pipeline/mem.h"
 
 #define MAX_GONE 64
 

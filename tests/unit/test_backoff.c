@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/backoff.h"
+#include "base/backoff.h"
 
 static int64_t expected_window(int attempt, int64_t base, int64_t cap)
 {

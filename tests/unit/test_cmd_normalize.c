@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/cmd_normalize.h"
+#include "cli/cmd_normalize.h"
 
 /* Runs the stream over input and returns the whole output (owned, free()). */
 static char *run(const char *input, sgx_dest_kind_t dest, const char *dc)

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/config.h"
+#include "config/config.h"
 
 /* The sections of a valid file; tests replace one section at a time. */
 #define KAFKA "kafka:\n  bootstrap.servers: \"127.0.0.1:9092\"\n  group.id: segexport-test\n"

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "connectors/criteo/criteo.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define DELIV SGX_CLS_DELIVERED
 #define RETRY SGX_CLS_RETRY

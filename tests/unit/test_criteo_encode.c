@@ -11,8 +11,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base/mem.h"
 #include "connectors/criteo/criteo.h"
-#include "pipeline/mem.h"
 #include "tests/unit/test_util.h"
 
 #define H_TEST "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"

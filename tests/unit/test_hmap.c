@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/hmap.h"
+#include "base/hmap.h"
 
 #define P(i) ((void *)(uintptr_t)(i))
 #define U(p) ((uintptr_t)(p))

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "connectors/microsoft_ads/msads.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 
 #define ST "req-1\nhttp://up/1\n0\n"
 #define ST_RES "req-1\nhttp://up/1\n0\nhttp://files/r"

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "connectors/microsoft_ads/msads.h"
-#include "pipeline/mem.h"
+#include "base/mem.h"
 #include "tests/unit/test_util.h"
 
 #define H1 "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"

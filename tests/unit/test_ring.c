@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/ring.h"
+#include "base/ring.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define STRESS_N ((uintptr_t)1000000)

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "connectors/connector.h"
-#include "pipeline/buf.h"
 
 /**
  * @brief Reads SGX_SOURCE_DIR/rel whole (the test fails when it cannot be opened).

@@ -1,0 +1,66 @@
+/* The service configuration: YAML file (plus ${ENV} and *_file secrets) -> immutable struct. */
+#ifndef SGX_CONFIG_H
+#define SGX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "codecs/avro_projection.h"
+#include "connectors/connector.h"
+
+typedef struct {
+    char *name;                      /* destination name, used in logs, metrics, DLQ headers */
+    const sgx_connector_def_t *def;  /* borrowed from the registry */
+    sgx_dest_settings_t settings;    /* resolved text settings (owned arrays) */
+    size_t naudiences;
+    char **segments;                 /* segment ids this destination exports */
+    char **audience_ids;             /* same index: the platform audience each one writes to */
+    sgx_limits_t limits;             /* connector defaults lowered by config */
+    const char *default_country;     /* borrowed from settings (may be NULL) */
+} sgx_dest_config_t;
+
+typedef struct {
+    uint32_t id;
+    char *path;
+} sgx_schema_file_t;
+
+typedef struct {
+    size_t nkafka;
+    char **kafka_keys;         /* librdkafka properties, passed through unchanged */
+    char **kafka_values;
+    size_t ntopics;
+    char **topics;
+    char *dead_letter_topic;
+    char *registry_url;        /* may be NULL when schema files are given */
+    size_t nschema_files;
+    sgx_schema_file_t *schema_files;
+    sgx_mapping_t mapping;     /* strings owned */
+    int workers;
+    size_t max_inflight_events; /* backpressure bound: events consumed but not yet final */
+    size_t max_record_bytes;    /* larger records go to the dead-letter topic */
+    int shutdown_grace_ms;
+    int retry_base_ms;
+    int retry_cap_ms;
+    int request_timeout_ms;
+    size_t ndests;
+    sgx_dest_config_t *dests;
+} sgx_config_t;
+
+/**
+ * @brief Parses and validates a YAML configuration.
+ * @param text borrowed. @param out owned on success, free with sgx_config_free.
+ * @param errbuf receives a message naming the offending key (never a secret's value).
+ */
+sgx_err_t sgx_config_parse(const char *text, size_t len, sgx_config_t **out, char *errbuf);
+
+/** @brief Reads FILE and parses it (see sgx_config_parse). */
+sgx_err_t sgx_config_load(const char *path, sgx_config_t **out, char *errbuf);
+
+/** @brief Frees a configuration. NULL-safe. */
+void sgx_config_free(sgx_config_t *cfg);
+
+/** @returns the kafka property value (borrowed) or NULL. */
+const char *sgx_config_kafka(const sgx_config_t *cfg, const char *key);
+
+#endif

@@ -1,0 +1,29 @@
+/* Helpers shared by the configuration parsers (config.c, config_dest.c). Internal. */
+#ifndef SGX_CONFIG_UTIL_H
+#define SGX_CONFIG_UTIL_H
+
+#include <stdio.h>
+
+#include "base/err.h"
+#include "config/yaml_tree.h"
+
+#define FAIL(...)                                                                              \
+    do {                                                                                       \
+        snprintf(errbuf, SGX_ERRBUF_SIZE, __VA_ARGS__);                                        \
+        return SGX_ERR_CONFIG;                                                                 \
+    } while (0)
+
+/** @brief Expands ${NAME}; an unset variable is an error. @param out owned on success. */
+sgx_err_t sgx_cfg_expand_env(const char *in, const char *where, char **out, char *errbuf);
+/** @brief Reads a secret file without its trailing newline. @param out owned on success. */
+sgx_err_t sgx_cfg_read_secret(const char *path, const char *where, char **out, char *errbuf);
+/** @returns the node's text if it is a scalar (borrowed), else NULL. */
+const char *sgx_cfg_scalar(const sgx_yaml_t *n);
+/** @brief Reads an optional integer in [min, max] under key, def when absent. */
+sgx_err_t sgx_cfg_get_int(const sgx_yaml_t *root, const char *key, long min, long max, long def,
+                          long *out, char *errbuf);
+#include "config/config.h"
+
+/** @brief Parses `destinations:` (a sequence of maps) into cfg->dests. */
+sgx_err_t sgx_cfg_parse_dests(const sgx_yaml_t *seq, sgx_config_t *cfg, char *errbuf);
+#endif

@@ -1,0 +1,75 @@
+/* Internals shared by dotdigital.c (server, inspection, CLI) and dotdigital_api.c (the v2
+ * endpoints). Not for use outside the Dotdigital emulator. */
+#ifndef SGX_EMU_DOTDIGITAL_PRIV_H
+#define SGX_EMU_DOTDIGITAL_PRIV_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+
+#include "emulators/dotdigital.h"
+#include "emulators/emu_http.h"
+
+typedef struct {
+    char guid[40];
+    char book[24];
+    int polls_left;
+    bool done;
+    char status[40];  /* final status once done */
+    json_t *rows;     /* [[email, {field: value}], ...] applied when Finished */
+    json_t *faults;   /* [[email as sent, reason], ...] */
+    int64_t new_contacts, updated, suppressed, invalid, duplicates;
+} dd_import_t;
+
+struct sgx_emu_dd {
+    struct MHD_Daemon *mhd;
+    uint16_t port;
+    char *auth;        /* expected "user:password" */
+    char host[64];     /* expected Host (without port) */
+    char region[4];
+    int import_steps;
+    int max_imports;
+    size_t max_file;
+    int rate_limit;
+    char *suppressed;  /* "@domain" lowercase, or NULL */
+
+    pthread_mutex_t mu; /* guards everything below */
+    json_t *books;      /* id -> {email: contact id} */
+    json_t *contacts;   /* lowercase email -> {"id", "email", "dataFields":{}} */
+    json_t *by_id;      /* "id" -> email */
+    int64_t next_contact;
+    dd_import_t *imports;
+    size_t nimports, cap_imports;
+    uint64_t next_guid;
+    sgx_emu_dd_fault_kind_t fault_kind;
+    int fault_count, fault_param;
+    char fail_next[40];
+    int64_t window;     /* current rate-limit minute (Unix minutes) */
+    int window_calls;
+    sgx_emu_dd_stats_t stats;
+};
+
+#define DD_MAX_HEADERS 6
+
+/* A reply decided by a handler and sent by dotdigital.c. */
+typedef struct {
+    unsigned status;
+    json_t *json;             /* owned body, or NULL when text is set */
+    char *text;               /* owned plain body (CSV) */
+    const char *ctype;        /* for text */
+    const char *hname[DD_MAX_HEADERS];
+    char hval[DD_MAX_HEADERS][64];
+    int nh;
+} dd_reply_t;
+
+/** @brief Sets an error reply {"message": msg}. */
+void sgx_emu_dd_error(dd_reply_t *r, unsigned status, const char *msg);
+
+/** @brief Serves one authenticated v2 request. @locks_required none. */
+void sgx_emu_dd_api(sgx_emu_dd_t *e, struct MHD_Connection *conn, const char *method,
+                    const sgx_emu_path_t *path, const sgx_emu_body_t *body, dd_reply_t *r);
+
+/** @brief Frees an import's JSON. */
+void sgx_emu_dd_import_free(dd_import_t *im);
+
+#endif

@@ -1,0 +1,83 @@
+/* Internals shared by facebook.c (server, inspection endpoints) and facebook_graph.c (the Graph
+ * endpoints). Not for use outside the Meta emulator. */
+#ifndef SGX_EMU_FACEBOOK_PRIV_H
+#define SGX_EMU_FACEBOOK_PRIV_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "emulators/emu_http.h"
+#include "emulators/facebook.h"
+
+#define SGX_EMU_FB_LOG_SIZE 1024
+
+typedef struct {
+    sgx_emu_fault_kind_t kind;
+    int remaining; /* requests still to fault; 0 = none pending */
+    int code;
+    int param;
+} sgx_emu_fb_fault_t;
+
+/* One request summary for GET /_emulator/requests: never row values. */
+typedef struct {
+    char method[8];
+    char audience[64];
+    size_t rows;
+    unsigned status;
+    int code;
+} sgx_emu_fb_logent_t;
+
+struct sgx_emu_fb {
+    struct MHD_Daemon *mhd;
+    uint16_t port;
+    char *token;       /* owned */
+    char *proof;       /* owned expected appsecret_proof (hex), NULL when not required */
+    size_t max_rows;
+    size_t max_body;
+    bool auto_create;
+    atomic_uint_fast64_t trace_seq; /* feeds fbtrace_id and generated session ids, lock-free */
+
+    pthread_mutex_t mu; /* guards every field below */
+    json_t *audiences;  /* owned: id -> object used as a set (member -> true) */
+    sgx_emu_fb_fault_t fault;
+    double rnd_p;
+    int rnd_max_delay_ms;
+    uint64_t rng;
+    uint64_t next_id;
+    sgx_emu_fb_stats_t stats;
+    sgx_emu_fb_logent_t log[SGX_EMU_FB_LOG_SIZE];
+    uint64_t log_total;
+};
+
+/* A Graph reply decided by a handler, sent (and logged) by facebook.c. */
+typedef struct {
+    unsigned status;
+    int code;            /* Graph error code, 0 on success */
+    json_t *json;        /* owned body, or NULL when text is set */
+    const char *text;    /* static plain-text body (5xx from "proxies") */
+    char usage_hdr[256]; /* X-Business-Use-Case-Usage value when non-empty */
+    bool throttled;
+    size_t rows;         /* num_received when accepted */
+    char audience[64];
+} sgx_emu_fb_reply_t;
+
+/**
+ * @brief Serves one Graph request (everything outside /_emulator/) into *r.
+ * @param path, body borrowed. @locks_required none (takes e->mu as needed).
+ */
+void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *method,
+                      const sgx_emu_path_t *path, const sgx_emu_body_t *body,
+                      sgx_emu_fb_reply_t *r);
+
+/**
+ * @brief Returns the audience's member set, creating it when create is true.
+ * @returns a set borrowed from e->audiences, or NULL. @locks_required e->mu.
+ */
+json_t *sgx_emu_fb_audience_locked(sgx_emu_fb_t *e, const char *id, bool create);
+
+/** @returns a uniform double in [0,1) from e->rng. @locks_required e->mu. */
+double sgx_emu_fb_rand_locked(sgx_emu_fb_t *e);
+
+#endif

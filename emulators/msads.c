@@ -1,0 +1,444 @@
+/* Microsoft Advertising emulator: server lifecycle, the OAuth token endpoint, header checks,
+ * inspection endpoints, fault injection and the standalone `microsoft_ads` subcommand. The
+ * bulk job itself is in msads_bulk.c. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/mem.h"
+#include "emulators/emu_common.h"
+#include "emulators/msads_priv.h"
+
+#define SCOPE "https://ads.microsoft.com/msads.manage"
+
+int64_t sgx_emu_msads_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sgx_emu_msads_error(msads_reply_t *r, unsigned status, int code, const char *name,
+                         const char *msg)
+{
+    r->status = status;
+    json_decref(r->json);
+    r->json = json_pack("{s:s, s:i, s:s, s:s}", "TrackingId", "emu-tracking", "Code", code,
+                        "ErrorCode", name, "Message", msg);
+}
+
+bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
+                                        msads_reply_t *r)
+{
+    const char *tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "AuthenticationToken");
+    const char *dev = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "DeveloperToken");
+    const char *cust = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "CustomerId");
+    const char *acct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "CustomerAccountId");
+    if (tok && strncmp(tok, "Bearer ", 7) == 0) {
+        tok += 7;
+    }
+    json_t *exp = tok ? json_object_get(e->tokens, tok) : NULL;
+    if (!exp) {
+        e->stats.unauthorized++;
+        sgx_emu_msads_error(r, 401, 105, "InvalidCredentials", "invalid AuthenticationToken");
+        return false;
+    }
+    if (sgx_emu_msads_now_ms() >= json_integer_value(exp)) {
+        e->stats.unauthorized++;
+        sgx_emu_msads_error(r, 401, 109, "AuthenticationTokenExpired", "the token expired");
+        return false;
+    }
+    if (!dev || strcmp(dev, e->dev_token) != 0 || !cust || strcmp(cust, e->customer) != 0 ||
+        !acct || strcmp(acct, e->account) != 0) {
+        sgx_emu_msads_error(r, 400, 105, "InvalidCredentials",
+                            "DeveloperToken, CustomerId or CustomerAccountId refused");
+        return false;
+    }
+    return true;
+}
+
+static void token(sgx_emu_msads_t *e, const sgx_emu_body_t *body, msads_reply_t *r)
+{
+    sgx_emu_form_t f = {0};
+    r->status = 400;
+    if (sgx_emu_form_parse(body->buf.data ? body->buf.data : "", body->buf.len, &f) != SGX_OK) {
+        r->json = json_pack("{s:s}", "error", "invalid_request");
+        sgx_emu_form_free(&f);
+        return;
+    }
+    const char *grant = sgx_emu_form_get(&f, "grant_type", NULL);
+    const char *client = sgx_emu_form_get(&f, "client_id", NULL);
+    const char *refresh = sgx_emu_form_get(&f, "refresh_token", NULL);
+    const char *scope = sgx_emu_form_get(&f, "scope", NULL);
+    pthread_mutex_lock(&e->mu);
+    e->stats.token_requests++;
+    if (!grant || strcmp(grant, "refresh_token") != 0) {
+        r->json = json_pack("{s:s}", "error", "unsupported_grant_type");
+    } else if (!client || strcmp(client, e->client) != 0) {
+        r->json = json_pack("{s:s}", "error", "invalid_client");
+    } else if (!refresh || strcmp(refresh, e->refresh) != 0) {
+        r->json = json_pack("{s:s}", "error", "invalid_grant");
+    } else if (!scope || !strstr(scope, SCOPE)) {
+        r->json = json_pack("{s:s}", "error", "invalid_scope");
+    } else {
+        char at[64];
+        snprintf(at, sizeof at, "emu-at-%llu", (unsigned long long)++e->seq);
+        json_object_set_new(e->tokens, at,
+                            json_integer(sgx_emu_msads_now_ms() + e->token_ttl_s * 1000LL));
+        r->status = 200;
+        r->json = json_pack("{s:s, s:s, s:i, s:s, s:s}", "access_token", at, "token_type",
+                            "Bearer", "expires_in", e->token_ttl_s, "refresh_token", e->refresh,
+                            "scope", SCOPE);
+    }
+    pthread_mutex_unlock(&e->mu);
+    sgx_emu_form_free(&f);
+}
+
+static json_t *audience_json(sgx_emu_msads_t *e, const char *id)
+{
+    pthread_mutex_lock(&e->mu);
+    json_t *set = json_object_get(e->lists, id), *out = NULL;
+    if (set) {
+        out = json_pack("{s:s, s:s?, s:I, s:o}", "id", id, "name",
+                        json_string_value(json_object_get(e->names, id)), "count",
+                        (json_int_t)json_object_size(set), "members",
+                        sgx_emu_sorted_keys_json(set));
+    }
+    pthread_mutex_unlock(&e->mu);
+    return out;
+}
+
+static json_t *stats_json(sgx_emu_msads_t *e)
+{
+    sgx_emu_msads_stats_t s;
+    sgx_emu_msads_stats(e, &s);
+    const sgx_emu_counter_t f[] = {
+        {"requests", s.requests},           {"token_requests", s.token_requests},
+        {"url_requests", s.url_requests},   {"uploads", s.uploads},
+        {"status_requests", s.status_requests}, {"result_requests", s.result_requests},
+        {"unauthorized", s.unauthorized},   {"throttled", s.throttled},
+        {"failed_5xx", s.failed_5xx},       {"url_reused", s.url_reused},
+        {"url_expired", s.url_expired},     {"terms_refused", s.terms_refused},
+        {"rows_received", s.rows_received}, {"rows_failed", s.rows_failed},
+        {"lists_created", s.lists_created}, {"jobs_completed", s.jobs_completed},
+        {"jobs_failed", s.jobs_failed}};
+    return SGX_EMU_COUNTERS_JSON(f);
+}
+
+static bool admin_fault(sgx_emu_msads_t *e, const json_t *req)
+{
+    const char *kind = json_string_value(json_object_get(req, "kind"));
+    int count = (int)json_integer_value(json_object_get(req, "count"));
+    if (!kind) {
+        return false;
+    }
+    if (strcmp(kind, "throttle") == 0) {
+        sgx_emu_msads_inject_throttle(e, count);
+    } else if (strcmp(kind, "5xx") == 0) {
+        int code = (int)json_integer_value(json_object_get(req, "code"));
+        sgx_emu_msads_inject_5xx(e, count, code ? code : 503);
+    } else if (strcmp(kind, "expire_tokens") == 0) {
+        sgx_emu_msads_expire_tokens(e);
+    } else if (strcmp(kind, "expire_urls") == 0) {
+        sgx_emu_msads_expire_urls(e);
+    } else if (strcmp(kind, "fail_prefix") == 0) {
+        sgx_emu_msads_fail_prefix(e, json_string_value(json_object_get(req, "prefix")));
+    } else if (strcmp(kind, "fail_upload") == 0) {
+        sgx_emu_msads_fail_uploads(e, count);
+    } else if (strcmp(kind, "terms") == 0) {
+        sgx_emu_msads_set_terms(e, json_is_true(json_object_get(req, "accepted")));
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void admin(sgx_emu_msads_t *e, const char *method, const sgx_emu_path_t *path,
+                  const sgx_emu_body_t *body, msads_reply_t *r)
+{
+    const char *what = path->n > 1 ? path->seg[1] : "";
+    r->status = 200;
+    if (strcmp(method, "GET") == 0 && path->n == 3 && strcmp(what, "audiences") == 0) {
+        r->json = audience_json(e, path->seg[2]);
+        if (!r->json) {
+            r->status = 404;
+            r->json = json_pack("{s:s}", "error", "unknown audience");
+        }
+        return;
+    }
+    if (strcmp(method, "GET") == 0 && path->n == 2 && strcmp(what, "stats") == 0) {
+        r->json = stats_json(e);
+        return;
+    }
+    json_t *req = sgx_emu_body_json(body);
+    const char *id = json_string_value(json_object_get(req, "id"));
+    if (strcmp(method, "POST") == 0 && path->n == 2 && strcmp(what, "audiences") == 0 && id) {
+        sgx_emu_msads_add_list(e, id);
+        r->json = json_pack("{s:s}", "id", id);
+    } else if (strcmp(method, "POST") == 0 && path->n == 2 && strcmp(what, "faults") == 0 &&
+               admin_fault(e, req)) {
+        r->json = json_pack("{s:b}", "ok", 1);
+    } else {
+        r->status = 404;
+        r->json = json_pack("{s:s}", "error", "no such emulator endpoint");
+    }
+    json_decref(req);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    sgx_emu_msads_t *e = cls;
+    (void)version;
+    sgx_emu_body_t *body = sgx_emu_collect(con_cls, e->max_bytes + 65536, upload_data, upload_data_size);
+    if (!body) {
+        return MHD_YES;
+    }
+    sgx_emu_path_t path;
+    msads_reply_t r = {.status = 404};
+    bool fits = sgx_emu_path_split(url, &path) == SGX_OK;
+    if (fits && path.n > 0 && strcmp(path.seg[0], "_emulator") == 0) {
+        admin(e, method, &path, body, &r);
+    } else {
+        pthread_mutex_lock(&e->mu);
+        e->stats.requests++;
+        pthread_mutex_unlock(&e->mu);
+        if (fits && path.n > 0 && strcmp(path.seg[path.n - 1], "token") == 0 &&
+            strcmp(method, "POST") == 0) {
+            token(e, body, &r);
+        } else if (fits) {
+            sgx_emu_msads_bulk(e, conn, method, &path, body, &r);
+        } else {
+            sgx_emu_msads_error(&r, 404, 0, "NotFound", "no such endpoint");
+        }
+    }
+    sgx_emu_path_free(&path);
+    enum MHD_Result ret;
+    if (r.json) {
+        ret = sgx_emu_reply_json(conn, r.status, r.json, NULL, NULL);
+    } else {
+        ret = sgx_emu_reply(conn, r.status, r.ctype ? r.ctype : "text/plain",
+                            r.csv.data ? r.csv.data : "", r.csv.len, NULL, NULL);
+    }
+    sgx_buf_free(&r.csv);
+    return ret;
+}
+
+#define DEF(v, d) sgx_strdup((v) ? (v) : (d))
+
+sgx_err_t sgx_emu_msads_start(const sgx_emu_msads_opts_t *o, sgx_emu_msads_t **out)
+{
+    *out = NULL;
+    const char *host = o->listen_host ? o->listen_host : "127.0.0.1";
+    sgx_emu_msads_t *e = sgx_calloc(1, sizeof *e);
+    snprintf(e->host, sizeof e->host, "%s", host);
+    e->dev_token = DEF(o->developer_token, SGX_EMU_MSADS_DEV_TOKEN);
+    e->customer = DEF(o->customer_id, SGX_EMU_MSADS_CUSTOMER);
+    e->account = DEF(o->account_id, SGX_EMU_MSADS_ACCOUNT);
+    e->client = DEF(o->client_id, SGX_EMU_MSADS_CLIENT);
+    e->refresh = DEF(o->refresh_token, SGX_EMU_MSADS_REFRESH);
+    e->token_ttl_s = o->token_ttl_s > 0 ? o->token_ttl_s : 3600;
+    e->url_ttl_s = o->url_ttl_s > 0 ? o->url_ttl_s : 900;
+    e->polls_before_done = o->polls_before_done > 0 ? o->polls_before_done : 0;
+    e->row_cap = o->row_cap ? o->row_cap : 4000000;
+    e->max_bytes = o->max_bytes ? o->max_bytes : (size_t)100 << 20;
+    e->terms = o->terms_accepted;
+    e->lists = json_object();
+    e->names = json_object();
+    e->tokens = json_object();
+    e->next_list = 9100000001ULL;
+    pthread_mutex_init(&e->mu, NULL);
+    sgx_err_t err = sgx_emu_server_start(o->listen_host, o->port, on_access, e, &e->mhd, &e->port);
+    if (err) {
+        sgx_emu_msads_stop(e);
+        return err;
+    }
+    *out = e;
+    return SGX_OK;
+}
+
+uint16_t sgx_emu_msads_port(const sgx_emu_msads_t *e)
+{
+    return e->port;
+}
+
+void sgx_emu_msads_stop(sgx_emu_msads_t *e)
+{
+    if (!e) {
+        return;
+    }
+    if (e->mhd) {
+        MHD_stop_daemon(e->mhd);
+    }
+    sgx_emu_msads_free_jobs(e);
+    json_decref(e->lists);
+    json_decref(e->names);
+    json_decref(e->tokens);
+    pthread_mutex_destroy(&e->mu);
+    sgx_free(e->dev_token);
+    sgx_free(e->customer);
+    sgx_free(e->account);
+    sgx_free(e->client);
+    sgx_free(e->refresh);
+    sgx_free(e);
+}
+
+void sgx_emu_msads_add_list(sgx_emu_msads_t *e, const char *id)
+{
+    pthread_mutex_lock(&e->mu);
+    if (!json_object_get(e->lists, id)) {
+        json_object_set_new(e->lists, id, json_object());
+    }
+    pthread_mutex_unlock(&e->mu);
+}
+
+long sgx_emu_msads_list_count(sgx_emu_msads_t *e, const char *id, const char *member)
+{
+    pthread_mutex_lock(&e->mu);
+    json_t *set = json_object_get(e->lists, id);
+    long n = !set ? -1 : member ? json_object_get(set, member) != NULL
+                               : (long)json_object_size(set);
+    pthread_mutex_unlock(&e->mu);
+    return n;
+}
+
+bool sgx_emu_msads_find_list(sgx_emu_msads_t *e, const char *name, char *id, size_t cap)
+{
+    pthread_mutex_lock(&e->mu);
+    bool found = sgx_emu_find_by_name(e->names, name, id, cap);
+    pthread_mutex_unlock(&e->mu);
+    return found;
+}
+
+void sgx_emu_msads_inject_throttle(sgx_emu_msads_t *e, int n)
+{
+    pthread_mutex_lock(&e->mu);
+    e->throttle_n = n;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_inject_5xx(sgx_emu_msads_t *e, int n, int status)
+{
+    pthread_mutex_lock(&e->mu);
+    e->fail5xx_n = n;
+    e->fail5xx_status = status >= 500 && status <= 599 ? status : 503;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_expire_tokens(sgx_emu_msads_t *e)
+{
+    pthread_mutex_lock(&e->mu);
+    sgx_emu_expire_tokens(e->tokens);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_expire_urls(sgx_emu_msads_t *e)
+{
+    pthread_mutex_lock(&e->mu);
+    for (msads_job_t *j = e->jobs; j; j = j->next) {
+        j->issued_ms -= (int64_t)e->url_ttl_s * 1000 + 1;
+    }
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_fail_prefix(sgx_emu_msads_t *e, const char *prefix)
+{
+    pthread_mutex_lock(&e->mu);
+    snprintf(e->fail_prefix, sizeof e->fail_prefix, "%s", prefix ? prefix : "");
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_fail_uploads(sgx_emu_msads_t *e, int n)
+{
+    pthread_mutex_lock(&e->mu);
+    e->fail_uploads_n = n;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_set_terms(sgx_emu_msads_t *e, bool accepted)
+{
+    pthread_mutex_lock(&e->mu);
+    e->terms = accepted;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_stats(sgx_emu_msads_t *e, sgx_emu_msads_stats_t *out)
+{
+    pthread_mutex_lock(&e->mu);
+    *out = e->stats;
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* ---- standalone ---------------------------------------------------------------------------- */
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: segexport-emulator microsoft_ads --listen HOST:PORT "
+                    "[--developer-token T] [--customer-id C] [--account-id A] [--client-id I] "
+                    "[--refresh-token R] [--token-ttl S] [--polls N] [--lists id1,id2] "
+                    "[--terms-not-accepted]\n");
+    return 2;
+}
+
+static void add_list_cb(void *e, const char *id)
+{
+    sgx_emu_msads_add_list(e, id);
+}
+
+int sgx_emu_msads_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'}, {"developer-token", required_argument, NULL, 'd'},
+        {"customer-id", required_argument, NULL, 'c'}, {"account-id", required_argument, NULL, 'a'},
+        {"client-id", required_argument, NULL, 'i'}, {"refresh-token", required_argument, NULL, 'r'},
+        {"token-ttl", required_argument, NULL, 't'}, {"polls", required_argument, NULL, 'p'},
+        {"lists", required_argument, NULL, 'L'}, {"terms-not-accepted", no_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0}};
+    sgx_emu_msads_opts_t o = {.terms_accepted = true};
+    char host[64] = "127.0.0.1";
+    const char *lists = NULL;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'l': {
+            const char *colon = strrchr(optarg, ':');
+            if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof host) {
+                return usage();
+            }
+            memcpy(host, optarg, (size_t)(colon - optarg));
+            host[colon - optarg] = '\0';
+            o.port = (uint16_t)atoi(colon + 1);
+            break;
+        }
+        case 'd': o.developer_token = optarg; break;
+        case 'c': o.customer_id = optarg; break;
+        case 'a': o.account_id = optarg; break;
+        case 'i': o.client_id = optarg; break;
+        case 'r': o.refresh_token = optarg; break;
+        case 't': o.token_ttl_s = atoi(optarg); break;
+        case 'p': o.polls_before_done = atoi(optarg); break;
+        case 'L': lists = optarg; break;
+        case 'T': o.terms_accepted = false; break;
+        default: return usage();
+        }
+    }
+    o.listen_host = host;
+    sigset_t set;
+    sgx_emu_block_signals(&set);
+    sgx_emu_msads_t *e = NULL;
+    if (sgx_emu_msads_start(&o, &e) != SGX_OK) {
+        fprintf(stderr, "segexport-emulator: cannot listen on %s:%u\n", host, o.port);
+        return 1;
+    }
+    sgx_emu_for_each_csv(lists, add_list_cb, e);
+    sgx_emu_serve_until_signal(host, sgx_emu_msads_port(e), &set);
+    sgx_emu_msads_stop(e);
+    return 0;
+}

@@ -1,0 +1,69 @@
+/* Internals shared by msads.c (server, tokens, inspection, main) and msads_bulk.c (the bulk
+ * job: upload URL, upload, status, file processing, result file). Not for other emulators. */
+#ifndef SGX_EMU_MSADS_PRIV_H
+#define SGX_EMU_MSADS_PRIV_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+
+#include "base/buf.h"
+#include "emulators/emu_http.h"
+#include "emulators/msads.h"
+
+typedef struct msads_job {
+    char request_id[32];
+    char url_token[48];
+    int64_t issued_ms;
+    bool used, uploaded, final, errors_only;
+    int polls;
+    const char *status;     /* static */
+    sgx_buf_t file;         /* the uploaded CSV until processed */
+    sgx_buf_t result;       /* the result CSV once final */
+    struct msads_job *next;
+} msads_job_t;
+
+struct sgx_emu_msads {
+    struct MHD_Daemon *mhd;
+    uint16_t port;
+    char host[64];
+    char *dev_token, *customer, *account, *client, *refresh;
+    int token_ttl_s, url_ttl_s, polls_before_done;
+    size_t row_cap, max_bytes;
+
+    pthread_mutex_t mu; /* guards everything below */
+    bool terms;
+    json_t *lists;      /* id -> {member: true} */
+    json_t *names;      /* id -> name */
+    json_t *tokens;     /* access token -> expiry (ms) */
+    msads_job_t *jobs;
+    uint64_t seq;
+    uint64_t next_list;
+    int throttle_n, fail5xx_n, fail5xx_status, fail_uploads_n;
+    char fail_prefix[65];
+    sgx_emu_msads_stats_t stats;
+};
+
+/* A reply decided by a handler. */
+typedef struct {
+    unsigned status;
+    json_t *json;          /* owned, or NULL when csv is used */
+    sgx_buf_t csv;         /* owned text body */
+    const char *ctype;
+} msads_reply_t;
+
+int64_t sgx_emu_msads_now_ms(void);
+/** @brief {"TrackingId","Code","ErrorCode","Message"} error reply. */
+void sgx_emu_msads_error(msads_reply_t *r, unsigned status, int code, const char *name,
+                         const char *msg);
+/** @returns true when the API headers are valid; else fills r. @locks_required e->mu. */
+bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
+                                        msads_reply_t *r);
+/** @brief Serves the bulk endpoints (everything but the token and inspection). */
+void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *method,
+                        const sgx_emu_path_t *path, const sgx_emu_body_t *body,
+                        msads_reply_t *r);
+/** @brief Frees every job. @locks_required e->mu or exclusive access. */
+void sgx_emu_msads_free_jobs(sgx_emu_msads_t *e);
+
+#endif
