@@ -79,6 +79,10 @@ sgx_err_t sgx_demo_gen_start(const char *bootstrap, const char *topic, uint32_t 
                              const sgx_demo_opts_t *o, const sgx_stats_t *stats,
                              sgx_demo_truth_t *truth, sgx_demo_gen_t **out, char *errbuf);
 
+/** @brief Asks the generator to produce nothing more (it still flushes what it produced).
+ *  @param g borrowed; NULL-safe. Thread-safe. */
+void sgx_demo_gen_stop(sgx_demo_gen_t *g);
+
 /** @brief Joins the generator thread and frees it. NULL-safe. */
 void sgx_demo_gen_join(sgx_demo_gen_t *g);
 

@@ -25,6 +25,7 @@ struct sgx_demo_gen {
     sgx_avro_writer_t *writer;
     sgx_buf_t buf;
     uint64_t rng;
+    atomic_bool stop; /* the demo was interrupted: produce no more */
 };
 
 static void produce(sgx_demo_gen_t *g, const char *key, const void *val, size_t len)
@@ -46,7 +47,8 @@ static void produce(sgx_demo_gen_t *g, const char *key, const void *val, size_t 
 static void pace(sgx_demo_gen_t *g)
 {
     uint64_t produced = atomic_load(&g->truth->produced);
-    while (produced > atomic_load(&g->stats->consumed) + g->o.window) {
+    while (produced > atomic_load(&g->stats->consumed) + g->o.window &&
+           !atomic_load(&g->stop)) {
         rd_kafka_poll(g->rk, 1);
     }
 }
@@ -121,7 +123,7 @@ static void *gen_main(void *arg)
 {
     sgx_demo_gen_t *g = arg;
     size_t bad_every = g->o.bad ? g->o.events / g->o.bad : 0;
-    for (size_t i = 0; i < g->o.events; i++) {
+    for (size_t i = 0; i < g->o.events && !atomic_load(&g->stop); i++) {
         sgx_event_in_t ev;
         sgx_demo_profile_t pr;
         char pid[32], seg[32];
@@ -173,6 +175,13 @@ sgx_err_t sgx_demo_gen_start(const char *bootstrap, const char *topic, uint32_t 
     }
     *out = g;
     return SGX_OK;
+}
+
+void sgx_demo_gen_stop(sgx_demo_gen_t *g)
+{
+    if (g) {
+        atomic_store(&g->stop, true);
+    }
 }
 
 void sgx_demo_gen_join(sgx_demo_gen_t *g)

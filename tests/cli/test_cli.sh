@@ -71,6 +71,16 @@ kill -TERM $pid
 for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 wait $pid; rc=$?
 [ "$rc" -eq 0 ] && ok || fail "run after SIGTERM exited $rc: $(tail -3 "$dir/run.log")"
+
+# demo: SIGTERM stops it gracefully with a summary (exit 128+15).
+"$bin" demo --events 5000000 >"$dir/demo.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do grep -q "acknowledged [1-9]" "$dir/demo.log" && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid; rc=$?
+[ "$rc" -eq 143 ] && ok || fail "demo after SIGTERM exited $rc: $(tail -3 "$dir/demo.log")"
+grep -q "interrupted by signal 15" "$dir/demo.log" && ok || fail "demo printed no summary"
+grep -q "stopped (graceful)" "$dir/demo.log" && ok || fail "demo did not stop gracefully"
 rm -rf "$dir" /tmp/cli.$$.out
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
