@@ -742,10 +742,10 @@ def no_key_profiles(events, segments, member_of):
 
 def delivered_rows(meta, segments):
     """Rows the emulator accepted (HTTP 200) for the audiences of these segments, from its
-    request log; None when the log (1024 entries) no longer holds every request."""
+    request log; None when the log (65,536 entries) no longer holds every request."""
     stats = meta.stats()
-    if stats["requests"] > 1000:
+    if stats["requests"] > 65000:
         return None
     auds = {meta.audiences[s] for s in segments}
-    return sum(r["rows"] for r in meta.requests(1024)
+    return sum(r["rows"] for r in meta.requests(65536)
                if r["status"] == 200 and r.get("audience") in auds)
