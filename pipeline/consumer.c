@@ -64,7 +64,8 @@ static size_t drain_ring(sgx_consumer_t *c, sgx_ring_t *ring)
 
 size_t sgx_consumer_process_done(sgx_consumer_t *c)
 {
-    size_t n = drain_ring(c, c->self_done) + drain_ring(c, c->disp_done);
+    size_t n = drain_ring(c, c->self_done) + drain_ring(c, c->disp_done) +
+               drain_ring(c, c->dlq_done);
     for (int i = 0; i < c->nworkers; i++) {
         n += drain_ring(c, c->workers[i].done);
     }
@@ -96,15 +97,35 @@ void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
     rd_kafka_topic_partition_list_destroy(list);
 }
 
+/* Pauses or resumes list, logging what librdkafka refused (per partition, or as a whole). */
+static void pause_list(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *list, bool pause)
+{
+    rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(c->rk, list)
+                                    : rd_kafka_resume_partitions(c->rk, list);
+    if (err) {
+        SGX_WARN("consumer", "%s failed: %s", pause ? "pause" : "resume", rd_kafka_err2str(err));
+    }
+    for (int i = 0; i < list->cnt; i++) {
+        if (list->elems[i].err) {
+            SGX_WARN("consumer", "%s[%d]: %s failed: %s", list->elems[i].topic,
+                     (int)list->elems[i].partition, pause ? "pause" : "resume",
+                     rd_kafka_err2str(list->elems[i].err));
+        }
+    }
+}
+
 void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused)
 {
     rd_kafka_topic_partition_list_t *list = NULL;
     if (rd_kafka_assignment(c->rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR && list->cnt > 0) {
-        if (paused) {
-            rd_kafka_pause_partitions(c->rk, list);
-        } else {
-            rd_kafka_resume_partitions(c->rk, list);
+        for (int i = list->cnt - 1; !paused && i >= 0; i--) {
+            sgx_part_t *p = sgx_consumer_part(c, list->elems[i].topic, list->elems[i].partition,
+                                              false);
+            if (p && p->dlq_paused) { /* stays paused until its dead letters are accepted */
+                rd_kafka_topic_partition_list_del_by_idx(list, i);
+            }
         }
+        pause_list(c, list, paused);
     }
     if (list) {
         rd_kafka_topic_partition_list_destroy(list);
@@ -118,6 +139,29 @@ void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused)
     }
     c->paused = paused;
     atomic_store(&c->stats->paused, paused);
+}
+
+/* A partition whose dead letters the DLQ refuses for good (dlq.c) takes no more records: its
+ * watermark cannot pass the refused one, and what it consumed meanwhile would only pile up. */
+static void sync_dlq_blocks(sgx_consumer_t *c)
+{
+    for (size_t i = 0; i < c->nparts; i++) {
+        sgx_part_t *p = c->parts[i];
+        bool blocked = p->assigned && atomic_load(&p->dlq_blocked) > 0;
+        if (blocked == p->dlq_paused) {
+            continue;
+        }
+        p->dlq_paused = blocked;
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
+        if (blocked || !c->paused) {
+            pause_list(c, list, blocked);
+        }
+        rd_kafka_topic_partition_list_destroy(list);
+        SGX_INFO("consumer", "%s[%d]: %s", p->topic, (int)p->partition,
+                 blocked ? "paused: the dead-letter topic refuses its records"
+                         : "resumed: the dead-letter topic accepts its records again");
+    }
 }
 
 static void stash_push(sgx_consumer_t *c, sgx_record_t *rec)
@@ -351,7 +395,6 @@ static void drain(sgx_consumer_t *c)
     while (atomic_load(&c->stats->inflight) > 0 && sgx_now_ms() < deadline &&
            atomic_load(&c->state) != SGX_ABORT) {
         sgx_consumer_process_done(c);
-        sgx_dlq_poll(c->dlq);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 1);
         if (m) {
             rd_kafka_message_destroy(m); /* paused: anything left is dropped, not tracked */
@@ -377,7 +420,7 @@ static void *poll_main(void *arg)
     while (atomic_load(&c->state) == SGX_RUN) {
         sgx_consumer_process_done(c);
         sgx_consumer_store_offsets(c, false);
-        sgx_dlq_poll(c->dlq);
+        sync_dlq_blocks(c);
         retry_stash(c);
         backpressure(c);
         poll_burst(c);

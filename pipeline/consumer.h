@@ -23,8 +23,9 @@ typedef struct sgx_consumer {
     sgx_dlq_t *dlq;
     sgx_worker_t *workers;
     int nworkers;
-    sgx_ring_t *self_done; /* releases made on the poll thread itself (bad records, DLQ acks) */
+    sgx_ring_t *self_done; /* releases made on the poll thread itself (bad records) */
     sgx_ring_t *disp_done; /* the dispatcher's releases */
+    sgx_ring_t *dlq_done;  /* the DLQ thread's releases (acknowledged dead letters) */
     atomic_bool *flush_now;
     sgx_part_t **parts;
     size_t nparts;

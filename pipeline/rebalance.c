@@ -17,6 +17,7 @@ static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
                                           true);
         p->assigned = true;
         p->generation++;
+        atomic_store(&p->shared_generation, p->generation);
         p->inflight = 0;
         p->next_expected = -1;
         sgx_offsets_reset(p->offsets);
@@ -77,7 +78,6 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
     int64_t deadline = sgx_now_ms() + wait;
     while (revoked_inflight(c, parts) > 0 && sgx_now_ms() < deadline) {
         if (sgx_consumer_process_done(c) == 0) {
-            sgx_dlq_poll(c->dlq);
             sgx_idle(10);
         }
     }
@@ -105,7 +105,9 @@ static void on_revoke(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
         if (p) {
             p->assigned = false;
             p->generation++; /* late acks of this assignment are ignored */
+            atomic_store(&p->shared_generation, p->generation); /* and its dead letters */
             p->inflight = 0;
+            p->dlq_paused = false;
         }
     }
     sgx_consumer_drop_stash(c, false);
