@@ -158,7 +158,7 @@ static void sync_dlq_blocks(sgx_consumer_t *c)
             pause_list(c, list, blocked);
         }
         rd_kafka_topic_partition_list_destroy(list);
-        SGX_INFO("consumer", "%s[%d]: %s", p->topic, (int)p->partition,
+        SGX_WARN("consumer", "%s[%d]: %s", p->topic, (int)p->partition,
                  blocked ? "paused: the dead-letter topic refuses its records"
                          : "resumed: the dead-letter topic accepts its records again");
     }
