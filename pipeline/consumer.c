@@ -72,6 +72,32 @@ size_t sgx_consumer_process_done(sgx_consumer_t *c)
     return n;
 }
 
+/* A watermark librdkafka refused to store (the tracker already counts it as reported) is kept
+ * and offered again on every store until it is taken or overtaken: otherwise the partition's
+ * last acknowledged records would stay uncommitted until more of them are acknowledged.
+ * Logged once per partition and failure streak. */
+static void store_result(sgx_consumer_t *c, const rd_kafka_topic_partition_list_t *list)
+{
+    for (int i = 0; i < list->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &list->elems[i];
+        sgx_part_t *p = sgx_consumer_part(c, e->topic, e->partition, false);
+        if (!p) {
+            continue;
+        }
+        if (!e->err) {
+            p->unstored = 0;
+            SGX_INC(c->stats->commits_stored);
+            continue;
+        }
+        if (p->unstored == 0) {
+            SGX_WARN("consumer", "%s[%d]: storing offset %lld failed: %s; retrying", e->topic,
+                     (int)e->partition, (long long)e->offset, rd_kafka_err2str(e->err));
+        }
+        SGX_INC(c->stats->store_errors);
+        p->unstored = e->offset;
+    }
+}
+
 void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
 {
     int64_t now = sgx_now_ms();
@@ -83,7 +109,9 @@ void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
     for (size_t i = 0; i < c->nparts; i++) {
         sgx_part_t *p = c->parts[i];
         int64_t next;
-        if (p->assigned && sgx_offsets_advance(p->offsets, &next)) {
+        if (!p->assigned) {
+            p->unstored = 0; /* its next owner stores its own */
+        } else if (sgx_offsets_advance(p->offsets, &next) || (next = p->unstored) > 0) {
             rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = next;
         }
     }
@@ -92,7 +120,7 @@ void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
         if (err) {
             SGX_WARN("consumer", "storing offsets failed: %s", rd_kafka_err2str(err));
         }
-        SGX_ADD(c->stats->commits_stored, (uint64_t)list->cnt);
+        store_result(c, list);
     }
     rd_kafka_topic_partition_list_destroy(list);
 }
@@ -204,6 +232,33 @@ static void dead_letter(sgx_consumer_t *c, sgx_record_t *rec, sgx_err_t why, boo
     sgx_record_release(rec, c->self_done);
 }
 
+#define UNKNOWN_SCHEMAS_LOGGED 1024
+
+/* A schema id the registry does not know: its records are dead-lettered, which must not go
+ * unnoticed. Logged once per id (an id is no PII), a bounded number of ids. */
+static void note_unknown_schema(sgx_consumer_t *c, uint32_t id)
+{
+    SGX_INC(c->stats->unknown_schema);
+    if (!c->unknown_schemas && sgx_hmap_new(64, &c->unknown_schemas)) {
+        return;
+    }
+    bool found = false;
+    size_t n = sgx_hmap_count(c->unknown_schemas);
+    sgx_hmap_get(c->unknown_schemas, id, &found);
+    if (found || n > UNKNOWN_SCHEMAS_LOGGED) {
+        return;
+    }
+    sgx_hmap_put(c->unknown_schemas, id, NULL);
+    if (n == UNKNOWN_SCHEMAS_LOGGED) {
+        SGX_WARN("consumer", "more than %d unknown schema ids: no longer logging each",
+                 UNKNOWN_SCHEMAS_LOGGED);
+        return;
+    }
+    SGX_WARN("consumer", "schema id %u is unknown to the schema registry: its records go to "
+             "the dead-letter topic (reason unknown_schema_id; logged once per id)",
+             (unsigned)id);
+}
+
 /* Decodes a framed record. @returns SGX_OK, SGX_ERR_UNAVAILABLE (try later), or the reason
  * to dead-letter it. */
 static sgx_err_t decode(sgx_consumer_t *c, sgx_record_t *rec)
@@ -215,6 +270,9 @@ static sgx_err_t decode(sgx_consumer_t *c, sgx_record_t *rec)
     const sgx_projection_t *proj = NULL;
     if (!err) {
         err = sgx_schema_cache_get(c->schemas, id, &proj);
+        if (err == SGX_ERR_UNKNOWN_SCHEMA) {
+            note_unknown_schema(c, id);
+        }
     }
     if (!err) {
         rec->body_off = (uint32_t)off;

@@ -10,6 +10,7 @@
 #include "codecs/schema_cache.h"
 #include "pipeline/config.h"
 #include "pipeline/dlq.h"
+#include "pipeline/hmap.h"
 #include "pipeline/part.h"
 #include "pipeline/worker.h"
 
@@ -32,6 +33,7 @@ typedef struct sgx_consumer {
     sgx_record_t **stash;  /* FIFO of records waiting for a schema or a free worker slot */
     size_t stash_head, stash_len, stash_cap;
     int64_t stash_retry_at;
+    sgx_hmap_t *unknown_schemas; /* schema ids already logged as unknown (bounded) */
     bool paused;
     bool holding;          /* in-flight bound reached: not polling for a moment */
     int64_t hold_since;

@@ -218,6 +218,7 @@ void sgx_pipeline_destroy(sgx_pipeline_t *p)
     sgx_ring_destroy(c->disp_done);
     sgx_ring_destroy(c->dlq_done);
     sgx_schema_cache_destroy(c->schemas);
+    sgx_hmap_destroy(c->unknown_schemas);
     for (size_t i = 0; p->dests && i < p->cfg->ndests; i++) {
         if (p->dests[i].ctx) {
             p->dests[i].def->destroy(p->dests[i].ctx);

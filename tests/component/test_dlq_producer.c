@@ -7,6 +7,7 @@
  * - a permanent refusal (TOPIC_AUTHORIZATION_FAILED) blocks the partition loudly, once, and is
  *   retried with backoff, not re-produced in a loop; once the topic accepts again, the record
  *   is dead-lettered exactly once and every offset committed.
+ * And records of a schema id the registry does not know: dead-lettered, logged once per id.
  * Log lines are counted by redirecting stderr into a file. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,15 +80,23 @@ static rd_kafka_t *upstream_new(const sgx_testkit_t *t)
     return rk;
 }
 
-/* n records with a wrong magic byte (reason bad_magic_byte), value_len bytes each, to
- * partition 0; the truth table expects n records and nothing in any audience. */
-static void produce_bad(sgx_testkit_t *t, size_t n, size_t value_len)
+/* n records to partition 0, keyed bad-<i>; schema_ids NULL: a wrong magic byte (reason
+ * bad_magic_byte), else a well-framed record of schema id schema_ids[i]. value_len bytes each.
+ * The truth table expects n records and nothing in any audience. */
+static void produce_bad_ids(sgx_testkit_t *t, size_t n, size_t value_len,
+                            const uint32_t *schema_ids)
 {
     rd_kafka_t *rk = upstream_new(t);
     char *value = malloc(value_len);
     memset(value, 'x', value_len);
     value[0] = 1;
     for (size_t i = 0; i < n; i++) {
+        if (schema_ids) {
+            value[0] = 0;
+            for (int b = 0; b < 4; b++) {
+                value[1 + b] = (char)(schema_ids[i] >> (24 - 8 * b));
+            }
+        }
         char key[32];
         snprintf(key, sizeof key, "bad-%zu", i);
         rd_kafka_resp_err_t err;
@@ -107,6 +116,11 @@ static void produce_bad(sgx_testkit_t *t, size_t n, size_t value_len)
     atomic_store(&t->truth.produced, n);
     atomic_store(&t->truth.finished, true);
     t->truth.expected_dlq += n;
+}
+
+static void produce_bad(sgx_testkit_t *t, size_t n, size_t value_len)
+{
+    produce_bad_ids(t, n, value_len, NULL);
 }
 
 /* ---- reading the DLQ topic ---------------------------------------------------------------- */
@@ -130,8 +144,10 @@ static bool header(const rd_kafka_message_t *m, const char *name, char *out, siz
     return true;
 }
 
-/* Reads the DLQ until `want` records arrived or nothing came for a few seconds. */
-static void read_dlq(const sgx_testkit_t *t, size_t want, dlq_read_t *r)
+/* Reads the DLQ until `want` records arrived or nothing came for a few seconds; each must
+ * carry reason `reason`. */
+static void read_dlq_reason(const sgx_testkit_t *t, size_t want, const char *reason,
+                            dlq_read_t *r)
 {
     char errbuf[512], val[64];
     memset(r, 0, sizeof *r);
@@ -153,7 +169,7 @@ static void read_dlq(const sgx_testkit_t *t, size_t want, dlq_read_t *r)
         }
         if (!m->err) {
             assert_true(header(m, "reason", val, sizeof val));
-            assert_string_equal(val, "bad_magic_byte");
+            assert_string_equal(val, reason);
             r->records++;
             r->with_value += m->len > 0;
             if (header(m, "truncated", val, sizeof val)) {
@@ -168,6 +184,11 @@ static void read_dlq(const sgx_testkit_t *t, size_t want, dlq_read_t *r)
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+}
+
+static void read_dlq(const sgx_testkit_t *t, size_t want, dlq_read_t *r)
+{
+    read_dlq_reason(t, want, "bad_magic_byte", r);
 }
 
 static void up(sgx_testkit_t *t, const char *kafka_extra)
@@ -313,6 +334,43 @@ static void test_permanent_refusal_blocks(void **state)
     sgx_testkit_down(&t);
 }
 
+/* Issue 10 §6: records of schema ids the registry does not know are dead-lettered, logged once
+ * per id (no PII: the id only) and counted. */
+static void test_unknown_schema_logged_once_per_id(void **state)
+{
+    (void)state;
+    static const uint32_t ids[] = {900001, 900002, 900001, 900001, 900002, 900001};
+    enum { N = sizeof ids / sizeof ids[0] };
+    capture_t cap;
+    sgx_testkit_t t;
+    sgx_log_set_level(SGX_LOG_WARN);
+    up(&t, NULL);
+    produce_bad_ids(&t, N, 64, ids);
+    capture_start(&cap);
+    start(&t);
+    bool final = sgx_testkit_wait_final(&t, 0, 15000);
+    sgx_stats_t *st = sgx_pipeline_stats(t.pipe);
+    uint64_t unknown = SGX_GET(st->unknown_schema), dead = SGX_GET(st->dead_lettered);
+    sgx_testkit_stop_pipeline(&t, true);
+    int lines = capture_count(&cap, "unknown to the schema registry", NULL);
+    int first = capture_count(&cap, "schema id 900001 is unknown", NULL);
+    int second = capture_count(&cap, "schema id 900002 is unknown", NULL);
+    capture_stop(&cap);
+    print_message("final=%d unknown=%llu dead=%llu log lines=%d\n", final,
+                  (unsigned long long)unknown, (unsigned long long)dead, lines);
+    assert_true(final);
+    assert_int_equal(dead, N);
+    assert_int_equal(unknown, N);
+    assert_int_equal(lines, 2);
+    assert_int_equal(first, 1);
+    assert_int_equal(second, 1);
+    dlq_read_t r;
+    read_dlq_reason(&t, N, "unknown_schema_id", &r);
+    assert_int_equal(r.records, N);
+    expect_committed(&t);
+    sgx_testkit_down(&t);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -322,6 +380,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_oversized_dead_letter_truncated),
         cmocka_unit_test(test_full_queue_no_deadlock),
         cmocka_unit_test(test_permanent_refusal_blocks),
+        cmocka_unit_test(test_unknown_schema_logged_once_per_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
