@@ -194,14 +194,14 @@ static bool stale(const letter_t *lt)
     return lt->rec->generation != atomic_load(&lt->rec->part->shared_generation);
 }
 
-static void unpark(letter_t *lt)
+static void unpark(letter_t *lt, bool delivered)
 {
     if (!lt->parked) {
         return;
     }
     lt->parked = false;
     sgx_part_t *p = lt->rec->part;
-    if (atomic_fetch_sub(&p->dlq_blocked, 1) == 1) {
+    if (atomic_fetch_sub(&p->dlq_blocked, 1) == 1 && delivered) {
         SGX_WARN("dlq", "%s[%d]: dead letters accepted again; partition unblocked", p->topic,
                  (int)p->partition);
     }
@@ -210,7 +210,7 @@ static void unpark(letter_t *lt)
 /* The letter is final: delivered, or dropped (stale, closing). */
 static void finish(sgx_dlq_t *dlq, letter_t *lt, bool delivered)
 {
-    unpark(lt);
+    unpark(lt, delivered);
     if (delivered) {
         SGX_INC(dlq->stats->dead_lettered);
     }
@@ -264,13 +264,14 @@ static void park(sgx_dlq_t *dlq, letter_t *lt, rd_kafka_resp_err_t err)
     list_push(&dlq->parked, lt);
 }
 
-/* A failed letter: transient errors (librdkafka already retried until message.timeout.ms) are
- * produced again; permanent ones park. @locality the DLQ thread. */
-static void failed(sgx_dlq_t *dlq, letter_t *lt, rd_kafka_resp_err_t err)
+/* A failed letter: transient delivery errors (librdkafka already retried until
+ * message.timeout.ms) are produced again; permanent ones, and any refusal of producev itself
+ * other than a full queue (immediate), park. @locality the DLQ thread. */
+static void failed(sgx_dlq_t *dlq, letter_t *lt, rd_kafka_resp_err_t err, bool immediate)
 {
     if (dlq->closing || stale(lt)) {
         finish(dlq, lt, false);
-    } else if (permanent(err)) {
+    } else if (immediate || permanent(err)) {
         park(dlq, lt, err);
     } else {
         SGX_WARN("dlq", "delivery to %s failed (%s); producing again", dlq->topic,
@@ -287,7 +288,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     sgx_dlq_t *dlq = opaque;
     letter_t *lt = msg->_private;
     if (msg->err) {
-        failed(dlq, lt, msg->err);
+        failed(dlq, lt, msg->err, false);
         return;
     }
     if (dlq->parked.head == NULL) {
@@ -318,7 +319,7 @@ static void drain_backlog(sgx_dlq_t *dlq)
     }
     pthread_mutex_unlock(&dlq->lock);
     for (size_t i = 0; i < nref; i++) {
-        failed(dlq, list_pop(&refused), errs[i]);
+        failed(dlq, list_pop(&refused), errs[i], true); /* stale ones are dropped first */
     }
 }
 
