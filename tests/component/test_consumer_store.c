@@ -2,7 +2,8 @@
  * consumer handle, no broker needed: rd_kafka_offsets_store refuses, per partition, offsets of
  * a partition librdkafka does not hold (issue 10 §6). The refusal is counted, not mistaken for
  * a stored offset, and the same watermark is offered again until librdkafka takes it, although
- * the tracker has reported it already. */
+ * the tracker has reported it already. A component test, not a unit test: librdkafka's threads
+ * are not instrumented for the TSan build that runs the unit tests. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
