@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/mem.h"
 #include "connectors/registry.h"
@@ -111,6 +112,12 @@ static sgx_err_t parse_kafka(const sgx_yaml_t *n, sgx_config_t *cfg, char *errbu
     }
     if (!sgx_config_kafka(cfg, "group.id")) {
         FAIL("kafka.group.id is required: segexport runs as a consumer group");
+    }
+    const char *ac = sgx_config_kafka(cfg, "enable.auto.commit");
+    if (ac && (strcasecmp(ac, "false") == 0 || strcasecmp(ac, "f") == 0 || strcmp(ac, "0") == 0)) {
+        FAIL("kafka.enable.auto.commit: false is not supported: segexport stores only "
+             "acknowledged offsets and librdkafka commits them every auto.commit.interval.ms "
+             "(lower that to commit more often)");
     }
     if (!sgx_config_kafka(cfg, "bootstrap.servers") && !sgx_config_kafka(cfg, "test.mock.num.brokers")) {
         FAIL("kafka.bootstrap.servers is required");

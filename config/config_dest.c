@@ -87,6 +87,13 @@ static sgx_err_t parse_segments(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
             if (strcmp(d->segments[j], n->keys[i]) == 0) {
                 FAIL("destination %s: segment '%s' listed twice", d->name, n->keys[i]);
             }
+            /* Each audience has its own in-flight fence: two segments writing one platform
+             * audience could have opposite ops of one profile in flight together. */
+            if (*aud && strcmp(d->audience_ids[j], aud) == 0) {
+                FAIL("line %d: destination %s: segments '%s' and '%s' both export to audience "
+                     "'%s'; one audience can take only one segment", n->items[i]->line,
+                     d->name, d->segments[j], n->keys[i], aud);
+            }
         }
         d->segments[i] = sgx_strdup(n->keys[i]);
         d->audience_ids[i] = sgx_strdup(aud);

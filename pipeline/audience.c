@@ -100,6 +100,25 @@ static bool same_profile(const sgx_row_t *x, const sgx_row_t *y)
            memcmp(x->profile_id, y->profile_id, x->profile_len) == 0;
 }
 
+/* Coalescing may drop the earlier row only when both carry the same identifier values: a row
+ * for other identifiers (the profile changed its e-mail) names other members, and dropping it
+ * would leave them in the audience (EXIT A then ENTER B must remove A and add B). */
+static bool same_ids(const sgx_row_t *x, const sgx_row_t *y)
+{
+    if (x->nvals != y->nvals) {
+        return false;
+    }
+    for (size_t i = 0; i < x->nvals; i++) {
+        const unsigned char *px, *py;
+        size_t lx, ly;
+        if (sgx_row_val(x, i, &px, &lx) != sgx_row_val(y, i, &py, &ly) || lx != ly ||
+            (lx && memcmp(px, py, lx) != 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void open_append(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
 {
     open_batch_t *b = &a->open[row->op];
@@ -116,7 +135,8 @@ static void open_append(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
 }
 
 /* Joins the open batch; a previous open row of the same profile is superseded by it. The
- * caller has made sure no other profile with the same hash is open (see blocked_by_pending). */
+ * caller has made sure the open row of that hash, if any, is the same profile with the same
+ * identifiers (see blocked_by_pending). */
 static void place(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
 {
     bool found = false;
@@ -131,13 +151,16 @@ static void place(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
     sgx_hmap_put(a->pending, row->profile_hash, row);
 }
 
-/* Two profiles whose 64-bit hashes collide must not both be open: coalescing keys on the hash,
- * so the second waits until the first has been taken into a request. */
+/* At most one row per profile hash is open, and only a row that may replace it joins. The
+ * others wait (held, in order) until the open one has been taken into a request: two profiles
+ * whose 64-bit hashes collide, and a later row of the same profile with other identifiers. The
+ * latter then still waits behind the fence while the earlier request carries the opposite op,
+ * so EXIT(A) is final before ENTER(B) is sent; rows of the same op may be in flight together. */
 static bool blocked_by_pending(const sgx_aud_t *a, const sgx_row_t *row)
 {
     bool found = false;
     const sgx_row_t *prev = sgx_hmap_get(a->pending, row->profile_hash, &found);
-    return found && !same_profile(prev, row);
+    return found && !(same_profile(prev, row) && same_ids(prev, row));
 }
 
 static bool fence_conflict(const sgx_aud_t *a, const sgx_row_t *row)

@@ -64,11 +64,38 @@ static size_t drain_ring(sgx_consumer_t *c, sgx_ring_t *ring)
 
 size_t sgx_consumer_process_done(sgx_consumer_t *c)
 {
-    size_t n = drain_ring(c, c->self_done) + drain_ring(c, c->disp_done);
+    size_t n = drain_ring(c, c->self_done) + drain_ring(c, c->disp_done) +
+               drain_ring(c, c->dlq_done);
     for (int i = 0; i < c->nworkers; i++) {
         n += drain_ring(c, c->workers[i].done);
     }
     return n;
+}
+
+/* A watermark librdkafka refused to store (the tracker already counts it as reported) is kept
+ * and offered again on every store until it is taken or overtaken: otherwise the partition's
+ * last acknowledged records would stay uncommitted until more of them are acknowledged.
+ * Logged once per partition and failure streak. */
+static void store_result(sgx_consumer_t *c, const rd_kafka_topic_partition_list_t *list)
+{
+    for (int i = 0; i < list->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &list->elems[i];
+        sgx_part_t *p = sgx_consumer_part(c, e->topic, e->partition, false);
+        if (!p) {
+            continue;
+        }
+        if (!e->err) {
+            p->unstored = 0;
+            SGX_INC(c->stats->commits_stored);
+            continue;
+        }
+        if (p->unstored == 0) {
+            SGX_WARN("consumer", "%s[%d]: storing offset %lld failed: %s; retrying", e->topic,
+                     (int)e->partition, (long long)e->offset, rd_kafka_err2str(e->err));
+        }
+        SGX_INC(c->stats->store_errors);
+        p->unstored = e->offset;
+    }
 }
 
 void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
@@ -82,7 +109,9 @@ void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
     for (size_t i = 0; i < c->nparts; i++) {
         sgx_part_t *p = c->parts[i];
         int64_t next;
-        if (p->assigned && sgx_offsets_advance(p->offsets, &next)) {
+        if (!p->assigned) {
+            p->unstored = 0; /* its next owner stores its own */
+        } else if (sgx_offsets_advance(p->offsets, &next) || (next = p->unstored) > 0) {
             rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = next;
         }
     }
@@ -91,20 +120,40 @@ void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
         if (err) {
             SGX_WARN("consumer", "storing offsets failed: %s", rd_kafka_err2str(err));
         }
-        SGX_ADD(c->stats->commits_stored, (uint64_t)list->cnt);
+        store_result(c, list);
     }
     rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* Pauses or resumes list, logging what librdkafka refused (per partition, or as a whole). */
+static void pause_list(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *list, bool pause)
+{
+    rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(c->rk, list)
+                                    : rd_kafka_resume_partitions(c->rk, list);
+    if (err) {
+        SGX_WARN("consumer", "%s failed: %s", pause ? "pause" : "resume", rd_kafka_err2str(err));
+    }
+    for (int i = 0; i < list->cnt; i++) {
+        if (list->elems[i].err) {
+            SGX_WARN("consumer", "%s[%d]: %s failed: %s", list->elems[i].topic,
+                     (int)list->elems[i].partition, pause ? "pause" : "resume",
+                     rd_kafka_err2str(list->elems[i].err));
+        }
+    }
 }
 
 void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused)
 {
     rd_kafka_topic_partition_list_t *list = NULL;
     if (rd_kafka_assignment(c->rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR && list->cnt > 0) {
-        if (paused) {
-            rd_kafka_pause_partitions(c->rk, list);
-        } else {
-            rd_kafka_resume_partitions(c->rk, list);
+        for (int i = list->cnt - 1; !paused && i >= 0; i--) {
+            sgx_part_t *p = sgx_consumer_part(c, list->elems[i].topic, list->elems[i].partition,
+                                              false);
+            if (p && p->dlq_paused) { /* stays paused until its dead letters are accepted */
+                rd_kafka_topic_partition_list_del_by_idx(list, i);
+            }
         }
+        pause_list(c, list, paused);
     }
     if (list) {
         rd_kafka_topic_partition_list_destroy(list);
@@ -118,6 +167,29 @@ void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused)
     }
     c->paused = paused;
     atomic_store(&c->stats->paused, paused);
+}
+
+/* A partition whose dead letters the DLQ refuses for good (dlq.c) takes no more records: its
+ * watermark cannot pass the refused one, and what it consumed meanwhile would only pile up. */
+static void sync_dlq_blocks(sgx_consumer_t *c)
+{
+    for (size_t i = 0; i < c->nparts; i++) {
+        sgx_part_t *p = c->parts[i];
+        bool blocked = p->assigned && atomic_load(&p->dlq_blocked) > 0;
+        if (blocked == p->dlq_paused) {
+            continue;
+        }
+        p->dlq_paused = blocked;
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
+        if (blocked || !c->paused) {
+            pause_list(c, list, blocked);
+        }
+        rd_kafka_topic_partition_list_destroy(list);
+        SGX_WARN("consumer", "%s[%d]: %s", p->topic, (int)p->partition,
+                 blocked ? "paused: the dead-letter topic refuses its records"
+                         : "resumed: the dead-letter topic accepts its records again");
+    }
 }
 
 static void stash_push(sgx_consumer_t *c, sgx_record_t *rec)
@@ -160,6 +232,33 @@ static void dead_letter(sgx_consumer_t *c, sgx_record_t *rec, sgx_err_t why, boo
     sgx_record_release(rec, c->self_done);
 }
 
+#define UNKNOWN_SCHEMAS_LOGGED 1024
+
+/* A schema id the registry does not know: its records are dead-lettered, which must not go
+ * unnoticed. Logged once per id (an id is no PII), a bounded number of ids. */
+static void note_unknown_schema(sgx_consumer_t *c, uint32_t id)
+{
+    SGX_INC(c->stats->unknown_schema);
+    if (!c->unknown_schemas && sgx_hmap_new(64, &c->unknown_schemas)) {
+        return;
+    }
+    bool found = false;
+    size_t n = sgx_hmap_count(c->unknown_schemas);
+    sgx_hmap_get(c->unknown_schemas, id, &found);
+    if (found || n > UNKNOWN_SCHEMAS_LOGGED) {
+        return;
+    }
+    sgx_hmap_put(c->unknown_schemas, id, NULL);
+    if (n == UNKNOWN_SCHEMAS_LOGGED) {
+        SGX_WARN("consumer", "more than %d unknown schema ids: no longer logging each",
+                 UNKNOWN_SCHEMAS_LOGGED);
+        return;
+    }
+    SGX_WARN("consumer", "schema id %u is unknown to the schema registry: its records go to "
+             "the dead-letter topic (reason unknown_schema_id; logged once per id)",
+             (unsigned)id);
+}
+
 /* Decodes a framed record. @returns SGX_OK, SGX_ERR_UNAVAILABLE (try later), or the reason
  * to dead-letter it. */
 static sgx_err_t decode(sgx_consumer_t *c, sgx_record_t *rec)
@@ -171,6 +270,9 @@ static sgx_err_t decode(sgx_consumer_t *c, sgx_record_t *rec)
     const sgx_projection_t *proj = NULL;
     if (!err) {
         err = sgx_schema_cache_get(c->schemas, id, &proj);
+        if (err == SGX_ERR_UNKNOWN_SCHEMA) {
+            note_unknown_schema(c, id);
+        }
     }
     if (!err) {
         rec->body_off = (uint32_t)off;
@@ -351,7 +453,6 @@ static void drain(sgx_consumer_t *c)
     while (atomic_load(&c->stats->inflight) > 0 && sgx_now_ms() < deadline &&
            atomic_load(&c->state) != SGX_ABORT) {
         sgx_consumer_process_done(c);
-        sgx_dlq_poll(c->dlq);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 1);
         if (m) {
             rd_kafka_message_destroy(m); /* paused: anything left is dropped, not tracked */
@@ -378,7 +479,7 @@ static void *poll_main(void *arg)
     while (atomic_load(&c->state) == SGX_RUN) {
         sgx_consumer_process_done(c);
         sgx_consumer_store_offsets(c, false);
-        sgx_dlq_poll(c->dlq);
+        sync_dlq_blocks(c);
         retry_stash(c);
         backpressure(c);
         poll_burst(c);

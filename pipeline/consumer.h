@@ -10,6 +10,7 @@
 #include "codecs/schema_cache.h"
 #include "config/config.h"
 #include "pipeline/dlq.h"
+#include "base/hmap.h"
 #include "pipeline/part.h"
 #include "pipeline/worker.h"
 
@@ -23,14 +24,16 @@ typedef struct sgx_consumer {
     sgx_dlq_t *dlq;
     sgx_worker_t *workers;
     int nworkers;
-    sgx_ring_t *self_done; /* releases made on the poll thread itself (bad records, DLQ acks) */
+    sgx_ring_t *self_done; /* releases made on the poll thread itself (bad records) */
     sgx_ring_t *disp_done; /* the dispatcher's releases */
+    sgx_ring_t *dlq_done;  /* the DLQ thread's releases (acknowledged dead letters) */
     atomic_bool *flush_now;
     sgx_part_t **parts;
     size_t nparts;
     sgx_record_t **stash;  /* FIFO of records waiting for a schema or a free worker slot */
     size_t stash_head, stash_len, stash_cap;
     int64_t stash_retry_at;
+    sgx_hmap_t *unknown_schemas; /* schema ids already logged as unknown (bounded) */
     bool paused;
     bool holding;          /* in-flight bound reached: not polling for a moment */
     int64_t hold_since;

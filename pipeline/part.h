@@ -1,8 +1,9 @@
 /* Per-partition consumer state. Owned by the poll thread; other threads only read the
- * immutable topic name and partition number of the part a record points to. */
+ * immutable topic name and partition number of the part a record points to, and the atomics. */
 #ifndef SGX_PART_H
 #define SGX_PART_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,10 @@ typedef struct sgx_part {
     bool assigned;
     size_t inflight;        /* records consumed and not yet final */
     int64_t next_expected;  /* to count offset gaps (the mock cluster's retention trap) */
+    atomic_uint shared_generation; /* generation, published for the DLQ thread */
+    atomic_int dlq_blocked; /* records the dead-letter topic refuses for good (dlq.c) */
+    bool dlq_paused;        /* paused by the poll thread because dlq_blocked > 0 */
+    int64_t unstored;       /* watermark rd_kafka_offsets_store refused, to store again; 0 none */
 } sgx_part_t;
 
 #endif

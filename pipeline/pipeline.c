@@ -59,6 +59,7 @@ static sgx_err_t init_consumer(sgx_pipeline_t *p, char *errbuf)
     c->stats = &p->stats;
     c->flush_now = &p->flush_now;
     if (sgx_ring_new(done_cap, &c->self_done) || sgx_ring_new(done_cap, &c->disp_done) ||
+        sgx_ring_new(done_cap, &c->dlq_done) ||
         sgx_schema_cache_new(cfg->registry_url, &cfg->mapping, &c->schemas)) {
         snprintf(errbuf, SGX_ERRBUF_SIZE, "cannot allocate the pipeline's queues");
         return SGX_ERR_NOMEM;
@@ -69,7 +70,7 @@ static sgx_err_t init_consumer(sgx_pipeline_t *p, char *errbuf)
             return SGX_ERR_CONFIG;
         }
     }
-    return sgx_dlq_new(cfg, c->self_done, &p->stats, &c->dlq, errbuf);
+    return sgx_dlq_new(cfg, c->dlq_done, &p->stats, &c->dlq, errbuf);
 }
 
 static sgx_err_t start_threads(sgx_pipeline_t *p, char *errbuf)
@@ -173,9 +174,9 @@ void sgx_pipeline_stop(sgx_pipeline_t *p, bool graceful)
 static void free_released(sgx_pipeline_t *p)
 {
     sgx_consumer_t *c = &p->con;
-    sgx_ring_t *rings[2] = {c->self_done, c->disp_done};
+    sgx_ring_t *rings[3] = {c->self_done, c->disp_done, c->dlq_done};
     void *rec;
-    for (int r = 0; r < 2; r++) {
+    for (int r = 0; r < 3; r++) {
         while (rings[r] && sgx_ring_pop(rings[r], &rec) == SGX_OK) {
             sgx_free(rec);
         }
@@ -215,7 +216,9 @@ void sgx_pipeline_destroy(sgx_pipeline_t *p)
     sgx_free(p->worker_out);
     sgx_ring_destroy(c->self_done);
     sgx_ring_destroy(c->disp_done);
+    sgx_ring_destroy(c->dlq_done);
     sgx_schema_cache_destroy(c->schemas);
+    sgx_hmap_destroy(c->unknown_schemas);
     for (size_t i = 0; p->dests && i < p->cfg->ndests; i++) {
         if (p->dests[i].ctx) {
             p->dests[i].def->destroy(p->dests[i].ctx);

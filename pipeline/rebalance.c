@@ -17,6 +17,7 @@ static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
                                           true);
         p->assigned = true;
         p->generation++;
+        atomic_store(&p->shared_generation, p->generation);
         p->inflight = 0;
         p->next_expected = -1;
         sgx_offsets_reset(p->offsets);
@@ -36,7 +37,14 @@ static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
     /* librdkafka keeps an application pause across reassignment only for partitions it
      * already had; newly assigned ones must be paused explicitly while we are paused. */
     if (c->paused) {
-        rd_kafka_pause_partitions(c->rk, parts);
+        rd_kafka_resp_err_t perr = rd_kafka_pause_partitions(c->rk, parts);
+        for (int i = 0; i < parts->cnt && !perr; i++) {
+            perr = parts->elems[i].err;
+        }
+        if (perr) {
+            SGX_WARN("consumer", "pausing newly assigned partitions failed: %s",
+                     rd_kafka_err2str(perr));
+        }
     }
     SGX_INFO("consumer", "assigned %d partition(s)", parts->cnt);
 }
@@ -77,7 +85,6 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
     int64_t deadline = sgx_now_ms() + wait;
     while (revoked_inflight(c, parts) > 0 && sgx_now_ms() < deadline) {
         if (sgx_consumer_process_done(c) == 0) {
-            sgx_dlq_poll(c->dlq);
             sgx_idle(10);
         }
     }
@@ -105,17 +112,26 @@ static void on_revoke(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
         if (p) {
             p->assigned = false;
             p->generation++; /* late acks of this assignment are ignored */
+            atomic_store(&p->shared_generation, p->generation); /* and its dead letters */
             p->inflight = 0;
+            p->dlq_paused = false;
         }
     }
     sgx_consumer_drop_stash(c, false);
     rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (c->cooperative) {
         error = rd_kafka_incremental_unassign(c->rk, parts);
     } else {
-        rd_kafka_assign(c->rk, NULL);
+        err = rd_kafka_assign(c->rk, NULL);
     }
-    rd_kafka_error_destroy(error);
+    if (error || err) {
+        /* Our side already dropped the partitions (nothing more is acknowledged or sent);
+         * librdkafka's assignment may still hold them until the next rebalance. */
+        SGX_ERROR("consumer", "unassign of %d partition(s) failed: %s", parts->cnt,
+                  error ? rd_kafka_error_string(error) : rd_kafka_err2str(err));
+        rd_kafka_error_destroy(error);
+    }
     SGX_INFO("consumer", "%s %d partition(s)", lost ? "lost" : "revoked", parts->cnt);
 }
 

@@ -284,7 +284,10 @@ sgx_err_t sgx_row_build_plain(sgx_rowbuilder_t *rb, sgx_dest_kind_t kind, const 
     }
     if (usable == 0) {
         err = SGX_ERR_MISSING_FIELD;
-        why = "no_usable_identifier";
+        /* An EXIT without any identifier cannot remove what an earlier ENTER added under
+         * identifiers no longer in the event: those members stay (guarantees.md §2). The
+         * reason says so, so that an operator can tell it from a key-less ENTER. */
+        why = d->op == SGX_OP_EXIT ? "no_usable_identifier_on_exit" : "no_usable_identifier";
         goto out;
     }
     err = hash_pending(rb, &pend);

@@ -49,7 +49,8 @@ void sgx_rowbuilder_destroy(sgx_rowbuilder_t *rb);
  *        are left zero for the caller to set.
  * @param counts may be NULL.
  * @param reason may be NULL; on failure receives a static, PII-free reason
- *        ("no_usable_identifier" with SGX_ERR_MISSING_FIELD).
+ *        ("no_usable_identifier" with SGX_ERR_MISSING_FIELD; "no_usable_identifier_on_exit"
+ *        for an EXIT, whose earlier ENTER's members then stay in the audience).
  * @returns SGX_OK, SGX_ERR_MISSING_FIELD (no usable key), SGX_ERR_INVALID (bad arguments),
  *          or a hashing error.
  */

@@ -30,6 +30,10 @@ typedef struct {
     atomic_uint_fast64_t offset_gaps;   /* offsets skipped inside a partition */
     atomic_uint_fast64_t pauses;
     atomic_uint_fast64_t commits_stored;
+    atomic_uint_fast64_t dlq_truncated; /* DLQ records cut to fit message.max.bytes */
+    atomic_uint_fast64_t dlq_refused;   /* DLQ records refused for good (partition blocked) */
+    atomic_uint_fast64_t unknown_schema; /* records whose schema id the registry does not know */
+    atomic_uint_fast64_t store_errors;  /* partitions rd_kafka_offsets_store refused */
     atomic_int_fast64_t inflight;
     atomic_int paused;
     sgx_dest_stats_t dest[SGX_STATS_MAX_DESTS];

@@ -17,12 +17,17 @@ void sgx_idle(int round)
     nanosleep(&ts, NULL);
 }
 
+/* @param row transferred: to the dispatcher, or freed (with its hold on the record) when the
+ * pipeline aborts while the ring is full, so that teardown finds the record in the done ring. */
 static void push_row(sgx_worker_t *w, sgx_row_t *row)
 {
     int round = 0;
     while (sgx_ring_push(w->out, row) != SGX_OK) {
         if (atomic_load(w->sh->abort)) {
-            return; /* abrupt stop: the process state is being discarded */
+            /* abrupt stop: nothing is acknowledged any more, the record is only freed */
+            sgx_record_release(row->ack, w->done);
+            sgx_row_free(row);
+            return;
         }
         sgx_idle(round++);
     }

@@ -51,6 +51,23 @@ static sgx_row_t *mkrow(const char *id, uint64_t hash, sgx_op_t op)
     return row;
 }
 
+/* A row carrying one text identifier (an e-mail), like the rows workers build. */
+static sgx_row_t *mkrow_id(const char *id, uint64_t hash, sgx_op_t op, const char *email)
+{
+    size_t n = strlen(email);
+    sgx_row_t *row = sgx_calloc(1, sizeof *row + n);
+    row->ack = &dummy_ack;
+    row->profile_hash = hash;
+    row->profile_id = id;
+    row->profile_len = (uint32_t)strlen(id);
+    row->op = op;
+    row->nvals = 1;
+    row->vals[0] = (sgx_row_val_t){.kind = SGX_VAL_TEXT, .len = (uint16_t)n, .off = 0};
+    row->data_len = (uint16_t)n;
+    memcpy(row->data, email, n);
+    return row;
+}
+
 static sgx_aud_t *fresh(sink_t *s)
 {
     sgx_aud_t *a = NULL;
@@ -163,6 +180,78 @@ static void test_fence_holds_and_keeps_order(void **state)
     assert_ptr_equal(rows[0], reenter);
     assert_int_equal(sgx_aud_peek(a, SGX_OP_EXIT, 10, &rows), 1);
     assert_ptr_equal(rows[0], p2);
+    sgx_aud_destroy(a);
+    sink_free(&s);
+}
+
+/* Issue 10 §3: the profile changes e-mail from A to B within one open window. EXIT(A) must
+ * not be coalesced away (A would stay in the audience forever): it is sent, and ENTER(B) waits
+ * until the EXIT request is final, then is sent. */
+static void test_identifier_change_not_coalesced(void **state)
+{
+    (void)state;
+    sink_t s;
+    sgx_aud_t *a = fresh(&s);
+    sgx_row_t *exit_a = mkrow_id("p1", 1, SGX_OP_EXIT, "a@example.com");
+    sgx_row_t *enter_b = mkrow_id("p1", 1, SGX_OP_ENTER, "b@example.com");
+    sgx_aud_add(a, exit_a, 1);
+    sgx_aud_add(a, enter_b, 2);
+    assert_int_equal(s.ngone, 0);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_EXIT), 1);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_ENTER), 0);
+    assert_int_equal(sgx_aud_held_count(a), 1);
+    sgx_row_t *out[2];
+    assert_int_equal(take_all(a, SGX_OP_EXIT, out, 3), 1);
+    assert_ptr_equal(out[0], exit_a);
+    /* REMOVE A is in flight: ADD B must not overtake it. */
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_ENTER), 0);
+    assert_int_equal(sgx_aud_held_count(a), 1);
+    sgx_aud_unfence(a, out, 1, 4);
+    free_rows(out, 1);
+    assert_int_equal(sgx_aud_held_count(a), 0);
+    assert_int_equal(take_all(a, SGX_OP_ENTER, out, 5), 1);
+    assert_ptr_equal(out[0], enter_b);
+    sgx_aud_unfence(a, out, 1, 6);
+    free_rows(out, 1);
+    sgx_aud_destroy(a);
+    assert_int_equal(s.ngone, 0);
+}
+
+/* Same op, other identifiers (a second e-mail): both rows are sent, none is dropped; the
+ * second joins once the first left the open batch, and may be in flight beside it. Rows with
+ * the same identifiers still coalesce. */
+static void test_identifier_change_same_op(void **state)
+{
+    (void)state;
+    sink_t s;
+    sgx_aud_t *a = fresh(&s);
+    sgx_row_t *enter_a = mkrow_id("p1", 1, SGX_OP_ENTER, "a@example.com");
+    sgx_row_t *enter_b = mkrow_id("p1", 1, SGX_OP_ENTER, "b@example.com");
+    sgx_row_t *exit_b = mkrow_id("p1", 1, SGX_OP_EXIT, "b@example.com");
+    sgx_aud_add(a, enter_a, 1);
+    sgx_aud_add(a, enter_b, 2);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_ENTER), 1);
+    assert_int_equal(sgx_aud_held_count(a), 1);
+    sgx_row_t *first[2], *second[2];
+    assert_int_equal(take_all(a, SGX_OP_ENTER, first, 3), 1);
+    assert_ptr_equal(first[0], enter_a);
+    assert_int_equal(sgx_aud_held_count(a), 0);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_ENTER), 1);
+    /* EXIT(B) waits while ENTER(A) of the same profile is in flight with the opposite op... */
+    sgx_aud_add(a, exit_b, 4);
+    assert_int_equal(s.ngone, 0);
+    assert_int_equal(sgx_aud_held_count(a), 1);
+    sgx_aud_unfence(a, first, 1, 5);
+    free_rows(first, 1);
+    /* ...then, carrying B's identifiers, replaces the open ENTER(B). */
+    assert_int_equal(s.ngone, 1);
+    assert_ptr_equal(s.gone[0], enter_b);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_ENTER), 0);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_EXIT), 1);
+    assert_int_equal(take_all(a, SGX_OP_EXIT, second, 6), 1);
+    assert_ptr_equal(second[0], exit_b);
+    sgx_aud_unfence(a, second, 1, 7);
+    free_rows(second, 1);
     sgx_aud_destroy(a);
     sink_free(&s);
 }
@@ -358,6 +447,8 @@ int main(void)
         cmocka_unit_test(test_coalesce_opposite_ops),
         cmocka_unit_test(test_coalesce_same_op),
         cmocka_unit_test(test_fence_holds_and_keeps_order),
+        cmocka_unit_test(test_identifier_change_not_coalesced),
+        cmocka_unit_test(test_identifier_change_same_op),
         cmocka_unit_test(test_unfence_moves_held_to_open),
         cmocka_unit_test(test_fence_counts_requests),
         cmocka_unit_test(test_hash_collision_not_coalesced),

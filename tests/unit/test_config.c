@@ -210,6 +210,31 @@ static void test_errors_destinations(void **state)
               "segments", "meta");
     parse_err(KAFKA TOPICS DLQ REG DEST_HEAD SETTINGS "    segments: seg-a\n", "segments", NULL);
     parse_err(KAFKA TOPICS DLQ REG DEST "    colour: blue\n", "unknown key 'colour'", "meta");
+    /* One audience, two segments: two fences for one platform audience. Refused. */
+    parse_err(KAFKA TOPICS DLQ REG DEST_HEAD SETTINGS
+              "    segments:\n      seg-a: \"111\"\n      seg-b: \"111\"\n",
+              "segments 'seg-a' and 'seg-b' both export to audience '111'", "meta");
+    /* "" asks for an audience created per segment: not the same audience. */
+    sgx_config_t *cfg = parse_ok(KAFKA TOPICS DLQ REG DEST_HEAD SETTINGS
+                                 "    segments:\n      seg-a: \"\"\n      seg-b: \"\"\n");
+    sgx_config_free(cfg);
+}
+
+/* Nothing would ever be committed: librdkafka commits only what segexport stores when
+ * auto-commit is on. Refused, with what to do instead. */
+static void test_error_auto_commit_off(void **state)
+{
+    (void)state;
+    parse_err("kafka:\n  bootstrap.servers: \"127.0.0.1:9092\"\n  group.id: g\n"
+              "  enable.auto.commit: false\n" TOPICS DLQ REG DEST,
+              "enable.auto.commit: false is not supported", "auto.commit.interval.ms");
+    parse_err("kafka:\n  bootstrap.servers: \"127.0.0.1:9092\"\n  group.id: g\n"
+              "  enable.auto.commit: \"0\"\n" TOPICS DLQ REG DEST,
+              "enable.auto.commit", NULL);
+    sgx_config_t *cfg = parse_ok("kafka:\n  bootstrap.servers: \"127.0.0.1:9092\"\n"
+                                 "  group.id: g\n  enable.auto.commit: true\n" TOPICS DLQ REG
+                                 DEST);
+    sgx_config_free(cfg);
 }
 
 static void test_error_unset_env(void **state)
@@ -267,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_errors_top_level),
         cmocka_unit_test(test_errors_destinations),
+        cmocka_unit_test(test_error_auto_commit_off),
         cmocka_unit_test(test_error_unset_env),
         cmocka_unit_test(test_error_ranges),
         cmocka_unit_test(test_rows_cap),

@@ -262,6 +262,16 @@ static void test_drops_and_missing(void **state)
     assert_int_equal(counts.dropped[SGX_KEY_EMAIL][SGX_DROP_EMPTY], 1);
     assert_int_equal(counts.dropped[SGX_KEY_PHONE][SGX_DROP_NONE], 0);
 
+    /* The same for an EXIT: its reason says that it is an EXIT (what the ENTER added stays). */
+    ev_init(&e, "p");
+    e.d.op = SGX_OP_EXIT;
+    reason = NULL;
+    assert_int_equal(sgx_row_build(*state, SGX_DEST_FACEBOOK, EP, 2, NULL, &e.d, e.base, &row,
+                                   NULL, &reason),
+                     SGX_ERR_MISSING_FIELD);
+    assert_null(row);
+    assert_string_equal(reason, "no_usable_identifier_on_exit");
+
     /* Plainly absent fields are not drops. */
     ev_init(&e, "p");
     memset(&counts, 0, sizeof counts);
