@@ -118,6 +118,7 @@ static void *dispatcher_main(void *arg)
     int idle_rounds = 0;
     while (!atomic_load(d->o.quit)) {
         int64_t now = sgx_now_ms();
+        SGX_SET(d->o.stats->beat_dispatcher, now);
         size_t got = drain_inputs(d, now);
         flush_due(d, now);
         sgx_req_start_due_retries(d, now);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pipeline/kstats.h"
 #include "pipeline/log.h"
 #include "pipeline/mem.h"
 #include "pipeline/part.h"
@@ -40,6 +41,7 @@ static bool consumer_only(const char *key)
 rd_kafka_conf_t *sgx_kafka_conf(const sgx_config_t *cfg, bool for_producer, char *errbuf)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, sgx_kafka_log_cb); /* one logger, one format */
     for (size_t i = 0; i < cfg->nkafka; i++) {
         if (for_producer && consumer_only(cfg->kafka_keys[i])) {
             continue;
@@ -92,6 +94,22 @@ void sgx_dlq_send(sgx_dlq_t *dlq, sgx_record_t *rec, const char *reason, const c
                  with_value ? rec->value_len : 0);
 }
 
+/* Counts an acknowledged dead letter under its reason header. */
+static void count_reason(sgx_dlq_t *dlq, const rd_kafka_message_t *msg)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    const void *val = NULL;
+    size_t len = 0;
+    char reason[SGX_STATS_REASON_LEN] = "unknown";
+    if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(hdrs, "reason", &val, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        val) {
+        snprintf(reason, sizeof reason, "%.*s", (int)(len < sizeof reason ? len : sizeof reason - 1),
+                 (const char *)val);
+    }
+    sgx_stats_count_reason(dlq->stats, reason);
+}
+
 /* A failed DLQ delivery is produced again: dropping it would lose the record, because its
  * offset is committed once the DLQ record is acknowledged. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -114,6 +132,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         return;
     }
     SGX_INC(dlq->stats->dead_lettered);
+    count_reason(dlq, msg);
     sgx_record_release(rec, dlq->done);
 }
 

@@ -17,6 +17,7 @@ typedef struct sgx_part {
     bool assigned;
     size_t inflight;        /* records consumed and not yet final */
     int64_t next_expected;  /* to count offset gaps (the mock cluster's retention trap) */
+    struct sgx_part_stats_s *stats; /* its metrics slot (borrowed), NULL past the bound */
 } sgx_part_t;
 
 #endif

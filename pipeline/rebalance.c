@@ -5,6 +5,7 @@
 
 #include "pipeline/consumer.h"
 #include "pipeline/dispatch_req.h"
+#include "pipeline/kstats.h"
 #include "pipeline/log.h"
 
 /* Bounded well under max.poll.interval.ms: the callback runs inside consumer_poll. */
@@ -20,6 +21,7 @@ static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
         p->inflight = 0;
         p->next_expected = -1;
         sgx_offsets_reset(p->offsets);
+        SGX_DEBUG("consumer", "assigned %s[%d]", p->topic, (int)p->partition);
     }
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -39,6 +41,7 @@ static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
         rd_kafka_pause_partitions(c->rk, parts);
     }
     SGX_INFO("consumer", "assigned %d partition(s)", parts->cnt);
+    sgx_kstats_publish_parts(c);
 }
 
 static size_t revoked_inflight(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
@@ -76,6 +79,7 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
     int64_t wait = atomic_load(&c->state) == SGX_RUN ? REVOKE_WAIT_MS : 0;
     int64_t deadline = sgx_now_ms() + wait;
     while (revoked_inflight(c, parts) > 0 && sgx_now_ms() < deadline) {
+        SGX_SET(c->stats->beat_poll, sgx_now_ms());
         if (sgx_consumer_process_done(c) == 0) {
             sgx_dlq_poll(c->dlq);
             sgx_idle(10);
@@ -86,6 +90,8 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         SGX_WARN("consumer", "commit on revoke failed: %s", rd_kafka_err2str(err));
+    } else {
+        sgx_kstats_committed_all(c);
     }
     size_t left = revoked_inflight(c, parts);
     if (left) {
@@ -106,6 +112,8 @@ static void on_revoke(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
             p->assigned = false;
             p->generation++; /* late acks of this assignment are ignored */
             p->inflight = 0;
+            SGX_DEBUG("consumer", "%s %s[%d]", lost ? "lost" : "revoked", p->topic,
+                      (int)p->partition);
         }
     }
     sgx_consumer_drop_stash(c, false);
@@ -117,6 +125,7 @@ static void on_revoke(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
     }
     rd_kafka_error_destroy(error);
     SGX_INFO("consumer", "%s %d partition(s)", lost ? "lost" : "revoked", parts->cnt);
+    sgx_kstats_publish_parts(c);
 }
 
 void sgx_consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
