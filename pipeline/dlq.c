@@ -41,7 +41,7 @@ static bool consumer_only(const char *key)
 rd_kafka_conf_t *sgx_kafka_conf(const sgx_config_t *cfg, bool for_producer, char *errbuf)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set_log_cb(conf, sgx_kafka_log_cb); /* one logger, one format */
+    sgx_kafka_observe(conf); /* one logger, one format */
     for (size_t i = 0; i < cfg->nkafka; i++) {
         if (for_producer && consumer_only(cfg->kafka_keys[i])) {
             continue;

@@ -23,6 +23,27 @@ void sgx_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
                    "%s", buf);
 }
 
+/* Error events: without this callback librdkafka also logs each one, repeating the FAIL line
+ * its log callback already gave. Fatal ones stay loud; all-brokers-down is worth a warning. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)opaque;
+    sgx_log_level_t l = rd_kafka_fatal_error(rk, NULL, 0) ? SGX_LOG_ERROR
+                        : err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? SGX_LOG_WARN
+                                                                     : SGX_LOG_DEBUG;
+    if (sgx_log_enabled(l)) {
+        sgx_log_fields(l, "rdkafka", SGX_FIELDS(SGX_FS("client", rd_kafka_name(rk)),
+                                                 SGX_FS("error", rd_kafka_err2name(err))),
+                       "%s", reason);
+    }
+}
+
+void sgx_kafka_observe(rd_kafka_conf_t *conf)
+{
+    rd_kafka_conf_set_log_cb(conf, sgx_kafka_log_cb);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+}
+
 static int brokers_up(json_t *brokers)
 {
     const char *name;
@@ -32,9 +53,11 @@ static int brokers_up(json_t *brokers)
     {
         json_t *id = json_object_get(b, "nodeid");
         const char *state = json_string_value(json_object_get(b, "state"));
-        /* Bootstrap and logical (coordinator) entries carry nodeid -1. */
+        const char *source = json_string_value(json_object_get(b, "source"));
+        /* Bootstrap entries carry nodeid -1; a logical one (GroupCoordinator) is a second
+         * connection to a broker already counted. */
         if (json_is_integer(id) && json_integer_value(id) >= 0 && state &&
-            strcmp(state, "UP") == 0) {
+            strcmp(state, "UP") == 0 && !(source && strcmp(source, "logical") == 0)) {
             up++;
         }
     }

@@ -12,8 +12,12 @@
 struct sgx_consumer;
 
 /** @brief librdkafka log callback: forwards a line to sgx_log (component "rdkafka", fields
- *  fac and client). Installed on every conf segexport builds (sgx_kafka_conf). */
+ *  fac and client). */
 void sgx_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
+/** @brief Installs the log and error callbacks: librdkafka's lines go through segexport's
+ *  logger and format. On every conf segexport builds (sgx_kafka_conf). */
+void sgx_kafka_observe(rd_kafka_conf_t *conf);
 
 /**
  * @brief Applies one statistics JSON document to s: brokers up, group steadiness and assignment
