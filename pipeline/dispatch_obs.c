@@ -61,6 +61,7 @@ void sgx_obs_verdict(sgx_dispatcher_t *d, const sgx_req_t *r, const sgx_classifi
     if (sgx_log_enabled(SGX_LOG_DEBUG)) {
         sgx_log_fields(SGX_LOG_DEBUG, "dispatch",
                        SGX_FIELDS(SGX_FS("destination", dr->d->cfg->name),
+                                  SGX_FS("audience", r->batch.audience_id),
                                   SGX_FS("segment", r->batch.segment),
                                   SGX_FS("op", r->batch.op == SGX_OP_ENTER ? "enter" : "exit"),
                                   SGX_FN("rows", rows), SGX_FN("step", r->job.step),
@@ -79,6 +80,7 @@ void sgx_obs_sent(const sgx_req_t *r)
     const sgx_dest_rt_t *dr = r->dest;
     sgx_log_fields(SGX_LOG_DEBUG, "dispatch",
                    SGX_FIELDS(SGX_FS("destination", dr->d->cfg->name),
+                              SGX_FS("audience", r->batch.audience_id),
                               SGX_FS("segment", r->batch.segment),
                               SGX_FS("op", r->batch.op == SGX_OP_ENTER ? "enter" : "exit"),
                               SGX_FN("rows", r->batch.nrows), SGX_FN("bytes", r->body.len),
