@@ -164,14 +164,15 @@ static void dead_letter(sgx_consumer_t *c, sgx_record_t *rec, sgx_err_t why, boo
     /* Coordinates and reason only (the record may hold PII); one WARN per 10 s, each at DEBUG. */
     int64_t now = sgx_now_ms();
     if (now - c->dlq_warned_ms >= DLQ_WARN_EVERY_MS) {
-        SGX_WARN("consumer", "dead-lettered %s[%d]@%lld: %s (%llu more since the last such line)",
+        SGX_WARN("consumer",
+                 "dead-lettered %s[%d] offset %lld: %s (%llu more since the last such line)",
                  rec->part->topic, (int)rec->part->partition, (long long)rec->offset,
                  sgx_err_str(why), (unsigned long long)c->dlq_unwarned);
         c->dlq_warned_ms = now;
         c->dlq_unwarned = 0;
     } else {
         c->dlq_unwarned++;
-        SGX_DEBUG("consumer", "dead-lettered %s[%d]@%lld: %s", rec->part->topic,
+        SGX_DEBUG("consumer", "dead-lettered %s[%d] offset %lld: %s", rec->part->topic,
                   (int)rec->part->partition, (long long)rec->offset, sgx_err_str(why));
     }
     sgx_dlq_send(c->dlq, rec, sgx_err_str(why), NULL, with_value);

@@ -3,7 +3,9 @@
  * happened — records produced, dead letters expected by the generator, rows the emulator
  * received, throttle replies it sent, one latency sample per classified response — committed
  * offsets reach each partition's end with zero lag, the probes answer 200 with JSON saying
- * why, and readiness turns 503 once the pipeline stops. */
+ * why, and readiness turns 503 once the pipeline stops. The run logs JSON at debug level to a
+ * file: every line parses as one JSON object, the debug lines are there, and no profile's
+ * e-mail (no '@' at all) or phone number appears. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -160,10 +163,97 @@ static void check_counters(sgx_testkit_t *t, int port, const sgx_emu_fb_stats_t 
     sgx_buf_free(&b);
 }
 
+/* stderr goes to a temporary file while the pipeline runs. */
+typedef struct {
+    char path[64];
+    int saved; /* the real stderr while capturing, else -1 */
+} capture_t;
+
+static void capture_start(capture_t *c)
+{
+    snprintf(c->path, sizeof c->path, "/tmp/sgx-metrics-log-XXXXXX");
+    int fd = mkstemp(c->path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    c->saved = dup(2);
+    assert_true(dup2(fd, 2) == 2);
+    close(fd);
+}
+
+static void capture_stop(capture_t *c)
+{
+    if (c->saved < 0) {
+        return;
+    }
+    fflush(stderr);
+    dup2(c->saved, 2);
+    close(c->saved);
+    c->saved = -1;
+}
+
+/* A failure inside the run wrote cmocka's message into the capture: show the end of it. */
+static int teardown(void **state)
+{
+    capture_t *c = *state;
+    if (c->saved >= 0) {
+        capture_stop(c);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "tail -n 30 %s >&2", c->path);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "log kept in %s\n", c->path);
+        }
+    }
+    return 0;
+}
+
+/* Every line one JSON object with ts/level/component/msg; debug and batch lines present; no
+ * identifier of any generated profile. */
+static void check_log(const capture_t *c, size_t profiles)
+{
+    FILE *f = fopen(c->path, "r");
+    assert_non_null(f);
+    sgx_buf_t all = {0};
+    char line[8192];
+    size_t lines = 0, debug = 0, batches = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_error_t err;
+        json_t *o = json_loads(line, 0, &err);
+        if (!o) {
+            fail_msg("log line is not JSON (%s): %s", err.text, line);
+        }
+        assert_non_null(json_string_value(json_object_get(o, "ts")));
+        assert_non_null(json_string_value(json_object_get(o, "component")));
+        assert_non_null(json_string_value(json_object_get(o, "msg")));
+        const char *level = json_string_value(json_object_get(o, "level"));
+        debug += level && strcmp(level, "debug") == 0;
+        batches += strstr(line, "batch sent") != NULL;
+        json_decref(o);
+        sgx_buf_puts(&all, line);
+        lines++;
+    }
+    fclose(f);
+    unlink(c->path);
+    print_message("%zu log lines, %zu debug, %zu batches sent\n", lines, debug, batches);
+    assert_true(debug > 0 && batches > 0);
+    assert_null(strchr(all.data, '@'));
+    for (size_t p = 0; p < profiles; p++) {
+        sgx_demo_profile_t pr;
+        sgx_demo_profile(p, &pr);
+        if (pr.has_phone) {
+            assert_null(strstr(all.data, pr.phone_norm));
+            assert_null(strstr(all.data, pr.phone_raw));
+        }
+    }
+    sgx_buf_free(&all);
+}
+
 static void test_metrics_match_what_happened(void **state)
 {
-    (void)state;
-    sgx_log_set_level(SGX_LOG_ERROR);
+    static capture_t cap = {.saved = -1};
+    *state = &cap;
+    capture_start(&cap);
+    sgx_log_set_level(SGX_LOG_DEBUG);
+    sgx_log_set_format(SGX_LOG_JSON);
     sgx_demo_opts_t o = {.events = EVENTS, .profiles = 1500, .segments = 6,
                          .partitions = PARTITIONS, .bad = 9, .seed = 21};
     sgx_testkit_knobs_t k = {.retry_base_ms = 20, .retry_cap_ms = 500,
@@ -209,14 +299,18 @@ static void test_metrics_match_what_happened(void **state)
     char report[256];
     bool aud_ok = sgx_testkit_audiences(&t, report, sizeof report);
     sgx_testkit_down(&t);
+    capture_stop(&cap);
+    sgx_log_set_level(SGX_LOG_ERROR);
+    sgx_log_set_format(SGX_LOG_TEXT);
     assert_true(aud_ok);
+    check_log(&cap, (size_t)o.profiles);
 }
 
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_metrics_match_what_happened),
+        cmocka_unit_test_teardown(test_metrics_match_what_happened, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
