@@ -180,7 +180,7 @@ static int cmd_run(const sgx_config_t *cfg)
     char errbuf[SGX_ERRBUF_SIZE] = "";
     sgx_pipeline_t *p = NULL;
     if (sgx_pipeline_start(cfg, &p, errbuf)) {
-        fprintf(stderr, "segexport: %s\n", errbuf);
+        SGX_ERROR("main", "cannot start: %s", errbuf); /* in the configured log format */
         return 1;
     }
     SGX_INFO("main", "running: %zu topic(s) -> %zu destination(s)", cfg->ntopics, cfg->ndests);
