@@ -32,8 +32,10 @@ static void usage(FILE *f)
             "usage: segexport COMMAND [OPTIONS]\n"
             "\n"
             "commands:\n"
-            "  run -c FILE [--log-level LEVEL]        run the service until SIGTERM/SIGINT\n"
-            "  check -c FILE [--log-level LEVEL]      validate a configuration and exit\n"
+            "  run -c FILE [--log-level LEVEL] [--log-format FORMAT]\n"
+            "                                         run the service until SIGTERM/SIGINT\n"
+            "  check -c FILE [--log-level LEVEL] [--log-format FORMAT]\n"
+            "                                         validate a configuration and exit\n"
             "  demo [OPTIONS]                         embedded end-to-end demo (demo --help)\n"
             "  normalize --destination D [--default-country CC]\n"
             "                                         normalize JSON Lines from stdin\n"
@@ -46,9 +48,10 @@ static void usage(FILE *f)
 static void usage_run(FILE *f, const char *cmd)
 {
     fprintf(f,
-            "usage: segexport %s -c FILE [--log-level LEVEL]\n"
+            "usage: segexport %s -c FILE [--log-level LEVEL] [--log-format FORMAT]\n"
             "  -c, --config FILE      the YAML configuration (see README)\n"
             "  --log-level LEVEL      error, warn, info (default) or debug\n"
+            "  --log-format FORMAT    text or json (default: log_format in the config, text)\n"
             "  -h, --help             this help\n",
             cmd);
 }
@@ -64,14 +67,16 @@ static void version(void)
 
 /* Parses the options of run and check; unknown options and stray arguments are errors.
  * @param path out: the config path (borrowed from argv). @returns 0, 1 for --help, -1 usage. */
-static int parse_run_opts(int argc, char **argv, const char **path)
+static int parse_run_opts(int argc, char **argv, const char **path, int *format)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"log-format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int ch;
     *path = NULL;
+    *format = -1;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
@@ -84,6 +89,13 @@ static int parse_run_opts(int argc, char **argv, const char **path)
                 return -1;
             }
             sgx_log_set_level((sgx_log_level_t)sgx_log_level_parse(optarg));
+            break;
+        case 'f':
+            *format = sgx_log_format_parse(optarg);
+            if (*format < 0) {
+                fprintf(stderr, "segexport: --log-format must be text or json\n");
+                return -1;
+            }
             break;
         case ':':
             fprintf(stderr, "segexport: option %s needs a value\n", argv[optind - 1]);
@@ -168,7 +180,7 @@ static int cmd_run(const sgx_config_t *cfg)
     char errbuf[SGX_ERRBUF_SIZE] = "";
     sgx_pipeline_t *p = NULL;
     if (sgx_pipeline_start(cfg, &p, errbuf)) {
-        fprintf(stderr, "segexport: %s\n", errbuf);
+        SGX_ERROR("main", "cannot start: %s", errbuf); /* in the configured log format */
         return 1;
     }
     SGX_INFO("main", "running: %zu topic(s) -> %zu destination(s)", cfg->ntopics, cfg->ndests);
@@ -218,17 +230,22 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *path = NULL;
-    int prc = parse_run_opts(argc - 1, argv + 1, &path);
+    int format = -1;
+    int prc = parse_run_opts(argc - 1, argv + 1, &path, &format);
     if (prc != 0) {
         usage_run(prc > 0 ? stdout : stderr, cmd);
         return prc > 0 ? 0 : EXIT_USAGE;
     }
     char errbuf[SGX_ERRBUF_SIZE] = "";
     sgx_config_t *cfg = NULL;
+    if (format >= 0) {
+        sgx_log_set_format((sgx_log_format_t)format); /* config errors come out in it too */
+    }
     if (sgx_config_load(path, &cfg, errbuf)) {
         fprintf(stderr, "segexport: %s: %s\n", path, errbuf);
         return 1;
     }
+    sgx_log_set_format((sgx_log_format_t)(format >= 0 ? format : cfg->log_format));
     int rc = strcmp(cmd, "check") == 0 ? cmd_check(cfg) : cmd_run(cfg);
     sgx_config_free(cfg);
     return rc;

@@ -55,6 +55,7 @@ void sgx_config_free(sgx_config_t *cfg)
         free_dest(&cfg->dests[i]);
     }
     sgx_free(cfg->dests);
+    sgx_free(cfg->metrics_listen);
     sgx_free(cfg);
 }
 
@@ -72,7 +73,7 @@ const char *sgx_config_kafka(const sgx_config_t *cfg, const char *key)
 static const char *const top_keys[] = {
     "kafka", "topics", "dead_letter_topic", "schema_registry", "mapping", "workers",
     "max_inflight_events", "max_record_bytes", "shutdown_grace_ms", "retry_base_ms",
-    "retry_cap_ms", "request_timeout_ms", "destinations", NULL,
+    "retry_cap_ms", "request_timeout_ms", "destinations", SGX_CFG_OBS_KEYS, NULL,
 };
 
 static sgx_err_t check_keys(const sgx_yaml_t *map, const char *const *allowed, const char *where,
@@ -226,7 +227,7 @@ static sgx_err_t parse_root(const sgx_yaml_t *root, sgx_config_t *cfg, char *err
         parse_topics(sgx_yaml_get(root, "topics"), cfg, errbuf) ||
         parse_registry(sgx_yaml_get(root, "schema_registry"), cfg, errbuf) ||
         parse_mapping(sgx_yaml_get(root, "mapping"), cfg, errbuf) ||
-        parse_limits(root, cfg, errbuf)) {
+        parse_limits(root, cfg, errbuf) || sgx_cfg_parse_obs(root, cfg, errbuf)) {
         return SGX_ERR_CONFIG;
     }
     const char *dlq = sgx_cfg_scalar(sgx_yaml_get(root, "dead_letter_topic"));

@@ -45,6 +45,12 @@ typedef struct {
     int request_timeout_ms;
     size_t ndests;
     sgx_dest_config_t *dests;
+    /* Observability (config_obs.c) */
+    char *metrics_listen;       /* HOST:PORT of /metrics, /healthz, /readyz; NULL: off */
+    int ready_blocked_max_ms;   /* not ready once a destination is blocked this long */
+    int liveness_stall_ms;      /* not live once a thread has not turned its loop this long */
+    int progress_interval_s;    /* progress line every N s; 0: off */
+    int log_format;             /* sgx_log_format_t */
 } sgx_config_t;
 
 /**

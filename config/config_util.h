@@ -24,6 +24,19 @@ sgx_err_t sgx_cfg_get_int(const sgx_yaml_t *root, const char *key, long min, lon
                           long *out, char *errbuf);
 #include "config/config.h"
 
+/* Top-level keys of config_obs.c. */
+#define SGX_CFG_OBS_KEYS                                                                       \
+    "metrics_listen", "ready_blocked_max_ms", "liveness_stall_ms", "progress_interval_s",      \
+        "log_format"
+
+/** @brief Parses the observability keys (metrics_listen, ready_blocked_max_ms,
+ *  liveness_stall_ms, progress_interval_s, log_format). */
+sgx_err_t sgx_cfg_parse_obs(const sgx_yaml_t *root, sgx_config_t *cfg, char *errbuf);
+
+/** @brief Splits "HOST:PORT" ("[v6]:PORT" too) into host (out, cap bytes) and port.
+ *  @returns SGX_OK or SGX_ERR_INVALID. */
+sgx_err_t sgx_cfg_split_listen(const char *text, char *host, size_t cap, int *port);
+
 /** @brief Parses `destinations:` (a sequence of maps) into cfg->dests. */
 sgx_err_t sgx_cfg_parse_dests(const sgx_yaml_t *seq, sgx_config_t *cfg, char *errbuf);
 #endif

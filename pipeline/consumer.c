@@ -7,6 +7,7 @@
 #include "pipeline/dispatch_req.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "pipeline/kstats.h"
 
 #define POLL_BURST 1024
 #define STORE_INTERVAL_MS 100
@@ -29,6 +30,7 @@ sgx_part_t *sgx_consumer_part(sgx_consumer_t *c, const char *topic, int32_t part
     p->topic = sgx_strdup(topic);
     p->partition = partition;
     p->next_expected = -1;
+    p->stats = sgx_stats_part(c->stats, topic, partition, true);
     if (sgx_offsets_new(&p->offsets)) {
         abort();
     }
@@ -105,6 +107,7 @@ void sgx_consumer_store_offsets(sgx_consumer_t *c, bool force)
         return;
     }
     c->last_store_ms = now;
+    sgx_kstats_publish_parts(c);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
     for (size_t i = 0; i < c->nparts; i++) {
         sgx_part_t *p = c->parts[i];
@@ -226,8 +229,24 @@ void sgx_consumer_drop_stash(sgx_consumer_t *c, bool all)
     c->stash_len = w - c->stash_head;
 }
 
+#define DLQ_WARN_EVERY_MS 10000
+
 static void dead_letter(sgx_consumer_t *c, sgx_record_t *rec, sgx_err_t why, bool with_value)
 {
+    /* Coordinates and reason only (the record may hold PII); one WARN per 10 s, each at DEBUG. */
+    int64_t now = sgx_now_ms();
+    if (now - c->dlq_warned_ms >= DLQ_WARN_EVERY_MS) {
+        SGX_WARN("consumer",
+                 "dead-lettered %s[%d] offset %lld: %s (%llu more since the last such line)",
+                 rec->part->topic, (int)rec->part->partition, (long long)rec->offset,
+                 sgx_err_str(why), (unsigned long long)c->dlq_unwarned);
+        c->dlq_warned_ms = now;
+        c->dlq_unwarned = 0;
+    } else {
+        c->dlq_unwarned++;
+        SGX_DEBUG("consumer", "dead-lettered %s[%d] offset %lld: %s", rec->part->topic,
+                  (int)rec->part->partition, (long long)rec->offset, sgx_err_str(why));
+    }
     sgx_dlq_send(c->dlq, rec, sgx_err_str(why), NULL, with_value);
     sgx_record_release(rec, c->self_done);
 }
@@ -407,6 +426,7 @@ static void backpressure(sgx_consumer_t *c)
     if (c->holding && inflight <= high / 4 * 3) {
         c->holding = false;
     }
+    SGX_SET(c->stats->holding, c->holding);
     bool want = stuck || c->stash_len >= STASH_PAUSE ||
                 (c->holding && now - c->hold_since > HOLD_MAX_MS) || (c->paused && full);
     if (want && !c->paused) {
@@ -468,6 +488,8 @@ static void drain(sgx_consumer_t *c)
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         SGX_WARN("consumer", "final commit failed: %s", rd_kafka_err2str(err));
+    } else {
+        sgx_kstats_committed_all(c);
     }
     rd_kafka_consumer_close(c->rk);
 }
@@ -477,6 +499,7 @@ static void *poll_main(void *arg)
     sgx_consumer_t *c = arg;
     pthread_setname_np(pthread_self(), "poll"); /* top -H and /proc split CPU by role */
     while (atomic_load(&c->state) == SGX_RUN) {
+        SGX_SET(c->stats->beat_poll, sgx_now_ms());
         sgx_consumer_process_done(c);
         sgx_consumer_store_offsets(c, false);
         sync_dlq_blocks(c);
@@ -522,6 +545,7 @@ sgx_err_t sgx_consumer_open(sgx_consumer_t *c, char *errbuf)
     /* The commit rule: librdkafka stores nothing by itself; we store acknowledged offsets. */
     rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", NULL, 0);
     rd_kafka_conf_set_rebalance_cb(conf, sgx_consumer_rebalance);
+    sgx_kstats_install(conf, c->cfg);
     rd_kafka_conf_set_opaque(conf, c);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, SGX_ERRBUF_SIZE);
     if (!c->rk) {

@@ -39,6 +39,8 @@ typedef struct sgx_consumer {
     int64_t hold_since;
     bool cooperative;
     int64_t last_store_ms;
+    int64_t dlq_warned_ms;   /* last WARN about a dead-lettered record (rate-limited) */
+    uint64_t dlq_unwarned;   /* dead letters since that line */
     atomic_int state;
     pthread_t thread;
     bool running;

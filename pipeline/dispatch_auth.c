@@ -57,6 +57,7 @@ void sgx_auth_done(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_response_t *resp
         dr->token_expiry = now + ttl;
         dr->token_ttl = ttl;
         dr->auth_attempt = 0;
+        SGX_INC(dr->st->token_refreshes);
         SGX_INFO("auth", "%s: access token obtained, valid %lld s", dr->d->cfg->name,
                  (long long)(ttl / 1000));
     } else {

@@ -5,6 +5,7 @@
 #include "base/backoff.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "pipeline/dispatch_obs.h"
 #include "pipeline/record.h"
 
 static void list_push(sgx_req_t **head, sgx_req_t *r)
@@ -118,6 +119,9 @@ void sgx_req_send_batch(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, uint32_t aud, sg
     if (!err) {
         err = start(d, r);
     }
+    if (!err) {
+        sgx_obs_sent(r);
+    }
     if (err) {
         /* The rows cannot be expressed as a request (e.g. one row over the byte cap). */
         SGX_ERROR("dispatch", "%s: cannot build a request for %zu rows: %s", dest->cfg->name, n,
@@ -162,6 +166,8 @@ static void reject(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classification_t
         }
     }
     SGX_ADD(dr->st->rows_rejected, bad);
+    sgx_obs_rows(dr, r->aud, SGX_OUT_REJECTED, bad);
+    sgx_obs_rows(dr, r->aud, SGX_OUT_DELIVERED, n - bad);
     SGX_ADD(dr->st->rows_delivered, n - bad);
     SGX_ADD(dr->st->rows_by_aud[r->aud < SGX_STATS_MAX_AUDS ? r->aud : 0][r->batch.op], n - bad);
     SGX_ERROR("dispatch", "%s: audience %s: %zu of %zu rows rejected: %s", dr->d->cfg->name,
@@ -213,6 +219,11 @@ static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
             dr->not_before = r->retry_at;
         }
     }
+    SGX_DEBUG("dispatch", "%s: audience %s: backoff: attempt %d waits %lld ms (%s%s)",
+              dr->d->cfg->name, r->batch.audience_id ? r->batch.audience_id : "(new)",
+              r->job.attempt, (long long)wait,
+              c->retry_after_ms >= 0 ? "the destination's wait" : "exponential, full jitter",
+              c->throttled ? ", throttled" : "");
     if (r->job.attempt == 1 || r->job.attempt % 10 == 0) {
         SGX_WARN("dispatch", "%s: audience %s: %s; retry %d in %lld ms (%s)", dr->d->cfg->name,
                  r->batch.audience_id ? r->batch.audience_id : "(new)", c->throttled ? "throttled" : "transient failure",
@@ -297,7 +308,11 @@ void sgx_req_collect(sgx_dispatcher_t *d)
         }
         sgx_classification_t c = {.retry_after_ms = -1, .next_step = r->job.step + 1};
         r->dest->d->def->classify(r->dest->d->ctx, &r->job, &resp, &c);
-        handle_verdict(d, r, &c, sgx_now_ms());
+        curl_off_t us = 0;
+        curl_easy_getinfo(r->http.easy, CURLINFO_TOTAL_TIME_T, &us);
+        int64_t now = sgx_now_ms();
+        sgx_obs_verdict(d, r, &c, (double)us / 1e6, now);
+        handle_verdict(d, r, &c, now);
         sgx_classification_clear(&c);
     }
 }

@@ -119,6 +119,7 @@ static void *dispatcher_main(void *arg)
     pthread_setname_np(pthread_self(), "dispatcher"); /* top -H and /proc split CPU by role */
     while (!atomic_load(d->o.quit)) {
         int64_t now = sgx_now_ms();
+        SGX_SET(d->o.stats->beat_dispatcher, now);
         size_t got = drain_inputs(d, now);
         flush_due(d, now);
         sgx_req_start_due_retries(d, now);

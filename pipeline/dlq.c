@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "pipeline/dispatch_req.h"
+#include "pipeline/kstats.h"
 #include "pipeline/part.h"
 
 /* How long the DLQ thread waits for delivery reports when it has nothing else to do. */
@@ -97,6 +98,7 @@ static bool consumer_only(const char *key)
 rd_kafka_conf_t *sgx_kafka_conf(const sgx_config_t *cfg, bool for_producer, char *errbuf)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    sgx_kafka_observe(conf); /* one logger, one format */
     for (size_t i = 0; i < cfg->nkafka; i++) {
         if (for_producer && consumer_only(cfg->kafka_keys[i])) {
             continue;
@@ -213,6 +215,7 @@ static void finish(sgx_dlq_t *dlq, letter_t *lt, bool delivered)
     unpark(lt, delivered);
     if (delivered) {
         SGX_INC(dlq->stats->dead_lettered);
+        sgx_stats_count_reason(dlq->stats, lt->reason); /* the table caps distinct reasons */
     }
     sgx_record_release(lt->rec, dlq->done);
     letter_free(lt);

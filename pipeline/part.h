@@ -22,6 +22,7 @@ typedef struct sgx_part {
     atomic_int dlq_blocked; /* records the dead-letter topic refuses for good (dlq.c) */
     bool dlq_paused;        /* paused by the poll thread because dlq_blocked > 0 */
     int64_t unstored;       /* watermark rd_kafka_offsets_store refused, to store again; 0 none */
+    struct sgx_part_stats_s *stats; /* its metrics slot (borrowed), NULL past the bound */
 } sgx_part_t;
 
 #endif

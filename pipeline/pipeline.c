@@ -8,6 +8,10 @@
 #include "base/mem.h"
 #include "pipeline/consumer.h"
 #include "pipeline/dispatcher.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "pipeline/obs_http.h"
+#include "pipeline/progress.h"
 #include "pipeline/route.h"
 
 #define RING_CAPACITY 16384
@@ -23,6 +27,8 @@ struct sgx_pipeline {
     sgx_ring_t **worker_out;
     atomic_bool stop_workers, abort, flush_now, quit_dispatcher;
     bool stopped;
+    sgx_obs_http_t *obs;       /* metrics and probes, NULL when metrics_listen is absent */
+    sgx_progress_t *progress;  /* periodic progress line, NULL when off */
 };
 
 static sgx_err_t init_dests(sgx_pipeline_t *p, char *errbuf)
@@ -119,6 +125,12 @@ sgx_err_t sgx_pipeline_start(const sgx_config_t *cfg, sgx_pipeline_t **out, char
     if (!err) {
         err = start_threads(p, errbuf);
     }
+    if (!err && cfg->metrics_listen) {
+        err = sgx_obs_http_start(cfg, &p->stats, &p->obs, errbuf);
+    }
+    if (!err) {
+        err = sgx_progress_start(cfg, &p->stats, &p->progress);
+    }
     if (err) {
         sgx_pipeline_stop(p, false);
         sgx_pipeline_destroy(p);
@@ -131,6 +143,11 @@ sgx_err_t sgx_pipeline_start(const sgx_config_t *cfg, sgx_pipeline_t **out, char
 sgx_stats_t *sgx_pipeline_stats(sgx_pipeline_t *p)
 {
     return &p->stats;
+}
+
+int sgx_pipeline_metrics_port(const sgx_pipeline_t *p)
+{
+    return p->obs ? sgx_obs_http_port(p->obs) : -1;
 }
 
 /* Rows still queued between workers and the dispatcher after both stopped. */
@@ -155,6 +172,9 @@ void sgx_pipeline_stop(sgx_pipeline_t *p, bool graceful)
         return;
     }
     p->stopped = true;
+    atomic_store(&p->stats.stopping, 1); /* /readyz turns 503 while draining */
+    sgx_progress_stop(p->progress);
+    p->progress = NULL;
     sgx_consumer_t *c = &p->con;
     atomic_store(&c->state, graceful ? SGX_DRAIN : SGX_ABORT);
     sgx_consumer_join(c);
@@ -168,6 +188,9 @@ void sgx_pipeline_stop(sgx_pipeline_t *p, bool graceful)
     sgx_dispatcher_join(p->disp);
     p->disp = NULL;
     SGX_INFO("pipeline", "stopped (%s)", graceful ? "graceful" : "abrupt");
+    if (p->cfg->progress_interval_s > 0) {
+        sgx_progress_log(p->cfg, &p->stats, true);
+    }
 }
 
 /* Every hold has been released by now (threads joined, DLQ closed): free what came back. */
@@ -194,6 +217,7 @@ void sgx_pipeline_destroy(sgx_pipeline_t *p)
         return;
     }
     sgx_pipeline_stop(p, true);
+    sgx_obs_http_stop(p->obs);
     sgx_consumer_t *c = &p->con;
     release_queued_rows(p);
     sgx_dlq_destroy(c->dlq); /* purges: outstanding DLQ records are released, not re-sent */

@@ -19,6 +19,9 @@ sgx_err_t sgx_pipeline_start(const sgx_config_t *cfg, sgx_pipeline_t **out, char
 /** @returns the live counters (borrowed, valid until destroy). */
 sgx_stats_t *sgx_pipeline_stats(sgx_pipeline_t *p);
 
+/** @returns the port /metrics is served on, or -1 when metrics_listen is not set. */
+int sgx_pipeline_metrics_port(const sgx_pipeline_t *p);
+
 /**
  * @brief Stops the pipeline. graceful: stop intake, finish in-flight work within the grace
  * period, commit what is acknowledged, leave the group. Not graceful: stop at once, commit

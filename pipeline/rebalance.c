@@ -6,6 +6,7 @@
 #include "pipeline/consumer.h"
 #include "pipeline/dispatch_req.h"
 #include "base/log.h"
+#include "pipeline/kstats.h"
 
 /* Bounded well under max.poll.interval.ms: the callback runs inside consumer_poll. */
 #define REVOKE_WAIT_MS 10000
@@ -21,6 +22,7 @@ static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
         p->inflight = 0;
         p->next_expected = -1;
         sgx_offsets_reset(p->offsets);
+        SGX_DEBUG("consumer", "assigned %s[%d]", p->topic, (int)p->partition);
     }
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -47,6 +49,7 @@ static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
         }
     }
     SGX_INFO("consumer", "assigned %d partition(s)", parts->cnt);
+    sgx_kstats_publish_parts(c);
 }
 
 static size_t revoked_inflight(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
@@ -84,6 +87,7 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
     int64_t wait = atomic_load(&c->state) == SGX_RUN ? REVOKE_WAIT_MS : 0;
     int64_t deadline = sgx_now_ms() + wait;
     while (revoked_inflight(c, parts) > 0 && sgx_now_ms() < deadline) {
+        SGX_SET(c->stats->beat_poll, sgx_now_ms());
         if (sgx_consumer_process_done(c) == 0) {
             sgx_idle(10);
         }
@@ -93,6 +97,8 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         SGX_WARN("consumer", "commit on revoke failed: %s", rd_kafka_err2str(err));
+    } else {
+        sgx_kstats_committed_all(c);
     }
     size_t left = revoked_inflight(c, parts);
     if (left) {
@@ -115,6 +121,8 @@ static void on_revoke(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
             atomic_store(&p->shared_generation, p->generation); /* and its dead letters */
             p->inflight = 0;
             p->dlq_paused = false;
+            SGX_DEBUG("consumer", "%s %s[%d]", lost ? "lost" : "revoked", p->topic,
+                      (int)p->partition);
         }
     }
     sgx_consumer_drop_stash(c, false);
@@ -133,6 +141,7 @@ static void on_revoke(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
         rd_kafka_error_destroy(error);
     }
     SGX_INFO("consumer", "%s %d partition(s)", lost ? "lost" : "revoked", parts->cnt);
+    sgx_kstats_publish_parts(c);
 }
 
 void sgx_consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,

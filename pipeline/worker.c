@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "pipeline/dispatch_req.h"
 
 #define BURST 256
 
@@ -70,6 +71,22 @@ static void route_record(sgx_worker_t *w, sgx_record_t *rec)
     sgx_record_release(rec, w->done);
 }
 
+/* Moves the builder's per-thread drop counts into the shared counters, read by /metrics. */
+static void publish_drops(sgx_worker_t *w)
+{
+    for (size_t d = 0; d < w->sh->ndests; d++) {
+        for (int k = 0; k < SGX_KEY__COUNT; k++) {
+            for (int r = 0; r < SGX_DROP__COUNT; r++) {
+                uint64_t *n = &w->drops[d].dropped[k][r];
+                if (*n) {
+                    SGX_ADD(w->sh->stats->dest[d].dropped[k][r], *n);
+                    *n = 0;
+                }
+            }
+        }
+    }
+}
+
 static void *worker_main(void *arg)
 {
     sgx_worker_t *w = arg;
@@ -81,6 +98,9 @@ static void *worker_main(void *arg)
     for (;;) {
         if (atomic_load(w->sh->abort)) {
             break;
+        }
+        if (w->index < SGX_STATS_MAX_WORKERS) {
+            SGX_SET(w->sh->stats->beat_worker[w->index], sgx_now_ms());
         }
         size_t n = sgx_ring_pop_many(w->in, batch, BURST);
         if (n == 0) {
@@ -94,6 +114,7 @@ static void *worker_main(void *arg)
         for (size_t i = 0; i < n; i++) {
             route_record(w, batch[i]);
         }
+        publish_drops(w);
     }
     return NULL;
 }

@@ -26,12 +26,13 @@ expect_rc 2 "no command" "$bin"
 expect_rc 2 "unknown command" "$bin" frobnicate
 for cmd in run check; do
     expect_rc 0 "$cmd --help" "$bin" "$cmd" --help
-    for f in --config --log-level --help; do expect_out "$f" "$cmd --help lists $f"; done
+    for f in --config --log-level --log-format --help; do expect_out "$f" "$cmd --help lists $f"; done
     expect_rc 2 "$cmd unknown flag" "$bin" "$cmd" -c x.yaml --bogus
     expect_out "unknown option --bogus" "$cmd unknown flag message"
     expect_rc 2 "$cmd without -c" "$bin" "$cmd"
     expect_rc 2 "$cmd stray argument" "$bin" "$cmd" -c x.yaml extra
     expect_rc 2 "$cmd bad log level" "$bin" "$cmd" -c x.yaml --log-level loud
+    expect_rc 2 "$cmd bad log format" "$bin" "$cmd" -c x.yaml --log-format xml
 done
 expect_rc 0 "demo --help" "$bin" demo --help
 for f in --events --profiles --partitions --bad --seed --log-level --destinations --help; do

@@ -13,8 +13,10 @@ import sgxsys
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Scenario 4 restarts the shared broker: run it last."""
-    items.sort(key=lambda it: "broker_restart" in it.nodeid)
+    """Scenarios that restart the shared broker (4, and modules saying RESTARTS_BROKER) run
+    last."""
+    items.sort(key=lambda it: "broker_restart" in it.nodeid or
+               getattr(it.module, "RESTARTS_BROKER", False))
 
 
 def _sigterm(signum, frame):

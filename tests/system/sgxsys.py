@@ -10,11 +10,13 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -750,3 +752,48 @@ def delivered_rows(meta, segments):
     auds = {meta.audiences[s] for s in segments}
     return sum(r["rows"] for r in meta.requests(65536)
                if r["status"] == 200 and r.get("audience") in auds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Observability: /metrics, probes, logs
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# profile_ids' phones, with or without + and country code, not inside a longer number
+PHONE_RE = re.compile(r"(?<!\d)\+?1?\d{3}555\d{4}(?!\d)")
+PROFILE_RE = re.compile(r"profile-\d+")
+
+
+def check_no_pii(text):
+    """No e-mail address, phone number or profile id of the generated profiles is in text."""
+    m = EMAIL_RE.search(text) or PHONE_RE.search(text) or PROFILE_RE.search(text)
+    assert m is None, f"PII in the log: ...{text[max(0, m.start() - 80):m.end() + 80]}..."
+
+
+def scrape(port):
+    """GET /metrics, parsed by prometheus_client's text parser: {(sample name, frozenset of
+    labels): value}. The parser raises on anything that is not valid exposition text."""
+    from prometheus_client.parser import text_string_to_metric_families
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+        assert r.status == 200
+        assert "version=0.0.4" in r.headers["Content-Type"]
+        text = r.read().decode()
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
+
+
+def metric(samples, name, **labels):
+    """Sum of the samples called name whose labels include every given one."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= ls)
+
+
+def probe(port, path):
+    """(HTTP status, parsed JSON body) of /healthz or /readyz."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

@@ -65,6 +65,9 @@ static sgx_err_t make_config(sgx_demo_env_t *env, const sgx_testkit_knobs_t *k, 
         snprintf(line, sizeof line, "max_record_bytes: %zu\n", k->max_record_bytes);
         sgx_buf_puts(&y, line);
     }
+    if (k->extra) {
+        sgx_buf_puts(&y, k->extra);
+    }
     snprintf(line, sizeof line,
              "destinations:\n  - name: meta\n    type: facebook\n    settings:\n"
              "      access_token: %s\n      app_secret: %s\n      keys: EMAIL,PHONE\n"

@@ -25,6 +25,7 @@ typedef struct {
     int shutdown_grace_ms;    /* 0: 30000 */
     int workers;              /* 0: 2 */
     const char *kafka_extra;  /* NULL, or more lines under kafka: ("  key: value\n" each) */
+    const char *extra;        /* NULL, or more top-level lines ("key: value\n" each) */
 } sgx_testkit_knobs_t;
 
 /**
