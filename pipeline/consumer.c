@@ -350,6 +350,7 @@ static void drain(sgx_consumer_t *c)
     atomic_store(c->flush_now, true);
     while (atomic_load(&c->stats->inflight) > 0 && sgx_now_ms() < deadline &&
            atomic_load(&c->state) != SGX_ABORT) {
+        sgx_consumer_tick(c);
         sgx_consumer_process_done(c);
         sgx_dlq_poll(c->dlq);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 1);
@@ -375,6 +376,7 @@ static void *poll_main(void *arg)
 {
     sgx_consumer_t *c = arg;
     while (atomic_load(&c->state) == SGX_RUN) {
+        sgx_consumer_tick(c);
         sgx_consumer_process_done(c);
         sgx_consumer_store_offsets(c, false);
         sgx_dlq_poll(c->dlq);

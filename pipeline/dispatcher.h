@@ -10,6 +10,7 @@
 
 #include "pipeline/dest.h"
 #include "pipeline/dlq.h"
+#include "pipeline/ownership.h"
 #include "pipeline/ring.h"
 #include "pipeline/stats.h"
 
@@ -23,6 +24,7 @@ typedef struct {
     sgx_stats_t *stats;
     atomic_bool *flush_now;  /* ignore linger: draining for shutdown or a revoke */
     atomic_bool *quit;       /* exit now; unsent rows are dropped unacknowledged */
+    sgx_own_t *own;          /* borrowed: partition ownership and group contact */
     int retry_base_ms;
     int retry_cap_ms;
     int request_timeout_ms;

@@ -1,8 +1,9 @@
 /* Per-partition consumer state. Owned by the poll thread; other threads only read the
- * immutable topic name and partition number of the part a record points to. */
+ * immutable topic name and partition number of the part a record points to, and owned_gen. */
 #ifndef SGX_PART_H
 #define SGX_PART_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@ typedef struct sgx_part {
     sgx_offsets_t *offsets; /* acknowledgement watermark */
     uint32_t generation;    /* bumped on every assign/revoke: stale acks are ignored */
     bool assigned;
+    atomic_uint owned_gen;  /* generation as published to the dispatcher (ownership.h) */
     size_t inflight;        /* records consumed and not yet final */
     int64_t next_expected;  /* to count offset gaps (the mock cluster's retention trap) */
 } sgx_part_t;

@@ -30,6 +30,7 @@ typedef struct {
     atomic_uint_fast64_t offset_gaps;   /* offsets skipped inside a partition */
     atomic_uint_fast64_t pauses;
     atomic_uint_fast64_t commits_stored;
+    atomic_uint_fast64_t rows_unowned;  /* rows dropped: their partition is no longer ours */
     atomic_int_fast64_t inflight;
     atomic_int paused;
     sgx_dest_stats_t dest[SGX_STATS_MAX_DESTS];
