@@ -28,7 +28,7 @@ bool sgx_own_tick(sgx_own_t *o, int64_t now)
     }
     /* Alive from prev to now without a long pause; the previous turn is the conservative
      * moment to claim (heartbeats run in librdkafka's threads, which ran as well). */
-    if (!o->suspect) {
+    if (!o->suspect && prev > atomic_load_explicit(&o->contact_ms, memory_order_relaxed)) {
         atomic_store_explicit(&o->contact_ms, prev, memory_order_release);
     }
     return false;
