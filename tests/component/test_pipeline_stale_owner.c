@@ -140,41 +140,53 @@ static uint64_t failed_5xx(const sgx_testkit_t *t)
     return st.failed_5xx;
 }
 
+/* Brings up the kit and process A, lets A deliver a first round, then makes every request fail
+ * with 503 while a second round is produced, and stops A (SIGSTOP) while it holds that round
+ * for a retry; the fault is cleared. @returns A's pid; *stopped when it was stopped. */
+static pid_t stop_a_holding_a_round(sgx_testkit_t *t, char *path, sgx_buf_t *yaml,
+                                    int64_t *stopped)
+{
+    sgx_demo_opts_t o = {.events = ROUND_EVENTS, .profiles = 800, .segments = 4,
+                         .partitions = 4, .seed = 1};
+    char errbuf[SGX_ERRBUF_SIZE] = "";
+    if (sgx_testkit_up(t, &o, NULL, errbuf)) {
+        sgx_testkit_down(t);
+        fail_msg("setup: %s", errbuf);
+    }
+    int tmp = mkstemp(path);
+    assert_true(tmp >= 0);
+    close(tmp);
+    write_config(t, path, yaml);
+    pid_t a = spawn_a(path);
+    assert_true(wait_log("assigned 4 partition(s)"));
+
+    round_of(t, 1); /* A delivers it: A works */
+    assert_true(wait_exact(t));
+
+    uint64_t before = failed_5xx(t);
+    sgx_emu_fb_inject(t->env.fb, SGX_EMU_FAULT_5XX, 1000000, 503, 0);
+    round_of(t, 2); /* A holds it for a retry */
+    for (int64_t s = sgx_now_ms(); failed_5xx(t) < before + 6 && sgx_now_ms() - s < WAIT_MS;) {
+        usleep(20000);
+    }
+    assert_true(failed_5xx(t) >= before + 6);
+    usleep(300000);
+    assert_int_equal(kill(a, SIGSTOP), 0);
+    *stopped = sgx_now_ms();
+    sgx_emu_fb_inject(t->env.fb, SGX_EMU_FAULT_5XX, 0, 503, 0);
+    return a;
+}
+
 static void test_stopped_owner_sends_nothing_after_losing(void **state)
 {
     (void)state;
     sgx_log_set_level(SGX_LOG_ERROR);
-    sgx_demo_opts_t o = {.events = ROUND_EVENTS, .profiles = 800, .segments = 4,
-                         .partitions = 4, .seed = 1};
     sgx_testkit_t t;
     char errbuf[SGX_ERRBUF_SIZE] = "";
-    if (sgx_testkit_up(&t, &o, NULL, errbuf)) {
-        sgx_testkit_down(&t);
-        fail_msg("setup: %s", errbuf);
-    }
     char path[] = "/tmp/sgx-stale-owner-XXXXXX";
-    int tmp = mkstemp(path);
-    assert_true(tmp >= 0);
-    close(tmp);
     sgx_buf_t yaml = {0};
-    write_config(&t, path, &yaml);
-    pid_t a = spawn_a(path);
-    assert_true(wait_log("assigned 4 partition(s)"));
-
-    round_of(&t, 1); /* A delivers it: A works */
-    assert_true(wait_exact(&t));
-
-    uint64_t before = failed_5xx(&t);
-    sgx_emu_fb_inject(t.env.fb, SGX_EMU_FAULT_5XX, 1000000, 503, 0);
-    round_of(&t, 2); /* A holds it for a retry */
-    for (int64_t s = sgx_now_ms(); failed_5xx(&t) < before + 6 && sgx_now_ms() - s < WAIT_MS;) {
-        usleep(20000);
-    }
-    assert_true(failed_5xx(&t) >= before + 6);
-    usleep(300000);
-    assert_int_equal(kill(a, SIGSTOP), 0);
-    int64_t stopped = sgx_now_ms();
-    sgx_emu_fb_inject(t.env.fb, SGX_EMU_FAULT_5XX, 0, 503, 0);
+    int64_t stopped = 0;
+    pid_t a = stop_a_holding_a_round(&t, path, &yaml, &stopped);
 
     /* B takes over once A is evicted, delivers round 2 and a newer round of the same pairs. */
     sgx_config_free(t.env.cfg);
@@ -206,10 +218,45 @@ static void test_stopped_owner_sends_nothing_after_losing(void **state)
     unlink(a_log);
 }
 
+/* A pause longer than the gate's limit (4 s: session 6 s - heartbeat 1 s - 1 s) but short
+ * enough to keep the membership: A stops sending, proves membership with a commit, and then
+ * delivers the round it held itself. */
+static void test_short_pause_resumes_after_proof(void **state)
+{
+    (void)state;
+    sgx_log_set_level(SGX_LOG_ERROR);
+    sgx_testkit_t t;
+    char path[] = "/tmp/sgx-stale-owner-XXXXXX";
+    sgx_buf_t yaml = {0};
+    int64_t stopped = 0;
+    pid_t a = stop_a_holding_a_round(&t, path, &yaml, &stopped);
+    while (sgx_now_ms() - stopped < 4600) {
+        usleep(20000);
+    }
+    assert_int_equal(kill(a, SIGCONT), 0);
+    bool confirmed = wait_log("group membership confirmed");
+    bool exact = wait_exact(&t);
+    bool gated = log_has("no contact with the group for");
+    bool lost = log_has("lost 4 partition(s)");
+    kill(a, SIGTERM);
+    int status = 0;
+    waitpid(a, &status, 0);
+    sgx_testkit_down(&t);
+    sgx_buf_free(&yaml);
+    unlink(path);
+    assert_true(gated);
+    assert_true(confirmed);
+    assert_false(lost);
+    assert_true(exact);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    unlink(a_log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stopped_owner_sends_nothing_after_losing),
+        cmocka_unit_test(test_short_pause_resumes_after_proof),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
