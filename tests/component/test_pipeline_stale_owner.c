@@ -177,6 +177,19 @@ static pid_t stop_a_holding_a_round(sgx_testkit_t *t, char *path, sgx_buf_t *yam
     return a;
 }
 
+/* SIGTERM to A, then everything down. @returns true when A exited 0. */
+static bool stop_all(sgx_testkit_t *t, pid_t a, const char *path, sgx_buf_t *yaml)
+{
+    kill(a, SIGTERM);
+    int status = 0;
+    waitpid(a, &status, 0);
+    sgx_testkit_down(t);
+    sgx_buf_free(yaml);
+    unlink(path);
+    unlink(a_log);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 static void test_stopped_owner_sends_nothing_after_losing(void **state)
 {
     (void)state;
@@ -206,16 +219,10 @@ static void test_stopped_owner_sends_nothing_after_losing(void **state)
     char report[256];
     bool exact = sgx_testkit_audiences(&t, report, sizeof report);
     print_message("after A continued: %s\n", report);
-    kill(a, SIGTERM);
-    int status = 0;
-    waitpid(a, &status, 0);
-    sgx_testkit_down(&t);
-    sgx_buf_free(&yaml);
-    unlink(path);
+    bool clean_exit = stop_all(&t, a, path, &yaml);
     assert_true(lost);
     assert_true(exact);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    unlink(a_log);
+    assert_true(clean_exit);
 }
 
 /* A pause longer than the gate's limit (4 s: session 6 s - heartbeat 1 s - 1 s) but short
@@ -238,18 +245,12 @@ static void test_short_pause_resumes_after_proof(void **state)
     bool exact = wait_exact(&t);
     bool gated = log_has("no contact with the group for");
     bool lost = log_has("lost 4 partition(s)");
-    kill(a, SIGTERM);
-    int status = 0;
-    waitpid(a, &status, 0);
-    sgx_testkit_down(&t);
-    sgx_buf_free(&yaml);
-    unlink(path);
+    bool clean_exit = stop_all(&t, a, path, &yaml);
     assert_true(gated);
     assert_true(confirmed);
     assert_false(lost);
     assert_true(exact);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    unlink(a_log);
+    assert_true(clean_exit);
 }
 
 int main(void)
