@@ -1,5 +1,6 @@
-"""Scenario 8, stale owner (issue 10 §2): process A holds rows it cannot deliver yet (a throttled
-retry, 503s, or requests in flight and queued behind a slow destination); A is SIGSTOPped past
+"""Scenario 8, stale owner (issue 10 §2): two segexport processes, one consumer group, exporting to
+Meta and Criteo. Process A holds rows it cannot deliver yet (a throttled retry, 503s, or requests
+in flight and queued behind a slow destination; Criteo answers 503 meanwhile); A is SIGSTOPped past
 session.timeout.ms (6 s) while process B, same consumer group, takes over its partitions and
 delivers A's rows and then new flips of the same profiles; then A gets SIGCONT. A must send
 nothing more of the partitions it lost: every audience exact, with the stale rows of A
@@ -31,14 +32,16 @@ def produce(env, ops):
 def run(env, fault, cont_during_round2):
     rng = random.Random(fault["kind"])
     env.setup(partitions=6, segments=SEGMENTS)
+    env.add_criteo(SEGMENTS)
     pairs = [(p, s) for p in range(PROFILES) for s in SEGMENTS]
     a = env.segexport(0, limits={"linger_ms": 50}).start()
     a.proc.wait_line("assigned", 60)
     produce(env, [(p, s, "ENTER") for p, s in pairs])
-    sgxsys.wait_exact(env.meta, env.producer.expected(SEGMENTS), 60)
+    sgxsys.wait_all_exact(env.expected_all(), 60)
 
     # Round 1 while A cannot deliver it.
     env.meta.fault(count=1000000, **fault)
+    env.crt.fault(kind="5xx", code=503, count=1000000)
     before = env.meta.stats()["requests"]
     exited = rng.sample(pairs, len(pairs) // 2)
     produce(env, [(p, s, "EXIT") for p, s in exited])
@@ -48,11 +51,12 @@ def run(env, fault, cont_during_round2):
     a.proc.signal(signal.SIGSTOP)
     stopped = time.monotonic()
     env.meta.fault(kind=fault["kind"], count=0)
+    env.crt.fault(kind="5xx", count=0)
     sgxsys.log(f"A stopped; {env.meta.stats()['requests'] - before} requests of round 1 seen")
 
     b = env.segexport(1, limits={"linger_ms": 50}).start()
     b.proc.wait_line("assigned", 60)
-    sgxsys.wait_exact(env.meta, env.producer.expected(SEGMENTS), 60)
+    sgxsys.wait_all_exact(env.expected_all(), 60)
     sgxsys.log(f"B delivered round 1, {time.monotonic() - stopped:.1f} s after A stopped")
 
     exited_set = set(exited)
@@ -70,19 +74,19 @@ def run(env, fault, cont_during_round2):
         assert "error" not in res, res.get("error")
     else:
         produce(env, round2)
-        sgxsys.wait_exact(env.meta, env.producer.expected(SEGMENTS), 60)
+        sgxsys.wait_all_exact(env.expected_all(), 60)
         sgxsys.wait_until(lambda: time.monotonic() - stopped >= STOP_S, 60, "A's session over")
         a.proc.signal(signal.SIGCONT)
     sgxsys.log(f"A continued after {time.monotonic() - stopped:.1f} s")
-    expected = env.producer.expected(SEGMENTS)
-    sgxsys.wait_exact(env.meta, expected, 60)
+    checks = env.expected_all()
+    sgxsys.wait_all_exact(checks, 60)
     # A learns that it lost its partitions; whatever it still held must not arrive afterwards.
     a.proc.wait_line("lost", 30)
     quiet_from = env.meta.stats()["rows_received"]
     time.sleep(4)
-    assert sgxsys.audiences_equal(env.meta, expected) is None
+    assert sgxsys.dests_equal(checks) is None
     sgxsys.wait_committed(env.broker, env.group, env.topic, 60)
-    assert sgxsys.audiences_equal(env.meta, expected) is None
+    assert sgxsys.dests_equal(checks) is None
     late = env.meta.stats()["rows_received"] - quiet_from
     sgxsys.figure(f"stale_owner.{fault['kind']}.rows_after_loss", late)
     for seg in (a, b):
