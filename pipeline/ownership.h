@@ -13,7 +13,9 @@
  *
  * And one handshake: when partitions stop being owned the poll thread bumps `epoch` and waits
  * (bounded) until the dispatcher has dropped their rows and aborted their transfers (`purged`)
- * before it gives them up: after an unassign nothing more of them is sent. */
+ * before it gives them up: after an unassign nothing more of them is sent.
+ *
+ * Every function here borrows the pointers it takes and keeps none. */
 #ifndef SGX_OWNERSHIP_H
 #define SGX_OWNERSHIP_H
 
