@@ -288,3 +288,42 @@ static void release_held(sgx_aud_t *a, int64_t now_ms)
         sgx_hmap_del(a->blocked, a->held[r]->profile_hash, NULL);
     }
 }
+
+size_t sgx_aud_drop_if(sgx_aud_t *a, sgx_row_pred_fn drop, sgx_row_final_fn gone, void *arg,
+                       int64_t now_ms)
+{
+    size_t n = 0;
+    for (int op = 0; op < 2; op++) {
+        open_batch_t *b = &a->open[op];
+        for (size_t i = 0; i < b->n; i++) {
+            sgx_row_t *row = b->rows[i];
+            if (!row || !drop(row, arg)) {
+                continue;
+            }
+            bool found = false;
+            if (sgx_hmap_get(a->pending, row->profile_hash, &found) == row && found) {
+                sgx_hmap_del(a->pending, row->profile_hash, NULL);
+            }
+            b->rows[i] = NULL;
+            b->live--;
+            gone(row, arg);
+            n++;
+        }
+    }
+    size_t w = 0;
+    for (size_t r = 0; r < a->nheld; r++) {
+        sgx_row_t *row = a->held[r];
+        if (drop(row, arg)) {
+            map_adjust(a->held_count, row->profile_hash, -1);
+            gone(row, arg);
+            n++;
+        } else {
+            a->held[w++] = row;
+        }
+    }
+    a->nheld = w;
+    if (n) {
+        release_held(a, now_ms);
+    }
+    return n;
+}

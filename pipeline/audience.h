@@ -4,6 +4,7 @@
 #ifndef SGX_AUDIENCE_H
 #define SGX_AUDIENCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,17 @@ void sgx_aud_take(sgx_aud_t *a, sgx_op_t op, size_t n, sgx_row_t **out, int64_t 
  * held rows that no longer conflict move into the open batches, in their original order.
  */
 void sgx_aud_unfence(sgx_aud_t *a, sgx_row_t *const *rows, size_t n, int64_t now_ms);
+
+/* A predicate over rows (borrowed). */
+typedef bool (*sgx_row_pred_fn)(const sgx_row_t *row, void *arg);
+
+/**
+ * @brief Removes every open or held row for which drop() holds (rows of a partition this
+ * process no longer owns) and hands each to gone (ownership transferred); held rows that no
+ * longer wait for anything move into the open batches. Rows in the fence are the caller's.
+ * @returns the rows removed.
+ */
+size_t sgx_aud_drop_if(sgx_aud_t *a, sgx_row_pred_fn drop, sgx_row_final_fn gone, void *arg,
+                       int64_t now_ms);
 
 #endif

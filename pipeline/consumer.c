@@ -472,6 +472,7 @@ static void drain(sgx_consumer_t *c)
     atomic_store(c->flush_now, true);
     while (atomic_load(&c->stats->inflight) > 0 && sgx_now_ms() < deadline &&
            atomic_load(&c->state) != SGX_ABORT) {
+        sgx_consumer_tick(c);
         sgx_consumer_process_done(c);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 1);
         if (m) {
@@ -500,6 +501,7 @@ static void *poll_main(void *arg)
     pthread_setname_np(pthread_self(), "poll"); /* top -H and /proc split CPU by role */
     while (atomic_load(&c->state) == SGX_RUN) {
         SGX_SET(c->stats->beat_poll, sgx_now_ms());
+        sgx_consumer_tick(c);
         sgx_consumer_process_done(c);
         sgx_consumer_store_offsets(c, false);
         sync_dlq_blocks(c);

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "pipeline/dlq.h"
 #include "base/hmap.h"
+#include "pipeline/ownership.h"
 #include "pipeline/part.h"
 #include "pipeline/worker.h"
 
@@ -41,6 +42,10 @@ typedef struct sgx_consumer {
     int64_t last_store_ms;
     int64_t dlq_warned_ms;   /* last WARN about a dead-lettered record (rate-limited) */
     uint64_t dlq_unwarned;   /* dead letters since that line */
+    sgx_own_t *own;        /* borrowed: ownership shared with the dispatcher */
+    bool confirm_pending;  /* a commit proving membership is under way (membership.c) */
+    bool confirm_failed;
+    int64_t confirm_sent_ms, confirm_next_ms, gap_ms;
     atomic_int state;
     pthread_t thread;
     bool running;
@@ -77,5 +82,18 @@ void sgx_consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                             rd_kafka_topic_partition_list_t *parts, void *opaque);
 /** @brief Drops stashed records of partitions no longer assigned. */
 void sgx_consumer_drop_stash(sgx_consumer_t *c, bool all);
+
+/* ---- membership.c (poll thread only) ---- */
+
+/** @brief One turn of a poll-thread loop: refreshes group contact, or after a pause longer
+ *  than the limit keeps sending stopped and proves membership with a commit. */
+void sgx_consumer_tick(sgx_consumer_t *c);
+/** @brief The partitions stop being owned: bumps and publishes their generations, discards
+ *  their offset trackers and stashed records, and waits (bounded) until the dispatcher has
+ *  dropped their rows and aborted their transfers. Call before unassigning them.
+ *  @param parts borrowed. */
+void sgx_consumer_disown(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts);
+/** @returns a millisecond kafka setting of cfg, or def when unset or not positive. */
+int64_t sgx_consumer_setting_ms(const sgx_config_t *cfg, const char *key, int64_t def);
 
 #endif

@@ -364,3 +364,30 @@ void sgx_req_cancel_all(sgx_dispatcher_t *d)
     cancel_list(d, &d->active, true);
     cancel_list(d, &d->waiting, false);
 }
+
+void sgx_req_unlink(sgx_dispatcher_t *d, sgx_req_t *r, bool on_wire)
+{
+    if (on_wire) {
+        curl_multi_remove_handle(d->multi, r->http.easy);
+    }
+    list_remove(on_wire ? &d->active : &d->waiting, r);
+}
+
+void sgx_req_restart(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
+{
+    size_t n = r->batch.nrows;
+    sgx_err_t err;
+    r->batch.rows = (const sgx_row_t *const *)r->rows;
+    r->job.step = 0;
+    r->job.attempt = 0;
+    sgx_free(r->state);
+    r->state = NULL;
+    /* A subset of rows that fitted fits again: fewer rows are never reported here. */
+    if (encode_fitting(d, r->dest, &r->batch, &r->body, &err) < n || err) {
+        r->batch.nrows = n;
+        reject_all(d, r, "cannot_prepare_request", now);
+        return;
+    }
+    r->retry_at = now;
+    list_push(&d->waiting, r);
+}

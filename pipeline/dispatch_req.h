@@ -40,6 +40,8 @@ struct sgx_dispatcher {
     sgx_req_t *active;   /* requests on the wire */
     uint64_t rng;
     uint64_t next_session;
+    unsigned own_seen;   /* the last ownership epoch purged (dispatch_own.c) */
+    bool may_send;       /* group contact recent enough (logged on change) */
 };
 
 struct sgx_req {
@@ -79,5 +81,20 @@ void sgx_req_start_transfer(sgx_dispatcher_t *d, sgx_req_t *r);
 void sgx_req_free(sgx_req_t *r);
 /** @brief Drops every request, releasing its rows' records undelivered (abrupt stop). */
 void sgx_req_cancel_all(sgx_dispatcher_t *d);
+
+/** @brief Takes r out of the active (on_wire) or waiting list; an active transfer is aborted. */
+void sgx_req_unlink(sgx_dispatcher_t *d, sgx_req_t *r, bool on_wire);
+/** @brief r->rows[0..r->batch.nrows) changed: encodes them again and queues r as a new job
+ *  (step 0, attempt 0) due at now; rows that cannot be expressed go to the dead-letter topic. */
+void sgx_req_restart(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now);
+
+/* ---- dispatch_own.c ---- */
+
+/** @brief Drops a row of a partition no longer owned: its record is released, not
+ *  acknowledged (the poll thread ignores it: stale generation). @param row owned. */
+void sgx_own_drop_row(sgx_dispatcher_t *d, sgx_row_t *row);
+/** @brief Drops every open, held, waiting and in-flight row no longer owned (transfers holding
+ *  one are aborted; their other rows restart as a new job). */
+void sgx_own_purge(sgx_dispatcher_t *d, int64_t now);
 
 #endif

@@ -59,6 +59,10 @@ static size_t drain_inputs(sgx_dispatcher_t *d, int64_t now)
         size_t n = sgx_ring_pop_many(d->o.inputs[i], rows, BURST);
         for (size_t k = 0; k < n; k++) {
             sgx_row_t *row = rows[k];
+            if (d->o.own && !sgx_own_record(row->ack)) {
+                sgx_own_drop_row(d, row); /* its partition was revoked or lost meanwhile */
+                continue;
+            }
             sgx_aud_add(d->dests[row->dest].auds[row->audience], row, now);
         }
         total += n;
@@ -112,6 +116,30 @@ static bool idle(const sgx_dispatcher_t *d)
     return true;
 }
 
+/* Ownership before every send, retry and release (issue 10 §2): rows of partitions revoked or
+ * lost are dropped first; nothing starts while group contact is older than the limit. */
+static bool may_send(sgx_dispatcher_t *d, int64_t now)
+{
+    if (!d->o.own) {
+        return true;
+    }
+    if (sgx_own_purge_due(d->o.own, &d->own_seen)) {
+        sgx_own_purge(d, now);
+        sgx_own_purged(d->o.own, d->own_seen);
+    }
+    bool may = sgx_own_may_send(d->o.own, now);
+    if (may != d->may_send) {
+        d->may_send = may;
+        if (may) {
+            SGX_INFO("dispatch", "group contact restored: sending resumes");
+        } else {
+            SGX_WARN("dispatch", "no recent contact with the consumer group: no request starts "
+                     "until membership is confirmed");
+        }
+    }
+    return may;
+}
+
 static void *dispatcher_main(void *arg)
 {
     sgx_dispatcher_t *d = arg;
@@ -121,8 +149,10 @@ static void *dispatcher_main(void *arg)
         int64_t now = sgx_now_ms();
         SGX_SET(d->o.stats->beat_dispatcher, now);
         size_t got = drain_inputs(d, now);
-        flush_due(d, now);
-        sgx_req_start_due_retries(d, now);
+        if (may_send(d, now)) {
+            flush_due(d, now);
+            sgx_req_start_due_retries(d, now);
+        }
         int running = 0;
         curl_multi_perform(d->multi, &running);
         sgx_req_collect(d);
@@ -141,6 +171,7 @@ sgx_err_t sgx_dispatcher_start(const sgx_dispatcher_opts_t *o, sgx_dispatcher_t 
     sgx_dispatcher_t *d = sgx_calloc(1, sizeof *d);
     d->o = *o;
     d->rng = o->seed ? o->seed : 0x9e3779b97f4a7c15ULL;
+    d->may_send = true;
     d->next_session = ((uint64_t)time(NULL) << 16) ^ (o->seed & 0xffff);
     d->multi = curl_multi_init();
     if (!d->multi || setup_dests(d) ||

@@ -22,6 +22,8 @@
 #include "base/ring.h"
 #include "pipeline/dest.h"
 #include "pipeline/dlq.h"
+#include "base/ring.h"
+#include "pipeline/ownership.h"
 #include "pipeline/stats.h"
 
 typedef struct {
@@ -34,6 +36,7 @@ typedef struct {
     sgx_stats_t *stats;
     atomic_bool *flush_now;  /* ignore linger: draining for shutdown or a revoke */
     atomic_bool *quit;       /* exit now; unsent rows are dropped unacknowledged */
+    sgx_own_t *own;          /* borrowed: partition ownership and group contact */
     int retry_base_ms;
     int retry_cap_ms;
     int request_timeout_ms;

@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "pipeline/dispatch_req.h"
 #include "pipeline/kstats.h"
+#include "pipeline/ownership.h"
 #include "pipeline/part.h"
 
 /* How long the DLQ thread waits for delivery reports when it has nothing else to do. */
@@ -193,7 +194,7 @@ static void letter_free(letter_t *lt)
  * record again, so this process sends nothing more of it. */
 static bool stale(const letter_t *lt)
 {
-    return lt->rec->generation != atomic_load(&lt->rec->part->shared_generation);
+    return !sgx_own_record(lt->rec); /* its partition moved on: not ours to dead-letter */
 }
 
 static void unpark(letter_t *lt, bool delivered)

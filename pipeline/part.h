@@ -16,9 +16,10 @@ typedef struct sgx_part {
     sgx_offsets_t *offsets; /* acknowledgement watermark */
     uint32_t generation;    /* bumped on every assign/revoke: stale acks are ignored */
     bool assigned;
+    atomic_uint owned_gen;  /* generation as published to the dispatcher and the DLQ thread
+                             * (ownership.h) */
     size_t inflight;        /* records consumed and not yet final */
     int64_t next_expected;  /* to count offset gaps (the mock cluster's retention trap) */
-    atomic_uint shared_generation; /* generation, published for the DLQ thread */
     atomic_int dlq_blocked; /* records the dead-letter topic refuses for good (dlq.c) */
     bool dlq_paused;        /* paused by the poll thread because dlq_blocked > 0 */
     int64_t unstored;       /* watermark rd_kafka_offsets_store refused, to store again; 0 none */

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "pipeline/consumer.h"
+#include "pipeline/dispatch_req.h"
 #include "pipeline/dispatcher.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -23,6 +24,7 @@ struct sgx_pipeline {
     sgx_routes_t *routes;
     sgx_worker_shared_t wsh;
     sgx_consumer_t con;
+    sgx_own_t own;
     sgx_dispatcher_t *disp;
     sgx_ring_t **worker_out;
     atomic_bool stop_workers, abort, flush_now, quit_dispatcher;
@@ -64,6 +66,10 @@ static sgx_err_t init_consumer(sgx_pipeline_t *p, char *errbuf)
     c->cfg = cfg;
     c->stats = &p->stats;
     c->flush_now = &p->flush_now;
+    c->own = &p->own;
+    /* librdkafka's defaults when the config sets nothing (CONFIGURATION.md). */
+    sgx_own_init(&p->own, sgx_consumer_setting_ms(cfg, "session.timeout.ms", 45000),
+                 sgx_consumer_setting_ms(cfg, "heartbeat.interval.ms", 3000), sgx_now_ms());
     if (sgx_ring_new(done_cap, &c->self_done) || sgx_ring_new(done_cap, &c->disp_done) ||
         sgx_ring_new(done_cap, &c->dlq_done) ||
         sgx_schema_cache_new(cfg->registry_url, &cfg->mapping, &c->schemas)) {
@@ -100,6 +106,7 @@ static sgx_err_t start_threads(sgx_pipeline_t *p, char *errbuf)
         .dests = p->dests, .ndests = cfg->ndests, .inputs = p->worker_out,
         .ninputs = (size_t)cfg->workers, .done = c->disp_done, .dlq = c->dlq,
         .stats = &p->stats, .flush_now = &p->flush_now, .quit = &p->quit_dispatcher,
+        .own = &p->own,
         .retry_base_ms = cfg->retry_base_ms, .retry_cap_ms = cfg->retry_cap_ms,
         .request_timeout_ms = cfg->request_timeout_ms, .seed = (uint64_t)time(NULL),
     };

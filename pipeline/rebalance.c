@@ -1,6 +1,7 @@
 /* Rebalances (architecture.md §3 rule 4): on revoke, stop feeding the partitions, give their
- * in-flight records a bounded time to finish, store and commit synchronously, then unassign.
- * A lost assignment commits nothing. */
+ * in-flight records a bounded time to finish, store and commit synchronously, disown them (the
+ * dispatcher drops what is left), then unassign. A lost assignment commits nothing and is
+ * disowned at once. */
 #include <string.h>
 
 #include "pipeline/consumer.h"
@@ -13,12 +14,14 @@
 
 static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
 {
+    /* The coordinator just handed us an assignment: membership holds as of now. */
+    sgx_own_confirmed(c->own, sgx_now_ms());
     for (int i = 0; i < parts->cnt; i++) {
         sgx_part_t *p = sgx_consumer_part(c, parts->elems[i].topic, parts->elems[i].partition,
                                           true);
         p->assigned = true;
         p->generation++;
-        atomic_store(&p->shared_generation, p->generation);
+        sgx_own_publish(p);
         p->inflight = 0;
         p->next_expected = -1;
         sgx_offsets_reset(p->offsets);
@@ -88,6 +91,7 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
     int64_t deadline = sgx_now_ms() + wait;
     while (revoked_inflight(c, parts) > 0 && sgx_now_ms() < deadline) {
         SGX_SET(c->stats->beat_poll, sgx_now_ms());
+        sgx_consumer_tick(c);
         if (sgx_consumer_process_done(c) == 0) {
             sgx_idle(10);
         }
@@ -107,25 +111,15 @@ static void finish_revoked(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *p
     }
 }
 
+/* Rows of a revoked partition may be flushed and waited for only while this process still
+ * owns it, i.e. inside this callback before the unassign (finish_revoked). What is left then
+ * is cancelled, not flushed: disown drops its rows and aborts its transfers first. */
 static void on_revoke(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts, bool lost)
 {
     if (!lost) {
         finish_revoked(c, parts);
     }
-    for (int i = 0; i < parts->cnt; i++) {
-        sgx_part_t *p = sgx_consumer_part(c, parts->elems[i].topic, parts->elems[i].partition,
-                                          false);
-        if (p) {
-            p->assigned = false;
-            p->generation++; /* late acks of this assignment are ignored */
-            atomic_store(&p->shared_generation, p->generation); /* and its dead letters */
-            p->inflight = 0;
-            p->dlq_paused = false;
-            SGX_DEBUG("consumer", "%s %s[%d]", lost ? "lost" : "revoked", p->topic,
-                      (int)p->partition);
-        }
-    }
-    sgx_consumer_drop_stash(c, false);
+    sgx_consumer_disown(c, parts);
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (c->cooperative) {
@@ -156,6 +150,13 @@ void sgx_consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         on_revoke(c, parts, rd_kafka_assignment_lost(c->rk));
     } else {
         SGX_ERROR("consumer", "rebalance error: %s", rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_t *all = NULL;
+        if (rd_kafka_assignment(c->rk, &all) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            sgx_consumer_disown(c, all);
+        }
+        if (all) {
+            rd_kafka_topic_partition_list_destroy(all);
+        }
         rd_kafka_assign(c->rk, NULL);
     }
 }

@@ -93,6 +93,7 @@ typedef struct {
     atomic_uint_fast64_t dlq_refused;   /* DLQ records refused for good (partition blocked) */
     atomic_uint_fast64_t unknown_schema; /* records whose schema id the registry does not know */
     atomic_uint_fast64_t store_errors;  /* partitions rd_kafka_offsets_store refused */
+    atomic_uint_fast64_t rows_unowned;  /* rows dropped: their partition is no longer ours */
     atomic_int_fast64_t inflight;
     atomic_int paused;
     atomic_int holding;                 /* in-flight bound reached: not polling for a moment */

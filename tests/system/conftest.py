@@ -56,6 +56,7 @@ class Env:
         self.meta = None
         self.msads = None
         self.dd = None
+        self.crt = None
         self.procs = []
 
     def setup(self, partitions, segments, topic_config=None):
@@ -72,8 +73,13 @@ class Env:
         self.dd = sgxsys.Dotdigital(f"{self.name}-dotdigital", dd_segments)
         return self
 
+    def add_criteo(self, segments):
+        """A Criteo emulator, exported to by the same segexport as Meta."""
+        self.crt = sgxsys.Criteo(f"{self.name}-criteo", segments)
+        return self
+
     def dests(self):
-        return [d for d in (self.meta, self.msads, self.dd) if d is not None]
+        return [d for d in (self.meta, self.crt, self.msads, self.dd) if d is not None]
 
     def expected_all(self):
         """[(emulator, expected audiences)] for every destination, Dotdigital last."""
@@ -82,7 +88,7 @@ class Env:
 
     def segexport(self, idx=0, level="info", **over):
         path = os.path.join(sgxsys.WORK, f"{self.name}-{idx}.yaml")
-        more = [d.dest() for d in (self.msads, self.dd) if d is not None]
+        more = [d.dest() for d in (self.crt, self.msads, self.dd) if d is not None]
         sgxsys.write_config(path, self.broker, self.registry, self.meta, self.topic, self.group,
                             self.dlq, more_dests=more, **over)
         s = sgxsys.Segexport(f"{self.name}-segexport-{idx}", path, level)

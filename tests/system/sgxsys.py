@@ -393,6 +393,53 @@ class Dotdigital:
         return st["rows_imported"] + st["contacts_removed"]
 
 
+class Criteo:
+    """The Criteo emulator (OAuth client credentials, contact-list amendments), one audience per
+    segment. Members are the SHA-256 hex of the e-mail (profile_ids' e-mails are already
+    normalized); phone-only profiles have no key for it."""
+
+    TYPE = "criteo"
+    CLIENT_ID = "system-client"
+    CLIENT_SECRET = "system-secret"
+
+    def __init__(self, name, segments, base_id=7100001):
+        self.name = "criteo"
+        self.port = free_port()
+        self.audiences = {s: str(base_id + i) for i, s in enumerate(segments)}
+        self.proc = Proc(name, [EMULATOR, "criteo", "--listen", f"127.0.0.1:{self.port}",
+                                "--client-id", self.CLIENT_ID,
+                                "--client-secret", self.CLIENT_SECRET,
+                                "--audiences", ",".join(self.audiences.values())])
+        self.proc.wait_line("listening on", 10)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def dest(self, limits=None):
+        return {"name": self.name, "type": self.TYPE, "settings": {
+            "client_id": self.CLIENT_ID, "client_secret": self.CLIENT_SECRET,
+            "advertiser_id": "777", "base_url": f"{self.url}/"},
+            "segments": dict(self.audiences),
+            "limits": limits or {"linger_ms": 50}}
+
+    def members(self, segment):
+        return set(http_json("GET", f"{self.url}/_emulator/audiences/{self.audiences[segment]}")
+                   ["members"])
+
+    def stats(self):
+        return http_json("GET", f"{self.url}/_emulator/stats")
+
+    def fault(self, **kw):
+        """kind throttle (429) or 5xx (code) for the next count API calls; count 0 ends it."""
+        http_json("POST", f"{self.url}/_emulator/faults", kw)
+
+    def member_of(self, p):
+        email, _ = profile_ids(p)
+        return hashlib.sha256(email.encode()).hexdigest() if email else None
+
+    def quiet_key(self):
+        st = self.stats()
+        return (st["add_requests"], st["remove_requests"], st["identifiers_valid"])
+
+
 # ---------------------------------------------------------------------------------------------
 # segexport
 
