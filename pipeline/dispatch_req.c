@@ -6,6 +6,7 @@
 #include "pipeline/log.h"
 #include "pipeline/mem.h"
 #include "pipeline/record.h"
+#include "pipeline/reject.h"
 
 static void list_push(sgx_req_t **head, sgx_req_t *r)
 {
@@ -146,21 +147,15 @@ static void finish_rows(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
 static void reject(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classification_t *c)
 {
     sgx_dest_rt_t *dr = r->dest;
-    size_t n = r->batch.nrows, bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool rejected = c->verdict == SGX_CLS_REJECTED;
-        const char *why = c->reason;
-        for (uint32_t k = 0; !rejected && k < c->nrejected; k++) {
-            rejected = c->rejected_idx[k] == i;
-            if (rejected && c->row_reasons && c->row_reasons[k]) {
-                why = c->row_reasons[k];
-            }
-        }
-        if (rejected) {
-            sgx_dlq_send(d->o.dlq, r->rows[i]->ack, why, dr->d->cfg->name, true);
-            bad++;
+    size_t n = r->batch.nrows;
+    const char **why = sgx_malloc(n * sizeof *why);
+    size_t bad = sgx_reject_reasons(c, n, why);
+    for (size_t i = 0; i < n && bad; i++) {
+        if (why[i]) {
+            sgx_dlq_send(d->o.dlq, r->rows[i]->ack, why[i], dr->d->cfg->name, true);
         }
     }
+    sgx_free(why);
     SGX_ADD(dr->st->rows_rejected, bad);
     SGX_ADD(dr->st->rows_delivered, n - bad);
     SGX_ADD(dr->st->rows_by_aud[r->aud < SGX_STATS_MAX_AUDS ? r->aud : 0][r->batch.op], n - bad);
