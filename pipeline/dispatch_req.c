@@ -230,8 +230,38 @@ static void record_created(sgx_dest_rt_t *dr, sgx_req_t *r, sgx_classification_t
              "it after a restart", dr->d->cfg->name, dr->aud_ids[r->aud], r->batch.segment);
 }
 
+/* Every async step is bounded. Polls (NEXT_STEP to the same step) are paced by the connector
+ * and, once it says the job is overdue, by retry_cap_ms: the job may still apply, so its rows
+ * stay fenced and unacknowledged (never dead-lettered, never released to the held rows behind
+ * them) and the partition's uncommitted span cap limits what piles up meanwhile. A step sent
+ * back to an earlier one (a spent upload URL, an expired result file) is free once, then
+ * paced by capped backoff so two steps can never ping-pong at full speed. */
+static int64_t step_wait(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classification_t *c)
+{
+    int64_t wait = c->retry_after_ms > 0 ? c->retry_after_ms : 0;
+    if (c->next_step < r->job.step && ++r->backs > 1) {
+        int64_t pace = sgx_backoff_ms(r->backs - 2, d->o.retry_base_ms, d->o.retry_cap_ms,
+                                      &d->rng);
+        wait = wait > pace ? wait : pace;
+    }
+    if (c->overdue) {
+        if (!r->overdue) {
+            r->overdue = true;
+            SGX_INC(r->dest->st->jobs_overdue);
+            SGX_ERROR("dispatch", "%s: audience %s: job of %zu rows is overdue (%s); it may still "
+                      "be applied, so its rows stay unacknowledged and fenced; checking every "
+                      "%d ms", r->dest->d->cfg->name,
+                      r->batch.audience_id ? r->batch.audience_id : "(new)", r->batch.nrows,
+                      c->reason, d->o.retry_cap_ms);
+        }
+        wait = wait > d->o.retry_cap_ms ? wait : d->o.retry_cap_ms;
+    }
+    return wait;
+}
+
 static void next_step(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c, int64_t now)
 {
+    r->retry_at = now + step_wait(d, r, c);
     r->job.step = c->next_step;
     r->job.attempt = 0;
     if (c->state) {
@@ -239,7 +269,6 @@ static void next_step(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c
         r->state = c->state;
         c->state = NULL;
     }
-    r->retry_at = now + (c->retry_after_ms > 0 ? c->retry_after_ms : 0);
     list_push(&d->waiting, r);
 }
 
@@ -248,6 +277,12 @@ static void handle_verdict(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
 {
     sgx_dest_rt_t *dr = r->dest;
     record_created(dr, r, c);
+    bool final = c->verdict == SGX_CLS_DELIVERED || c->verdict == SGX_CLS_REJECTED ||
+                 c->verdict == SGX_CLS_PARTIAL;
+    if (r->overdue && final) {
+        SGX_WARN("dispatch", "%s: audience %s: the overdue job is final: %s", dr->d->cfg->name,
+                 r->batch.audience_id ? r->batch.audience_id : "(new)", c->reason);
+    }
     switch (c->verdict) {
     case SGX_CLS_DELIVERED:
         SGX_ADD(dr->st->rows_delivered, r->batch.nrows);

@@ -52,6 +52,8 @@ struct sgx_req {
     sgx_request_t req;
     sgx_http_t http;
     char *state;         /* owned: carried between the steps of an async job */
+    bool overdue;        /* the connector said the job ran past its bound (logged once) */
+    int backs;           /* NEXT_STEPs back to an earlier step: paced after the first */
     int64_t retry_at;
     sgx_req_t *prev, *next; /* in waiting or active */
 };

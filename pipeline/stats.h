@@ -19,6 +19,7 @@ typedef struct {
     atomic_uint_fast64_t rows_held;
     atomic_uint_fast64_t rows_no_key;
     atomic_uint_fast64_t audiences_created;
+    atomic_uint_fast64_t jobs_overdue;  /* async jobs past their connector's bound */
     atomic_uint_fast64_t rows_by_aud[SGX_STATS_MAX_AUDS][2]; /* [audience][op] delivered */
 } sgx_dest_stats_t;
 

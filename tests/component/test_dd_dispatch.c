@@ -52,7 +52,8 @@ typedef struct {
 static const char *const books[3] = {"1001", "1002", "1003"};
 static const char *const segs[3] = {"seg-a", "seg-b", "seg-c"};
 
-static void up(env_t *e)
+/* extra: more lines for the destination's settings (8-space indent), or "". */
+static void up(env_t *e, const char *extra)
 {
     char errbuf[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -85,10 +86,10 @@ static void up(env_t *e)
              "destinations:\n  - name: dd\n    type: dotdigital\n    settings:\n"
              "      api_user: apiuser-7@apiconnector.com\n      api_password: \"pw:7\"\n"
              "      region: r2\n      base_url: http://127.0.0.1:%u/\n"
-             "      fields: EMAIL,FIRSTNAME,LASTNAME\n      poll_interval_ms: 50\n"
+             "      fields: EMAIL,FIRSTNAME,LASTNAME\n      poll_interval_ms: 50\n%s"
              "    limits:\n      linger_ms: 100\n    segments:\n",
              e->bootstrap, (unsigned)sgx_emu_registry_port(e->reg),
-             (unsigned)sgx_emu_dd_port(e->dd));
+             (unsigned)sgx_emu_dd_port(e->dd), extra);
     for (int b = 0; b < 3; b++) {
         n += snprintf(yaml + n, sizeof yaml - (size_t)n, "      %s: \"%s\"\n", segs[b], books[b]);
     }
@@ -244,7 +245,7 @@ static void test_end_to_end(void **state)
     (void)state;
     sgx_log_set_level(SGX_LOG_ERROR);
     env_t *e = calloc(1, sizeof *e);
-    up(e);
+    up(e, "");
     /* 1: ENTER 0..39 into books a and b */
     for (int p = 0; p < 40; p++) {
         event(e, p, 0, SGX_OP_ENTER);
@@ -290,10 +291,62 @@ static void test_end_to_end(void **state)
     free(e);
 }
 
+static void wait_polls(env_t *e, uint64_t polls)
+{
+    sgx_emu_dd_stats_t s;
+    for (int i = 0; i < 600; i++) {
+        sgx_emu_dd_stats(e->dd, &s);
+        if (s.import_polls >= polls) {
+            return;
+        }
+        usleep(50000);
+    }
+    fail_msg("only %llu import polls", (unsigned long long)s.import_polls);
+}
+
+/* An import that outlives import_timeout_s may still apply (v2 cannot cancel it): it must not
+ * release its profile's fence. ENTER P goes into an import the emulator stalls past the
+ * timeout (20 polls of 50 ms); then EXIT P arrives; then the import queue drains and the
+ * import applies. The EXIT must run after it: P ends absent, nothing is dead-lettered, and
+ * neither record is acknowledged while the import is unresolved. */
+static void test_overdue_import_keeps_fence(void **state)
+{
+    (void)state;
+    sgx_log_set_level(SGX_LOG_ERROR);
+    env_t *e = calloc(1, sizeof *e);
+    up(e, "      import_timeout_s: 1\n");
+    sgx_stats_t *st = sgx_pipeline_stats(e->pipe);
+    sgx_emu_dd_stall_imports(e->dd, true);
+    event(e, 7, 0, SGX_OP_ENTER);
+    assert_int_equal(rd_kafka_flush(e->prod, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    wait_polls(e, 21); /* past the timeout */
+    event(e, 7, 0, SGX_OP_EXIT);
+    assert_int_equal(rd_kafka_flush(e->prod, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (int i = 0; i < 600 && SGX_GET(st->consumed) < 2; i++) {
+        usleep(20000);
+    }
+    sgx_emu_dd_stats_t s;
+    sgx_emu_dd_stats(e->dd, &s);
+    wait_polls(e, s.import_polls + 1); /* the import is still being watched */
+    assert_int_equal(SGX_GET(st->done), 0);
+    assert_int_equal(SGX_GET(st->dest[0].jobs_overdue), 1);
+    sgx_emu_dd_stall_imports(e->dd, false); /* the import applies now */
+    wait_final(e);
+    check_book(e, 0);
+    int faults = 0, failed = 0, other = 0;
+    read_dlq(e, &faults, &failed, &other);
+    assert_int_equal(faults + failed + other, 0);
+    sgx_emu_dd_stats(e->dd, &s);
+    assert_int_equal(s.contacts_removed, 1);
+    down(e);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_overdue_import_keeps_fence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

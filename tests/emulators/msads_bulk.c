@@ -400,7 +400,9 @@ static void upload_status(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *
         return;
     }
     int pct = 0;
-    if (j->uploaded && !j->final) {
+    if (j->uploaded && !j->final && e->stall) {
+        j->status = "InProgress"; /* a slow service: no progress, nothing applied yet */
+    } else if (j->uploaded && !j->final) {
         j->polls++;
         if (j->polls <= e->polls_before_done) {
             j->status = j->polls == 1 ? "FileUploaded" : "InProgress";
