@@ -68,6 +68,7 @@ size_t sgx_consumer_process_done(sgx_consumer_t *c)
     for (int i = 0; i < c->nworkers; i++) {
         n += drain_ring(c, c->workers[i].done);
     }
+    sgx_span_resume_due(c);
     return n;
 }
 
@@ -103,6 +104,13 @@ void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused)
         if (paused) {
             rd_kafka_pause_partitions(c->rk, list);
         } else {
+            for (int i = list->cnt - 1; c->span_paused && i >= 0; i--) {
+                sgx_part_t *p = sgx_consumer_part(c, list->elems[i].topic,
+                                                  list->elems[i].partition, false);
+                if (p && p->span_paused) { /* stays paused until its span drops */
+                    rd_kafka_topic_partition_list_del_by_idx(list, i);
+                }
+            }
             rd_kafka_resume_partitions(c->rk, list);
         }
     }
@@ -251,6 +259,7 @@ static void handle_message(sgx_consumer_t *c, rd_kafka_message_t *m)
         return;
     }
     count_gap(c, p, m->offset);
+    sgx_span_check(c, p);
     bool too_large = m->len > c->cfg->max_record_bytes;
     size_t vlen = too_large ? 0 : m->len;
     sgx_record_t *rec = sgx_malloc(sizeof *rec + m->key_len + vlen);
@@ -321,6 +330,7 @@ static void poll_burst(sgx_consumer_t *c)
         sgx_idle(0); /* a ring is full or the in-flight bound reached: catch up for a moment */
         return;
     }
+    size_t span_paused = c->span_paused;
     for (int i = 0; i < POLL_BURST; i++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, i == 0 ? 5 : 0);
         if (!m) {
@@ -334,8 +344,8 @@ static void poll_burst(sgx_consumer_t *c)
             handle_message(c, m);
         }
         rd_kafka_message_destroy(m);
-        if (c->paused || c->stash_len > 0) {
-            return;
+        if (c->paused || c->stash_len > 0 || c->span_paused > span_paused) {
+            return; /* a partition just paused: let librdkafka drop what it prefetched */
         }
     }
 }

@@ -15,6 +15,7 @@ typedef struct sgx_part {
     sgx_offsets_t *offsets; /* acknowledgement watermark */
     uint32_t generation;    /* bumped on every assign/revoke: stale acks are ignored */
     bool assigned;
+    bool span_paused;       /* paused by us: too many records uncommitted behind a stuck one */
     size_t inflight;        /* records consumed and not yet final */
     int64_t next_expected;  /* to count offset gaps (the mock cluster's retention trap) */
 } sgx_part_t;

@@ -30,6 +30,7 @@ typedef struct {
     atomic_uint_fast64_t unrouted;      /* segment exported by no destination */
     atomic_uint_fast64_t offset_gaps;   /* offsets skipped inside a partition */
     atomic_uint_fast64_t pauses;
+    atomic_uint_fast64_t span_pauses;   /* a partition paused for its uncommitted span */
     atomic_uint_fast64_t commits_stored;
     atomic_int_fast64_t inflight;
     atomic_int paused;
