@@ -11,11 +11,22 @@
 #define POLL_BURST 1024
 #define STORE_INTERVAL_MS 100
 
+/* Every consumed message looks its partition up: a hash, not a scan of every partition this
+ * process has ever been assigned (with many topics that list only grows). */
+static uint64_t part_key(const char *topic, int32_t partition)
+{
+    return XXH3_64bits_withSeed(topic, strlen(topic), (uint64_t)(uint32_t)partition);
+}
+
 sgx_part_t *sgx_consumer_part(sgx_consumer_t *c, const char *topic, int32_t partition,
                               bool create)
 {
-    for (size_t i = 0; i < c->nparts; i++) {
-        sgx_part_t *p = c->parts[i];
+    uint64_t key = part_key(topic, partition);
+    if (!c->part_index && sgx_hmap_new(64, &c->part_index)) {
+        abort();
+    }
+    sgx_part_t *first = sgx_hmap_get(c->part_index, key, NULL);
+    for (sgx_part_t *p = first; p; p = p->hash_next) {
         if (p->partition == partition && strcmp(p->topic, topic) == 0) {
             return p;
         }
@@ -34,6 +45,10 @@ sgx_part_t *sgx_consumer_part(sgx_consumer_t *c, const char *topic, int32_t part
     }
     c->parts = sgx_realloc(c->parts, (c->nparts + 1) * sizeof *c->parts);
     c->parts[c->nparts++] = p;
+    p->hash_next = first;
+    if (sgx_hmap_put(c->part_index, key, p)) {
+        abort();
+    }
     return p;
 }
 

@@ -10,6 +10,7 @@
 #include "codecs/schema_cache.h"
 #include "pipeline/config.h"
 #include "pipeline/dlq.h"
+#include "pipeline/hmap.h"
 #include "pipeline/part.h"
 #include "pipeline/worker.h"
 
@@ -28,6 +29,7 @@ typedef struct sgx_consumer {
     atomic_bool *flush_now;
     sgx_part_t **parts;
     size_t nparts;
+    sgx_hmap_t *part_index; /* owned: lookup key -> partition state (chained on collisions) */
     sgx_record_t **stash;  /* FIFO of records waiting for a schema or a free worker slot */
     size_t stash_head, stash_len, stash_cap;
     int64_t stash_retry_at;

@@ -18,6 +18,7 @@ typedef struct sgx_part {
     bool span_paused;       /* paused by us: too many records uncommitted behind a stuck one */
     size_t inflight;        /* records consumed and not yet final */
     int64_t next_expected;  /* to count offset gaps (the mock cluster's retention trap) */
+    struct sgx_part *hash_next; /* another partition whose lookup key collides (consumer.c) */
 } sgx_part_t;
 
 #endif
