@@ -13,9 +13,10 @@
 #include "bench/bench_e2e.h"
 #include "pipeline/log.h"
 
-#define STAGE_NAMES "consume, decode, normalize_hash, rowbuild, pipeline, ring, reject, all"
+#define STAGE_NAMES                                                                            \
+    "consume, decode, normalize_hash, rowbuild, pipeline, ring, reject, audiences, all"
 /* Stages that "all" leaves out: micro-benchmarks of one mechanism, run by name. */
-#define STAGES_BY_NAME_ONLY " ring reject "
+#define STAGES_BY_NAME_ONLY " ring reject audiences "
 
 static void usage(void)
 {
@@ -25,7 +26,7 @@ static void usage(void)
             "                       [--kafka PROPERTY=VALUE]... (added to the configuration)\n"
             "  what-if (beyond the configuration's limits): [--max-inflight REQUESTS]\n"
             "                       [--max-inflight-events N]\n"
-            "  stages: %s (default all but ring and reject)\n",
+            "  stages: %s (default all but ring, reject and audiences)\n",
             STAGE_NAMES);
 }
 
@@ -165,6 +166,9 @@ int main(int argc, char **argv)
     }
     if (wants(stage, "ring")) {
         sgx_bench_ring(o.events, o.runs);
+    }
+    if (wants(stage, "audiences")) {
+        sgx_bench_audiences(10000);
     }
     if (wants(stage, "reject")) {
         sgx_bench_reject(100000, 20000, o.runs);
