@@ -141,6 +141,7 @@ static void finish_rows(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
         sgx_free(r->rows[i]);
     }
     dr->inflight--;
+    sgx_dest_aud_changed(dr, r->aud);
     sgx_req_free(r);
 }
 
