@@ -418,6 +418,30 @@ static void test_job_bounds(void **state)
     sgx_emu_msads_stats(e.ms, &s1);
     assert_true(s1.result_requests - s0.result_requests <= 2);
     assert_int_equal(SGX_GET(st->dest[0].rows_rejected), 0);
+
+    /* C: the result file of a finished job keeps answering 404 (its URL expired): the job goes
+     * back to the status step for a fresh URL, at once the first time, then paced by capped
+     * backoff (retry_cap_ms 300) instead of ping-ponging at full speed. A new list needs the
+     * file (its real id is there), so seg-b's first job is one. */
+    sgx_emu_msads_expire_results(e.ms, true);
+    sgx_emu_msads_stats(e.ms, &s0);
+    for (int i = 110; i < 115; i++) {
+        produce(&e, i, "seg-b", SGX_OP_ENTER);
+    }
+    WAIT_STAT(&e, result_requests, s0.result_requests + 3);
+    sgx_emu_msads_stats(e.ms, &s1);
+    usleep(2000000); /* a rate, not a deadline: slow machines only ask less */
+    sgx_emu_msads_stats(e.ms, &s2);
+    print_message("result file requests in 2 s while it is gone: %llu\n",
+                  (unsigned long long)(s2.result_requests - s1.result_requests));
+    assert_true(s2.result_requests - s1.result_requests <= 2 * (2000 / 300 + 10));
+    sgx_emu_msads_expire_results(e.ms, false);
+    assert_true(wait_done(&e, 30000));
+    char created[32];
+    assert_true(sgx_emu_msads_find_list(e.ms, "seg-b", created, sizeof created));
+    for (int i = 110; i < 115; i++) {
+        assert_member(&e, created, i, true);
+    }
     env_down(&e);
 }
 

@@ -76,6 +76,10 @@ void sgx_emu_msads_set_terms(sgx_emu_msads_t *e, bool accepted);
  *  learn.microsoft.com/advertising/bulk-service/getbulkuploadstatus). Unstalled, they complete
  *  (and apply) at their next status query. */
 void sgx_emu_msads_stall_jobs(sgx_emu_msads_t *e, bool stall);
+/** @brief While set, every result file URL answers 404, as a pre-signed ResultFileUrl does once
+ *  it has expired (it is valid for 5 minutes: learn.microsoft.com/advertising/bulk-service/
+ *  getbulkuploadstatus); status queries keep handing out the URL. */
+void sgx_emu_msads_expire_results(sgx_emu_msads_t *e, bool gone);
 
 typedef struct {
     uint64_t requests;        /* everything outside /_emulator/ */

@@ -512,7 +512,7 @@ void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const c
         strcmp(method, "GET") == 0) {
         msads_job_t *j = find_job(e, path->seg[1], NULL);
         e->stats.result_requests++;
-        if (j && j->final && j->result.len) {
+        if (j && j->final && j->result.len && !e->results_gone) {
             r->status = 200;
             r->ctype = "text/csv";
             sgx_buf_append(&r->csv, j->result.data, j->result.len);
