@@ -113,7 +113,9 @@ void *sgx_hmap_get(const sgx_hmap_t *h, uint64_t key, bool *found)
 {
     bool hit;
     void *value = NULL;
-    if (key == 0) {
+    if (!h) {
+        hit = false;
+    } else if (key == 0) {
         hit = h->has_zero;
         value = hit ? h->zero_value : NULL;
     } else {
@@ -188,6 +190,9 @@ static void remove_at(sgx_hmap_t *h, size_t i)
 sgx_err_t sgx_hmap_del(sgx_hmap_t *h, uint64_t key, void **old)
 {
     void *value;
+    if (!h) {
+        return SGX_ERR_NOT_FOUND;
+    }
     if (key == 0) {
         if (!h->has_zero) {
             return SGX_ERR_NOT_FOUND;
@@ -211,7 +216,7 @@ sgx_err_t sgx_hmap_del(sgx_hmap_t *h, uint64_t key, void **old)
 
 size_t sgx_hmap_count(const sgx_hmap_t *h)
 {
-    return h->used + (h->has_zero ? 1 : 0);
+    return h ? h->used + (h->has_zero ? 1 : 0) : 0;
 }
 
 void sgx_hmap_foreach(const sgx_hmap_t *h, sgx_hmap_visit_fn fn, void *arg)

@@ -22,7 +22,8 @@
 
 #include "base/err.h"
 
-/* Not thread-safe: used by one thread (the dispatcher). Values are borrowed pointers. */
+/* Not thread-safe: used by one thread (the dispatcher). Values are borrowed pointers. A NULL
+ * map reads as an empty one (get, del, count), so an owner may create its maps lazily. */
 typedef struct sgx_hmap sgx_hmap_t;
 
 /**

@@ -14,5 +14,9 @@ double sgx_bench_median(double *v, size_t n);
 void sgx_bench_decode(size_t n, int runs);    /* bench_decode.c */
 void sgx_bench_normalize(size_t n, int runs); /* bench_normalize.c */
 void sgx_bench_ring(size_t n, int runs);      /* bench_ring.c */
+/* rows: batch size; rejected: listed rejections (random rows, repeats possible). */
+void sgx_bench_reject(size_t rows, size_t rejected, int runs); /* bench_reject.c */
+/* n configured audiences, none with traffic: RSS and idle CPU of the dispatcher. */
+void sgx_bench_audiences(size_t n); /* bench_audiences.c */
 
 #endif

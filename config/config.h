@@ -38,6 +38,8 @@ typedef struct {
     sgx_mapping_t mapping;     /* strings owned */
     int workers;
     size_t max_inflight_events; /* backpressure bound: events consumed but not yet final */
+    size_t max_uncommitted_span; /* per partition: records held behind the oldest unfinished
+                                  * one before that partition is paused */
     size_t max_record_bytes;    /* larger records go to the dead-letter topic */
     int shutdown_grace_ms;
     int retry_base_ms;

@@ -111,6 +111,11 @@ typedef struct {
                              * an upload URL…); NULL keeps the current state */
     char *created_audience_id; /* owned: this step created the batch's audience; the core
                                 * records it and uses it for every later batch */
+    bool overdue;           /* NEXT_STEP: the job has run past the connector's bound and is
+                             * still not final. The platform may yet apply it, so its rows are
+                             * neither acknowledged nor dead-lettered: the core keeps them
+                             * fenced, logs once, counts, and polls no faster than
+                             * retry_cap_ms until a final verdict (docs/guarantees.md §2) */
 } sgx_classification_t;
 
 /* A request in flight: the batch, its encoded body, and the async step. */

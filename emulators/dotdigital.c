@@ -346,6 +346,16 @@ void sgx_emu_dd_inject(sgx_emu_dd_t *e, sgx_emu_dd_fault_kind_t kind, int count,
     pthread_mutex_unlock(&e->mu);
 }
 
+void sgx_emu_dd_stall_imports(sgx_emu_dd_t *e, bool stall)
+{
+    pthread_mutex_lock(&e->mu);
+    if (e->stall && !stall) {
+        sgx_emu_dd_finish_imports_locked(e);
+    }
+    e->stall = stall;
+    pthread_mutex_unlock(&e->mu);
+}
+
 void sgx_emu_dd_fail_next_import(sgx_emu_dd_t *e, const char *status)
 {
     pthread_mutex_lock(&e->mu);

@@ -66,6 +66,13 @@ void sgx_emu_dd_inject(sgx_emu_dd_t *e, sgx_emu_dd_fault_kind_t kind, int count,
  *  instead of Finished; nothing of it is applied. */
 void sgx_emu_dd_fail_next_import(sgx_emu_dd_t *e, const char *status);
 
+/** @brief While stalled, every import not yet final answers NotFinished and makes no progress
+ *  (a busy account's import queue: destinations.md §4 — an import is processed
+ *  asynchronously and reports NotFinished until done, with no upper bound documented and no
+ *  way to cancel it in v2). Unstalling drains the queue: every import not yet final finishes
+ *  at once and applies, whether or not anyone polls it any more. */
+void sgx_emu_dd_stall_imports(sgx_emu_dd_t *e, bool stall);
+
 typedef struct {
     uint64_t requests;       /* v2 calls (outside /_emulator/) */
     uint64_t imports;        /* imports accepted (202) */

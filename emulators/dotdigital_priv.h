@@ -44,6 +44,7 @@ struct sgx_emu_dd {
     sgx_emu_dd_fault_kind_t fault_kind;
     int fault_count, fault_param;
     char fail_next[40];
+    bool stall;       /* imports stay NotFinished (sgx_emu_dd_stall_imports) */
     int64_t window;     /* current rate-limit minute (Unix minutes) */
     int window_calls;
     sgx_emu_dd_stats_t stats;
@@ -68,6 +69,11 @@ void sgx_emu_dd_error(dd_reply_t *r, unsigned status, const char *msg);
 /** @brief Serves one authenticated v2 request. @locks_required none. */
 void sgx_emu_dd_api(sgx_emu_dd_t *e, struct MHD_Connection *conn, const char *method,
                     const sgx_emu_path_t *path, const sgx_emu_body_t *body, dd_reply_t *r);
+
+/** @brief The platform's import queue drained: every import not yet final becomes final now
+ *  (and a Finished one applies), polled or not — the platform does not wait for a client to
+ *  ask. @locks_required mu */
+void sgx_emu_dd_finish_imports_locked(sgx_emu_dd_t *e);
 
 /** @brief Frees an import's JSON. */
 void sgx_emu_dd_import_free(dd_import_t *im);

@@ -354,6 +354,20 @@ void sgx_emu_msads_fail_prefix(sgx_emu_msads_t *e, const char *prefix)
     pthread_mutex_unlock(&e->mu);
 }
 
+void sgx_emu_msads_stall_jobs(sgx_emu_msads_t *e, bool stall)
+{
+    pthread_mutex_lock(&e->mu);
+    e->stall = stall;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_expire_results(sgx_emu_msads_t *e, bool gone)
+{
+    pthread_mutex_lock(&e->mu);
+    e->results_gone = gone;
+    pthread_mutex_unlock(&e->mu);
+}
+
 void sgx_emu_msads_fail_uploads(sgx_emu_msads_t *e, int n)
 {
     pthread_mutex_lock(&e->mu);

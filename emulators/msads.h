@@ -71,6 +71,15 @@ void sgx_emu_msads_fail_prefix(sgx_emu_msads_t *e, const char *prefix);
 void sgx_emu_msads_fail_uploads(sgx_emu_msads_t *e, int n);
 /** @brief Sets the customer's Customer Match terms flag. */
 void sgx_emu_msads_set_terms(sgx_emu_msads_t *e, bool accepted);
+/** @brief While stalled, uploaded jobs answer InProgress and make no progress (GetBulkUploadStatus
+ *  reports InProgress until the file is processed, with no documented upper bound:
+ *  learn.microsoft.com/advertising/bulk-service/getbulkuploadstatus). Unstalled, they complete
+ *  (and apply) at their next status query. */
+void sgx_emu_msads_stall_jobs(sgx_emu_msads_t *e, bool stall);
+/** @brief While set, every result file URL answers 404, as a pre-signed ResultFileUrl does once
+ *  it has expired (it is valid for 5 minutes: learn.microsoft.com/advertising/bulk-service/
+ *  getbulkuploadstatus); status queries keep handing out the URL. */
+void sgx_emu_msads_expire_results(sgx_emu_msads_t *e, bool gone);
 
 typedef struct {
     uint64_t requests;        /* everything outside /_emulator/ */

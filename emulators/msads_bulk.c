@@ -400,7 +400,9 @@ static void upload_status(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *
         return;
     }
     int pct = 0;
-    if (j->uploaded && !j->final) {
+    if (j->uploaded && !j->final && e->stall) {
+        j->status = "InProgress"; /* a slow service: no progress, nothing applied yet */
+    } else if (j->uploaded && !j->final) {
         j->polls++;
         if (j->polls <= e->polls_before_done) {
             j->status = j->polls == 1 ? "FileUploaded" : "InProgress";
@@ -510,7 +512,7 @@ void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const c
         strcmp(method, "GET") == 0) {
         msads_job_t *j = find_job(e, path->seg[1], NULL);
         e->stats.result_requests++;
-        if (j && j->final && j->result.len) {
+        if (j && j->final && j->result.len && !e->results_gone) {
             r->status = 200;
             r->ctype = "text/csv";
             sgx_buf_append(&r->csv, j->result.data, j->result.len);

@@ -40,6 +40,8 @@ struct sgx_emu_msads {
     uint64_t seq;
     uint64_t next_list;
     int throttle_n, fail5xx_n, fail5xx_status, fail_uploads_n;
+    bool stall; /* uploaded jobs stay InProgress (sgx_emu_msads_stall_jobs) */
+    bool results_gone; /* result file URLs answer 404 (sgx_emu_msads_expire_results) */
     char fail_prefix[65];
     sgx_emu_msads_stats_t stats;
 };

@@ -1,5 +1,6 @@
 #include "pipeline/audience.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/hmap.h"
@@ -11,6 +12,9 @@ typedef struct {
     int64_t since;
 } open_batch_t;
 
+/* An idle audience (nothing open, held or in flight) owns no buffers: its maps and arrays are
+ * created by the first row (ensure_buffers) and freed by sgx_aud_trim, so thousands of
+ * configured audiences that see no traffic cost only this struct each. */
 struct sgx_aud {
     open_batch_t open[2];
     sgx_hmap_t *pending;    /* profile hash -> row in an open batch (coalescing) */
@@ -46,13 +50,49 @@ sgx_err_t sgx_aud_new(sgx_row_final_fn on_superseded, void *arg, sgx_aud_t **out
     sgx_aud_t *a = sgx_calloc(1, sizeof *a);
     a->on_superseded = on_superseded;
     a->arg = arg;
-    if (sgx_hmap_new(1024, &a->pending) || sgx_hmap_new(1024, &a->fence) ||
-        sgx_hmap_new(64, &a->held_count) || sgx_hmap_new(64, &a->blocked)) {
-        sgx_aud_destroy(a);
-        return SGX_ERR_NOMEM;
-    }
     *out = a;
     return SGX_OK;
+}
+
+/* Small to start with: the maps double as an audience gets busy, and go when it is idle. */
+static void ensure_buffers(sgx_aud_t *a)
+{
+    if (a->pending) {
+        return;
+    }
+    if (sgx_hmap_new(16, &a->pending) || sgx_hmap_new(16, &a->fence) ||
+        sgx_hmap_new(16, &a->held_count) || sgx_hmap_new(16, &a->blocked)) {
+        abort(); /* only an absurd capacity fails; allocation failure aborts in sgx_malloc */
+    }
+}
+
+bool sgx_aud_idle(const sgx_aud_t *a)
+{
+    return a->open[0].live == 0 && a->open[1].live == 0 && a->nheld == 0 &&
+           sgx_hmap_count(a->fence) == 0;
+}
+
+static void free_buffers(sgx_aud_t *a)
+{
+    for (int op = 0; op < 2; op++) {
+        sgx_free(a->open[op].rows);
+        a->open[op] = (open_batch_t){0};
+    }
+    sgx_free(a->held);
+    a->held = NULL;
+    a->nheld = a->held_cap = 0;
+    sgx_hmap_destroy(a->pending);
+    sgx_hmap_destroy(a->fence);
+    sgx_hmap_destroy(a->held_count);
+    sgx_hmap_destroy(a->blocked);
+    a->pending = a->fence = a->held_count = a->blocked = NULL;
+}
+
+void sgx_aud_trim(sgx_aud_t *a)
+{
+    if (a->pending && sgx_aud_idle(a)) {
+        free_buffers(a);
+    }
 }
 
 void sgx_aud_destroy(sgx_aud_t *a)
@@ -66,16 +106,11 @@ void sgx_aud_destroy(sgx_aud_t *a)
                 a->on_superseded(a->open[op].rows[i], a->arg);
             }
         }
-        sgx_free(a->open[op].rows);
     }
     for (size_t i = 0; i < a->nheld; i++) {
         a->on_superseded(a->held[i], a->arg);
     }
-    sgx_free(a->held);
-    sgx_hmap_destroy(a->pending);
-    sgx_hmap_destroy(a->fence);
-    sgx_hmap_destroy(a->held_count);
-    sgx_hmap_destroy(a->blocked);
+    free_buffers(a);
     sgx_free(a);
 }
 
@@ -183,6 +218,7 @@ static void release_held(sgx_aud_t *a, int64_t now_ms);
 
 void sgx_aud_add(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
 {
+    ensure_buffers(a);
     if (map_get(a->held_count, row->profile_hash) || fence_conflict(a, row) ||
         blocked_by_pending(a, row)) {
         hold(a, row);

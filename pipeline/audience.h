@@ -37,6 +37,13 @@ int64_t sgx_aud_open_since(const sgx_aud_t *a, sgx_op_t op);
 /** @returns rows waiting behind the fence. */
 size_t sgx_aud_held_count(const sgx_aud_t *a);
 
+/** @returns true when nothing is open, held or in flight. */
+bool sgx_aud_idle(const sgx_aud_t *a);
+
+/** @brief Frees an idle audience's buffers (a no-op when it is not idle); the next
+ *  sgx_aud_add allocates them again. An idle audience then costs only its struct. */
+void sgx_aud_trim(sgx_aud_t *a);
+
 /**
  * @brief Up to max rows of the open batch in arrival order, without taking them.
  * @param rows receives a borrowed array valid until the next call on a.

@@ -12,11 +12,22 @@
 #define POLL_BURST 1024
 #define STORE_INTERVAL_MS 100
 
+/* Every consumed message looks its partition up: a hash, not a scan of every partition this
+ * process has ever been assigned (with many topics that list only grows). */
+static uint64_t part_key(const char *topic, int32_t partition)
+{
+    return XXH3_64bits_withSeed(topic, strlen(topic), (uint64_t)(uint32_t)partition);
+}
+
 sgx_part_t *sgx_consumer_part(sgx_consumer_t *c, const char *topic, int32_t partition,
                               bool create)
 {
-    for (size_t i = 0; i < c->nparts; i++) {
-        sgx_part_t *p = c->parts[i];
+    uint64_t key = part_key(topic, partition);
+    if (!c->part_index && sgx_hmap_new(64, &c->part_index)) {
+        abort();
+    }
+    sgx_part_t *first = sgx_hmap_get(c->part_index, key, NULL);
+    for (sgx_part_t *p = first; p; p = p->hash_next) {
         if (p->partition == partition && strcmp(p->topic, topic) == 0) {
             return p;
         }
@@ -30,12 +41,16 @@ sgx_part_t *sgx_consumer_part(sgx_consumer_t *c, const char *topic, int32_t part
     p->topic = sgx_strdup(topic);
     p->partition = partition;
     p->next_expected = -1;
-    p->stats = sgx_stats_part(c->stats, topic, partition, true);
+    p->stats = c->stats ? sgx_stats_part(c->stats, topic, partition, true) : NULL;
     if (sgx_offsets_new(&p->offsets)) {
         abort();
     }
     c->parts = sgx_realloc(c->parts, (c->nparts + 1) * sizeof *c->parts);
     c->parts[c->nparts++] = p;
+    p->hash_next = first;
+    if (sgx_hmap_put(c->part_index, key, p)) {
+        abort();
+    }
     return p;
 }
 
@@ -71,6 +86,7 @@ size_t sgx_consumer_process_done(sgx_consumer_t *c)
     for (int i = 0; i < c->nworkers; i++) {
         n += drain_ring(c, c->workers[i].done);
     }
+    sgx_span_resume_due(c);
     return n;
 }
 
@@ -152,7 +168,8 @@ void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused)
         for (int i = list->cnt - 1; !paused && i >= 0; i--) {
             sgx_part_t *p = sgx_consumer_part(c, list->elems[i].topic, list->elems[i].partition,
                                               false);
-            if (p && p->dlq_paused) { /* stays paused until its dead letters are accepted */
+            /* Stays paused until its dead letters are accepted, or until its span drops. */
+            if (p && (p->dlq_paused || p->span_paused)) {
                 rd_kafka_topic_partition_list_del_by_idx(list, i);
             }
         }
@@ -372,6 +389,7 @@ static void handle_message(sgx_consumer_t *c, rd_kafka_message_t *m)
         return;
     }
     count_gap(c, p, m->offset);
+    sgx_span_check(c, p);
     bool too_large = m->len > c->cfg->max_record_bytes;
     size_t vlen = too_large ? 0 : m->len;
     sgx_record_t *rec = sgx_malloc(sizeof *rec + m->key_len + vlen);
@@ -443,6 +461,7 @@ static void poll_burst(sgx_consumer_t *c)
         sgx_idle(0); /* a ring is full or the in-flight bound reached: catch up for a moment */
         return;
     }
+    size_t span_paused = c->span_paused;
     for (int i = 0; i < POLL_BURST; i++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, i == 0 ? 5 : 0);
         if (!m) {
@@ -456,8 +475,8 @@ static void poll_burst(sgx_consumer_t *c)
             handle_message(c, m);
         }
         rd_kafka_message_destroy(m);
-        if (c->paused || c->stash_len > 0) {
-            return;
+        if (c->paused || c->stash_len > 0 || c->span_paused > span_paused) {
+            return; /* a partition just paused: let librdkafka drop what it prefetched */
         }
     }
 }

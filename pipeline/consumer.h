@@ -31,11 +31,13 @@ typedef struct sgx_consumer {
     atomic_bool *flush_now;
     sgx_part_t **parts;
     size_t nparts;
+    sgx_hmap_t *part_index; /* owned: lookup key -> partition state (chained on collisions) */
     sgx_record_t **stash;  /* FIFO of records waiting for a schema or a free worker slot */
     size_t stash_head, stash_len, stash_cap;
     int64_t stash_retry_at;
     sgx_hmap_t *unknown_schemas; /* schema ids already logged as unknown (bounded) */
     bool paused;
+    size_t span_paused;    /* partitions paused for their uncommitted span (span.c) */
     bool holding;          /* in-flight bound reached: not polling for a moment */
     int64_t hold_since;
     bool cooperative;
@@ -80,6 +82,12 @@ void sgx_consumer_set_paused(sgx_consumer_t *c, bool paused);
 /** @brief The rebalance callback (rebalance.c). */
 void sgx_consumer_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                             rd_kafka_topic_partition_list_t *parts, void *opaque);
+/** @brief Pauses p when its uncommitted span exceeds max_uncommitted_span (span.c). */
+void sgx_span_check(sgx_consumer_t *c, sgx_part_t *p);
+/** @brief Resumes the span-paused partitions whose span has dropped (span.c). */
+void sgx_span_resume_due(sgx_consumer_t *c);
+/** @brief Forgets p's span pause (its assignment starts over). */
+void sgx_span_forget(sgx_consumer_t *c, sgx_part_t *p);
 /** @brief Drops stashed records of partitions no longer assigned. */
 void sgx_consumer_drop_stash(sgx_consumer_t *c, bool all);
 

@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "pipeline/dispatch_obs.h"
 #include "pipeline/record.h"
+#include "pipeline/reject.h"
 
 static void list_push(sgx_req_t **head, sgx_req_t *r)
 {
@@ -144,27 +145,22 @@ static void finish_rows(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
         sgx_free(r->rows[i]);
     }
     dr->inflight--;
+    sgx_dest_aud_changed(dr, r->aud);
     sgx_req_free(r);
 }
 
 static void reject(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classification_t *c)
 {
     sgx_dest_rt_t *dr = r->dest;
-    size_t n = r->batch.nrows, bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool rejected = c->verdict == SGX_CLS_REJECTED;
-        const char *why = c->reason;
-        for (uint32_t k = 0; !rejected && k < c->nrejected; k++) {
-            rejected = c->rejected_idx[k] == i;
-            if (rejected && c->row_reasons && c->row_reasons[k]) {
-                why = c->row_reasons[k];
-            }
-        }
-        if (rejected) {
-            sgx_dlq_send(d->o.dlq, r->rows[i]->ack, why, dr->d->cfg->name, true);
-            bad++;
+    size_t n = r->batch.nrows;
+    const char **why = sgx_malloc(n * sizeof *why);
+    size_t bad = sgx_reject_reasons(c, n, why);
+    for (size_t i = 0; i < n && bad; i++) {
+        if (why[i]) {
+            sgx_dlq_send(d->o.dlq, r->rows[i]->ack, why[i], dr->d->cfg->name, true);
         }
     }
+    sgx_free(why);
     SGX_ADD(dr->st->rows_rejected, bad);
     sgx_obs_rows(dr, r->aud, SGX_OUT_REJECTED, bad);
     sgx_obs_rows(dr, r->aud, SGX_OUT_DELIVERED, n - bad);
@@ -246,8 +242,38 @@ static void record_created(sgx_dest_rt_t *dr, sgx_req_t *r, sgx_classification_t
              "it after a restart", dr->d->cfg->name, dr->aud_ids[r->aud], r->batch.segment);
 }
 
+/* Every async step is bounded. Polls (NEXT_STEP to the same step) are paced by the connector
+ * and, once it says the job is overdue, by retry_cap_ms: the job may still apply, so its rows
+ * stay fenced and unacknowledged (never dead-lettered, never released to the held rows behind
+ * them) and the partition's uncommitted span cap limits what piles up meanwhile. A step sent
+ * back to an earlier one (a spent upload URL, an expired result file) is free once, then
+ * paced by capped backoff so two steps can never ping-pong at full speed. */
+static int64_t step_wait(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classification_t *c)
+{
+    int64_t wait = c->retry_after_ms > 0 ? c->retry_after_ms : 0;
+    if (c->next_step < r->job.step && ++r->backs > 1) {
+        int64_t pace = sgx_backoff_ms(r->backs - 2, d->o.retry_base_ms, d->o.retry_cap_ms,
+                                      &d->rng);
+        wait = wait > pace ? wait : pace;
+    }
+    if (c->overdue) {
+        if (!r->overdue) {
+            r->overdue = true;
+            SGX_INC(r->dest->st->jobs_overdue);
+            SGX_ERROR("dispatch", "%s: audience %s: job of %zu rows is overdue (%s); it may still "
+                      "be applied, so its rows stay unacknowledged and fenced; checking every "
+                      "%d ms", r->dest->d->cfg->name,
+                      r->batch.audience_id ? r->batch.audience_id : "(new)", r->batch.nrows,
+                      c->reason, d->o.retry_cap_ms);
+        }
+        wait = wait > d->o.retry_cap_ms ? wait : d->o.retry_cap_ms;
+    }
+    return wait;
+}
+
 static void next_step(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c, int64_t now)
 {
+    r->retry_at = now + step_wait(d, r, c);
     r->job.step = c->next_step;
     r->job.attempt = 0;
     if (c->state) {
@@ -255,7 +281,6 @@ static void next_step(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c
         r->state = c->state;
         c->state = NULL;
     }
-    r->retry_at = now + (c->retry_after_ms > 0 ? c->retry_after_ms : 0);
     list_push(&d->waiting, r);
 }
 
@@ -264,6 +289,12 @@ static void handle_verdict(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
 {
     sgx_dest_rt_t *dr = r->dest;
     record_created(dr, r, c);
+    bool final = c->verdict == SGX_CLS_DELIVERED || c->verdict == SGX_CLS_REJECTED ||
+                 c->verdict == SGX_CLS_PARTIAL;
+    if (r->overdue && final) {
+        SGX_WARN("dispatch", "%s: audience %s: the overdue job is final: %s", dr->d->cfg->name,
+                 r->batch.audience_id ? r->batch.audience_id : "(new)", c->reason);
+    }
     switch (c->verdict) {
     case SGX_CLS_DELIVERED:
         SGX_ADD(dr->st->rows_delivered, r->batch.nrows);

@@ -16,6 +16,9 @@ typedef struct {
     const sgx_dest_t *d;
     uint16_t index;
     sgx_aud_t **auds;
+    uint32_t *active;    /* owned: audiences with rows open or held, each once (unordered) */
+    size_t nactive;
+    bool *listed;        /* owned: per audience, whether it is in active */
     char **aud_ids;      /* owned: the audience ids, NULL until a created one is known */
     bool *creating;      /* a request that creates the audience is under way */
     int inflight;        /* requests sent or waiting to be retried */
@@ -55,9 +58,15 @@ struct sgx_req {
     sgx_request_t req;
     sgx_http_t http;
     char *state;         /* owned: carried between the steps of an async job */
+    bool overdue;        /* the connector said the job ran past its bound (logged once) */
+    int backs;           /* NEXT_STEPs back to an earlier step: paced after the first */
     int64_t retry_at;
     sgx_req_t *prev, *next; /* in waiting or active */
 };
+
+/** @brief After rows entered or left audience a: lists it while it has rows open or held (so
+ *  each iteration only looks at those), frees its buffers once idle (dispatcher.c). */
+void sgx_dest_aud_changed(sgx_dest_rt_t *dr, uint32_t a);
 
 /** @returns CLOCK_MONOTONIC in milliseconds. */
 int64_t sgx_now_ms(void);

@@ -40,6 +40,8 @@ static sgx_err_t setup_dests(sgx_dispatcher_t *d)
         dr->auds = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->auds);
         dr->aud_ids = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->aud_ids);
         dr->creating = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->creating);
+        dr->active = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->active);
+        dr->listed = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->listed);
         for (size_t a = 0; a < dr->d->cfg->naudiences; a++) {
             const char *id = dr->d->cfg->audience_ids[a];
             dr->aud_ids[a] = *id ? sgx_strdup(id) : NULL;
@@ -49,6 +51,22 @@ static sgx_err_t setup_dests(sgx_dispatcher_t *d)
         }
     }
     return SGX_OK;
+}
+
+static bool has_rows(const sgx_aud_t *aud)
+{
+    return sgx_aud_open_count(aud, SGX_OP_ENTER) || sgx_aud_open_count(aud, SGX_OP_EXIT) ||
+           sgx_aud_held_count(aud);
+}
+
+void sgx_dest_aud_changed(sgx_dest_rt_t *dr, uint32_t a)
+{
+    sgx_aud_t *aud = dr->auds[a];
+    if (!dr->listed[a] && has_rows(aud)) {
+        dr->listed[a] = true;
+        dr->active[dr->nactive++] = a;
+    }
+    sgx_aud_trim(aud); /* a no-op unless idle */
 }
 
 static size_t drain_inputs(sgx_dispatcher_t *d, int64_t now)
@@ -63,7 +81,9 @@ static size_t drain_inputs(sgx_dispatcher_t *d, int64_t now)
                 sgx_own_drop_row(d, row); /* its partition was revoked or lost meanwhile */
                 continue;
             }
-            sgx_aud_add(d->dests[row->dest].auds[row->audience], row, now);
+            sgx_dest_rt_t *dr = &d->dests[row->dest];
+            sgx_aud_add(dr->auds[row->audience], row, now);
+            sgx_dest_aud_changed(dr, row->audience);
         }
         total += n;
     }
@@ -82,18 +102,29 @@ static bool batch_due(const sgx_dispatcher_t *d, const sgx_dest_rt_t *dr, size_t
            now - sgx_aud_open_since(aud, op) >= dr->d->cfg->limits.linger_ms;
 }
 
-/* Sends every due batch the destination's concurrency and throttling allow. */
+/* Sends every due batch the destination's concurrency and throttling allow. Only listed
+ * audiences are looked at, so an iteration costs what is active, not what is configured; an
+ * audience left without open or held rows leaves the list (rows in flight need no flushing,
+ * and the rows their completion releases list it again through sgx_dest_aud_changed). */
 static void flush_due(sgx_dispatcher_t *d, int64_t now)
 {
     for (size_t i = 0; i < d->o.ndests; i++) {
         sgx_dest_rt_t *dr = &d->dests[i];
-        for (size_t a = 0; a < dr->d->cfg->naudiences; a++) {
+        for (size_t k = 0; k < dr->nactive;) {
+            uint32_t a = dr->active[k];
             for (int op = 0; op < 2; op++) {
                 while (dr->inflight < dr->d->cfg->limits.max_inflight &&
                        batch_due(d, dr, a, (sgx_op_t)op, now) && sgx_dest_ready(d, dr, now)) {
-                    sgx_req_send_batch(d, dr, (uint32_t)a, (sgx_op_t)op, now);
+                    sgx_req_send_batch(d, dr, a, (sgx_op_t)op, now);
                 }
             }
+            if (has_rows(dr->auds[a])) {
+                k++;
+                continue;
+            }
+            dr->listed[a] = false;
+            dr->active[k] = dr->active[--dr->nactive];
+            sgx_aud_trim(dr->auds[a]);
         }
     }
 }
@@ -101,16 +132,8 @@ static void flush_due(sgx_dispatcher_t *d, int64_t now)
 static bool idle(const sgx_dispatcher_t *d)
 {
     for (size_t i = 0; i < d->o.ndests; i++) {
-        const sgx_dest_rt_t *dr = &d->dests[i];
-        if (dr->inflight) {
+        if (d->dests[i].inflight || d->dests[i].nactive) {
             return false;
-        }
-        for (size_t a = 0; a < dr->d->cfg->naudiences; a++) {
-            const sgx_aud_t *aud = dr->auds[a];
-            if (sgx_aud_open_count(aud, SGX_OP_ENTER) || sgx_aud_open_count(aud, SGX_OP_EXIT) ||
-                sgx_aud_held_count(aud)) {
-                return false;
-            }
         }
     }
     return true;
@@ -202,6 +225,8 @@ void sgx_dispatcher_join(sgx_dispatcher_t *d)
         sgx_free(d->dests[i].auds);
         sgx_free(d->dests[i].aud_ids);
         sgx_free(d->dests[i].creating);
+        sgx_free(d->dests[i].active);
+        sgx_free(d->dests[i].listed);
         sgx_free(d->dests[i].token);
     }
     sgx_free(d->dests);

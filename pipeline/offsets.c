@@ -174,3 +174,8 @@ size_t sgx_offsets_pending(const sgx_offsets_t *o)
 {
     return o->pending;
 }
+
+size_t sgx_offsets_held(const sgx_offsets_t *o)
+{
+    return o->n;
+}

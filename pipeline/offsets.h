@@ -70,6 +70,13 @@ int64_t sgx_offsets_position(const sgx_offsets_t *o);
 size_t sgx_offsets_pending(const sgx_offsets_t *o);
 
 /**
+ * @brief Offsets held in memory: the oldest not-done one and every offset tracked after it,
+ * done or not (the uncommitted span; what one stuck record makes grow). 0 when everything
+ * tracked is done. @locality poll thread.
+ */
+size_t sgx_offsets_held(const sgx_offsets_t *o);
+
+/**
  * @brief Forgets everything (partition revoked or re-assigned); the next track() may start
  * from any offset. Keeps the allocated memory.
  * @locality poll thread.

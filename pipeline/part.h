@@ -24,6 +24,8 @@ typedef struct sgx_part {
     bool dlq_paused;        /* paused by the poll thread because dlq_blocked > 0 */
     int64_t unstored;       /* watermark rd_kafka_offsets_store refused, to store again; 0 none */
     struct sgx_part_stats_s *stats; /* its metrics slot (borrowed), NULL past the bound */
+    bool span_paused;       /* paused by us: too many records uncommitted behind a stuck one */
+    struct sgx_part *hash_next; /* another partition whose lookup key collides (consumer.c) */
 } sgx_part_t;
 
 #endif

@@ -242,6 +242,7 @@ void sgx_pipeline_destroy(sgx_pipeline_t *p)
         sgx_free(c->parts[i]);
     }
     sgx_free(c->parts);
+    sgx_hmap_destroy(c->part_index);
     sgx_free(c->stash);
     sgx_free(c->workers);
     sgx_free(p->worker_out);

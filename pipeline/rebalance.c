@@ -22,6 +22,7 @@ static void on_assign(sgx_consumer_t *c, rd_kafka_topic_partition_list_t *parts)
         p->assigned = true;
         p->generation++;
         sgx_own_publish(p);
+        sgx_span_forget(c, p); /* its span starts over, and librdkafka resumes it */
         p->inflight = 0;
         p->next_expected = -1;
         sgx_offsets_reset(p->offsets);

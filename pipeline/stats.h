@@ -49,6 +49,7 @@ typedef struct {
     atomic_uint_fast64_t rows_held;
     atomic_uint_fast64_t rows_no_key;
     atomic_uint_fast64_t audiences_created;
+    atomic_uint_fast64_t jobs_overdue;  /* async jobs past their connector's bound */
     atomic_uint_fast64_t rows_by_aud[SGX_STATS_MAX_AUDS][2]; /* [audience][op] delivered */
     /* [audience][outcome]: one request per classified response, rows it carried */
     atomic_uint_fast64_t aud_requests[SGX_STATS_MAX_AUDS][SGX_OUT__COUNT];
@@ -88,6 +89,7 @@ typedef struct {
     atomic_uint_fast64_t unrouted;      /* segment exported by no destination */
     atomic_uint_fast64_t offset_gaps;   /* offsets skipped inside a partition */
     atomic_uint_fast64_t pauses;
+    atomic_uint_fast64_t span_pauses;   /* a partition paused for its uncommitted span */
     atomic_uint_fast64_t commits_stored;
     atomic_uint_fast64_t dlq_truncated; /* DLQ records cut to fit message.max.bytes */
     atomic_uint_fast64_t dlq_refused;   /* DLQ records refused for good (partition blocked) */

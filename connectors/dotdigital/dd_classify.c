@@ -363,16 +363,19 @@ static void enter_polled(const sgx_dd_ctx_t *dd, const sgx_job_t *job,
         out->retry_after_ms = 0;
     } else if (failed) {
         verdict(out, SGX_CLS_REJECTED, false, "dd_import_status=%s", status);
-    } else if (polls + 1 >= dd->max_polls) {
-        verdict(out, SGX_CLS_REJECTED, false, "dd_import_timeout polls=%ld", (long)(polls + 1));
     } else {
-        /* NotFinished, Unknown or a status this code does not know yet: keep polling. */
+        /* NotFinished, Unknown or a status this code does not know yet: keep polling. Past
+         * import_timeout_s the import may still finish and add its contacts (v2 cannot cancel
+         * an import), so it is never given up: an EXIT held behind it would run first and the
+         * late import would re-add the contact. The core polls it slowly instead. */
         size_t guid_len = sp ? (size_t)(sp - job->state) : strlen(job->state ? job->state : "");
         size_t n = guid_len + 24;
         out->state = sgx_malloc(n);
         snprintf(out->state, n, "%.*s %lld", (int)guid_len, job->state ? job->state : "",
                  polls + 1);
-        verdict(out, SGX_CLS_NEXT_STEP, false, "dd_import_not_finished");
+        out->overdue = polls + 1 >= dd->max_polls;
+        verdict(out, SGX_CLS_NEXT_STEP, false, "dd_import_not_finished%s polls=%lld",
+                out->overdue ? " overdue" : "", polls + 1);
         out->next_step = 1;
         out->retry_after_ms = dd->poll_ms;
     }

@@ -28,7 +28,8 @@ static const sgx_config_key_t dd_config_keys[] = {
      "POSTCODE (Meta names FN, LN, GEN, ZIP accepted)"},
     {"poll_interval_ms", SGX_CFG_INT, DD_DEFAULT_POLL_MS, "Wait between import status polls"},
     {"import_timeout_s", SGX_CFG_INT, DD_DEFAULT_TIMEOUT_S,
-     "An import still NotFinished after this long is rejected (rows dead-lettered)"},
+     "An import still NotFinished after this long is overdue: logged, counted, polled every "
+     "retry_cap_ms; its rows stay unacknowledged until it is final"},
     {NULL, SGX_CFG_STRING, NULL, NULL},
 };
 

@@ -36,7 +36,7 @@ typedef struct {
     size_t nkeys;
     size_t email_idx;    /* index of SGX_KEY_EMAIL in keys */
     int64_t poll_ms;     /* wait between import status polls */
-    int64_t max_polls;   /* polls before an import counts as stuck */
+    int64_t max_polls;   /* polls before an import counts as overdue */
 } sgx_dd_ctx_t;
 
 /** @returns the CSV column (data field) name for key: "Email", "FIRSTNAME", …, or NULL. */

@@ -31,6 +31,9 @@ static const sgx_config_key_t msads_config_keys[] = {
      "suggests 60000)"},
     {"throttle_wait_ms", SGX_CFG_INT, "60000",
      "Wait after error 4204 (no more bulk calls for the period) when no Retry-After is given"},
+    {"job_timeout_s", SGX_CFG_INT, "10800",
+     "A bulk job still not final after this much polling is overdue: logged, counted, polled "
+     "every retry_cap_ms; its rows stay unacknowledged until it is final"},
     {NULL, SGX_CFG_STRING, NULL, NULL},
 };
 
@@ -122,6 +125,11 @@ static sgx_err_t msads_init(const sgx_dest_settings_t *s, void **ctx_out, char *
                                 &m->poll_interval_ms, errbuf))) {
         err = parse_ms(sgx_conn_setting(s, "throttle_wait_ms", "60000"), "throttle_wait_ms", 0,
                        &m->throttle_wait_ms, errbuf);
+    }
+    int64_t timeout_s = 0;
+    if (!err && !(err = sgx_conn_parse_int(sgx_conn_setting(s, "job_timeout_s", "10800"), 1,
+                                           7 * 86400, "job_timeout_s", &timeout_s, errbuf))) {
+        m->max_polls = (timeout_s * 1000 + m->poll_interval_ms - 1) / m->poll_interval_ms;
     }
     if (err) {
         msads_destroy(m);

@@ -44,6 +44,7 @@ typedef struct {
     char *base_url;        /* without trailing '/' */
     int64_t poll_interval_ms;
     int64_t throttle_wait_ms;
+    int64_t max_polls;     /* status polls before a job is overdue (job_timeout_s) */
 } sgx_msads_ctx_t;
 
 /* The job state carried between steps: "RequestId\nUploadUrl\npolls\nResultFileUrl". */

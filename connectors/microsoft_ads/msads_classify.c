@@ -241,6 +241,8 @@ static void got_status(const sgx_msads_ctx_t *m, const sgx_job_t *job, const api
         out->verdict = SGX_CLS_NEXT_STEP;
         out->next_step = SGX_MSADS_STEP_STATUS;
         out->retry_after_ms = m->poll_interval_ms;
+        /* The uploaded file may still be applied: never given up, polled slowly by the core. */
+        out->overdue = st.polls >= m->max_polls;
         out->state = sgx_msads_state_format(&st);
         snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s polls=%ld", name,
                  st.polls);
@@ -253,6 +255,13 @@ static void classify_result_file(const sgx_job_t *job, const sgx_response_t *res
 {
     if (resp->status == 200) {
         sgx_msads_parse_result(job->batch, resp->body, resp->body_len, out);
+        if (out->verdict == SGX_CLS_FATAL) {
+            /* The job is final and applied nothing (a list-level error such as 8003); its result
+             * file will never change. Once a person fixes the cause only a new upload of the same
+             * file helps: start over at step 0 (after the core's FATAL wait) instead of reading
+             * this file forever. */
+            out->next_step = SGX_MSADS_STEP_URL;
+        }
         return;
     }
     if (resp->status == 403 || resp->status == 404 || resp->status == 410) {

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "base/hmap.h"
+#include "base/mem.h"
 #include "pipeline/consumer.h"
 #include "base/log.h"
 
@@ -36,28 +38,23 @@ static void test_refused_store_is_retried(void **state)
     sgx_log_set_level(SGX_LOG_ERROR);
     sgx_stats_t stats;
     memset(&stats, 0, sizeof stats);
-    sgx_part_t part;
-    memset(&part, 0, sizeof part);
-    char topic[] = "events";
-    part.topic = topic;
-    part.assigned = true; /* ours, but not (yet) librdkafka's: the store is refused */
-    assert_int_equal(sgx_offsets_new(&part.offsets), SGX_OK);
-    for (int64_t off = 0; off < 5; off++) {
-        assert_int_equal(sgx_offsets_track(part.offsets, off), SGX_OK);
-        assert_int_equal(sgx_offsets_done(part.offsets, off), SGX_OK);
-    }
-    sgx_part_t *parts[1] = {&part};
     sgx_consumer_t c;
     memset(&c, 0, sizeof c);
     c.rk = consumer_handle();
     c.stats = &stats;
-    c.parts = parts;
-    c.nparts = 1;
+    char topic[] = "events";
+    /* Made through the lookup, as the poll thread does, so store_result finds it again. */
+    sgx_part_t *pp = sgx_consumer_part(&c, topic, 0, true);
+    pp->assigned = true; /* ours, but not (yet) librdkafka's: the store is refused */
+    for (int64_t off = 0; off < 5; off++) {
+        assert_int_equal(sgx_offsets_track(pp->offsets, off), SGX_OK);
+        assert_int_equal(sgx_offsets_done(pp->offsets, off), SGX_OK);
+    }
 
     sgx_consumer_store_offsets(&c, true);
     assert_int_equal(SGX_GET(stats.commits_stored), 0);
     assert_int_equal(SGX_GET(stats.store_errors), 1);
-    assert_int_equal(part.unstored, 5);
+    assert_int_equal(pp->unstored, 5);
     /* Nothing new was acknowledged, but the refused watermark is offered again. */
     sgx_consumer_store_offsets(&c, true);
     assert_int_equal(SGX_GET(stats.store_errors), 2);
@@ -69,14 +66,20 @@ static void test_refused_store_is_retried(void **state)
     sgx_consumer_store_offsets(&c, true);
     assert_int_equal(SGX_GET(stats.commits_stored), 1);
     assert_int_equal(SGX_GET(stats.store_errors), 2);
-    assert_int_equal(part.unstored, 0);
+    assert_int_equal(pp->unstored, 0);
     /* Stored: not offered again. */
     sgx_consumer_store_offsets(&c, true);
     assert_int_equal(SGX_GET(stats.commits_stored), 1);
 
     rd_kafka_assign(c.rk, NULL);
     rd_kafka_destroy_flags(c.rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-    sgx_offsets_destroy(part.offsets);
+    for (size_t i = 0; i < c.nparts; i++) {
+        sgx_offsets_destroy(c.parts[i]->offsets);
+        sgx_free(c.parts[i]->topic);
+        sgx_free(c.parts[i]);
+    }
+    sgx_free(c.parts);
+    sgx_hmap_destroy(c.part_index);
 }
 
 int main(void)

@@ -45,6 +45,7 @@ typedef struct {
     sgx_pipeline_t *pipe;
     sgx_avro_writer_t *w;
     uint64_t produced;
+    int32_t partition; /* where event() produces: RD_KAFKA_PARTITION_UA = by key */
     /* expected membership [profile][book 0..2] */
     bool in[NPROF][3];
 } env_t;
@@ -52,8 +53,11 @@ typedef struct {
 static const char *const books[3] = {"1001", "1002", "1003"};
 static const char *const segs[3] = {"seg-a", "seg-b", "seg-c"};
 
-static void up(env_t *e)
+/* extra: more lines for the destination's settings (6-space indent), top: more top-level
+ * lines; "" for none. */
+static void up2(env_t *e, const char *extra, const char *top)
 {
+    e->partition = RD_KAFKA_PARTITION_UA;
     char errbuf[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
@@ -80,15 +84,15 @@ static void up(env_t *e)
              "  session.timeout.ms: 6000\n  log_level: 3\n"
              "topics: [" TOPIC "]\ndead_letter_topic: " DLQ "\n"
              "schema_registry:\n  url: http://127.0.0.1:%u\n"
-             "workers: 2\nmax_inflight_events: 10000\nshutdown_grace_ms: 10000\n"
+             "workers: 2\nmax_inflight_events: 10000\nshutdown_grace_ms: 10000\n%s"
              "retry_base_ms: 50\nretry_cap_ms: 2000\n"
              "destinations:\n  - name: dd\n    type: dotdigital\n    settings:\n"
              "      api_user: apiuser-7@apiconnector.com\n      api_password: \"pw:7\"\n"
              "      region: r2\n      base_url: http://127.0.0.1:%u/\n"
-             "      fields: EMAIL,FIRSTNAME,LASTNAME\n      poll_interval_ms: 50\n"
+             "      fields: EMAIL,FIRSTNAME,LASTNAME\n      poll_interval_ms: 50\n%s"
              "    limits:\n      linger_ms: 100\n    segments:\n",
-             e->bootstrap, (unsigned)sgx_emu_registry_port(e->reg),
-             (unsigned)sgx_emu_dd_port(e->dd));
+             e->bootstrap, (unsigned)sgx_emu_registry_port(e->reg), top,
+             (unsigned)sgx_emu_dd_port(e->dd), extra);
     for (int b = 0; b < 3; b++) {
         n += snprintf(yaml + n, sizeof yaml - (size_t)n, "      %s: \"%s\"\n", segs[b], books[b]);
     }
@@ -100,6 +104,11 @@ static void up(env_t *e)
     e->prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, sizeof errbuf);
     assert_non_null(e->prod);
     assert_int_equal(sgx_avro_writer_new(schema, strlen(schema), &e->w, errbuf), SGX_OK);
+}
+
+static void up(env_t *e, const char *extra)
+{
+    up2(e, extra, "");
 }
 
 static void down(env_t *e)
@@ -138,6 +147,7 @@ static void event(env_t *e, int p, int b, sgx_op_t op)
     assert_int_equal(rd_kafka_producev(e->prod, RD_KAFKA_V_TOPIC(TOPIC),
                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                        RD_KAFKA_V_KEY(pid, strlen(pid)),
+                                       RD_KAFKA_V_PARTITION(e->partition),
                                        RD_KAFKA_V_VALUE(buf.data, buf.len), RD_KAFKA_V_END),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
     sgx_buf_free(&buf);
@@ -244,7 +254,7 @@ static void test_end_to_end(void **state)
     (void)state;
     sgx_log_set_level(SGX_LOG_ERROR);
     env_t *e = calloc(1, sizeof *e);
-    up(e);
+    up(e, "");
     /* 1: ENTER 0..39 into books a and b */
     for (int p = 0; p < 40; p++) {
         event(e, p, 0, SGX_OP_ENTER);
@@ -290,10 +300,104 @@ static void test_end_to_end(void **state)
     free(e);
 }
 
+static void wait_polls(env_t *e, uint64_t polls)
+{
+    sgx_emu_dd_stats_t s;
+    for (int i = 0; i < 600; i++) {
+        sgx_emu_dd_stats(e->dd, &s);
+        if (s.import_polls >= polls) {
+            return;
+        }
+        usleep(50000);
+    }
+    fail_msg("only %llu import polls", (unsigned long long)s.import_polls);
+}
+
+/* An import that outlives import_timeout_s may still apply (v2 cannot cancel it): it must not
+ * release its profile's fence. ENTER P goes into an import the emulator stalls past the
+ * timeout (20 polls of 50 ms); then EXIT P arrives; then the import queue drains and the
+ * import applies. The EXIT must run after it: P ends absent, nothing is dead-lettered, and
+ * neither record is acknowledged while the import is unresolved. */
+static void test_overdue_import_keeps_fence(void **state)
+{
+    (void)state;
+    sgx_log_set_level(SGX_LOG_ERROR);
+    env_t *e = calloc(1, sizeof *e);
+    up(e, "      import_timeout_s: 1\n");
+    sgx_stats_t *st = sgx_pipeline_stats(e->pipe);
+    sgx_emu_dd_stall_imports(e->dd, true);
+    event(e, 7, 0, SGX_OP_ENTER);
+    assert_int_equal(rd_kafka_flush(e->prod, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    wait_polls(e, 21); /* past the timeout */
+    event(e, 7, 0, SGX_OP_EXIT);
+    assert_int_equal(rd_kafka_flush(e->prod, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (int i = 0; i < 600 && SGX_GET(st->consumed) < 2; i++) {
+        usleep(20000);
+    }
+    sgx_emu_dd_stats_t s;
+    sgx_emu_dd_stats(e->dd, &s);
+    wait_polls(e, s.import_polls + 1); /* the import is still being watched */
+    assert_int_equal(SGX_GET(st->done), 0);
+    assert_int_equal(SGX_GET(st->dest[0].jobs_overdue), 1);
+    sgx_emu_dd_stall_imports(e->dd, false); /* the import applies now */
+    wait_final(e);
+    check_book(e, 0);
+    int faults = 0, failed = 0, other = 0;
+    read_dlq(e, &faults, &failed, &other);
+    assert_int_equal(faults + failed + other, 0);
+    sgx_emu_dd_stats(e->dd, &s);
+    assert_int_equal(s.contacts_removed, 1);
+    down(e);
+    free(e);
+}
+
+/* One stuck record must not let a partition's offset tracker grow without bound. ENTER P sits
+ * in an import the emulator stalls; 400 EXITs of other profiles, all in the same partition,
+ * finish quickly behind it (done, but not committable). With max_uncommitted_span 50 the
+ * partition pauses near 50 records; when the import finishes it resumes and everything
+ * completes. */
+static void test_span_cap_pauses_partition(void **state)
+{
+    (void)state;
+    sgx_log_set_level(SGX_LOG_ERROR);
+    env_t *e = calloc(1, sizeof *e);
+    up2(e, "", "max_uncommitted_span: 50\n");
+    sgx_stats_t *st = sgx_pipeline_stats(e->pipe);
+    e->partition = 0;
+    sgx_emu_dd_stall_imports(e->dd, true);
+    event(e, 0, 0, SGX_OP_ENTER);
+    for (int p = 1; p <= 400; p++) {
+        event(e, p % NPROF, 1, SGX_OP_EXIT); /* never members: each is one 404 lookup */
+    }
+    assert_int_equal(rd_kafka_flush(e->prod, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    /* Paused, and everything consumed but the stuck record is done: nothing moves any more. */
+    for (int i = 0; i < 600 && !(SGX_GET(st->span_pauses) >= 1 &&
+                                 SGX_GET(st->done) + 1 == SGX_GET(st->consumed));
+         i++) {
+        usleep(50000);
+    }
+    uint64_t consumed = SGX_GET(st->consumed);
+    print_message("consumed %llu of %llu while one record is stuck\n",
+                  (unsigned long long)consumed, (unsigned long long)e->produced);
+    assert_int_equal(SGX_GET(st->span_pauses), 1);
+    assert_true(consumed <= 50 + 2); /* the record over the cap, and the stuck one */
+    assert_int_equal(SGX_GET(st->done) + 1, consumed);
+    sgx_emu_dd_stall_imports(e->dd, false);
+    wait_final(e); /* resumed: every record consumed and final */
+    assert_int_equal(SGX_GET(st->consumed), e->produced);
+    assert_true(SGX_GET(st->span_pauses) >= 1);
+    check_book(e, 0);
+    check_book(e, 1);
+    down(e);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_overdue_import_keeps_fence),
+        cmocka_unit_test(test_span_cap_pauses_partition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,7 +115,7 @@ static void make_config(env_t *e)
              "      developer_token: %s\n      client_id: %s\n      refresh_token: %s\n"
              "      token_url: http://127.0.0.1:%u/oauth2/v2.0/token\n"
              "      base_url: http://127.0.0.1:%u\n"
-             "      poll_interval_ms: 30\n      throttle_wait_ms: 100\n"
+             "      poll_interval_ms: 30\n      throttle_wait_ms: 100\n      job_timeout_s: 1\n"
              "    limits:\n      linger_ms: 100\n"
              "    segments:\n      seg-a: \"%s\"\n      seg-b: \"\"\n",
              e->bootstrap, TOPIC, DLQ, (unsigned)sgx_emu_registry_port(e->reg),
@@ -345,10 +345,111 @@ static void test_end_to_end(void **state)
     env_down(&e);
 }
 
+/* Waits until *counter (re-read through the emulator's stats) reaches want. */
+static void wait_stat(env_t *e, size_t off, uint64_t want, const char *what)
+{
+    sgx_emu_msads_stats_t s;
+    for (int i = 0; i < 1000; i++) {
+        sgx_emu_msads_stats(e->ms, &s);
+        uint64_t v = *(const uint64_t *)((const char *)&s + off);
+        if (v >= want) {
+            return;
+        }
+        usleep(20000);
+    }
+    fail_msg("emulator %s stayed below %llu", what, (unsigned long long)want);
+}
+#define WAIT_STAT(e, field, want) \
+    wait_stat(e, offsetof(sgx_emu_msads_stats_t, field), (want), #field)
+
+/* Every step of a bulk job is bounded. A: a job the service never finishes is polled every
+ * 30 ms only until job_timeout_s (34 polls), then no faster than retry_cap_ms (300 ms): it
+ * stays unacknowledged and out of the dead-letter topic, and completes when the service does.
+ * B: a finished job whose result file says 8003 (terms revoked while it ran) is not re-read
+ * forever: the job starts over, waits for the terms like any upload, then applies. */
+static void test_job_bounds(void **state)
+{
+    (void)state;
+    sgx_log_set_level(SGX_LOG_ERROR);
+    env_t e;
+    env_up(&e);
+    sgx_stats_t *st = sgx_pipeline_stats(e.pipe);
+    sgx_emu_msads_stats_t s0, s1, s2;
+
+    sgx_emu_msads_stall_jobs(e.ms, true);
+    sgx_emu_msads_stats(e.ms, &s0);
+    for (int i = 100; i < 105; i++) {
+        produce(&e, i, "seg-a", SGX_OP_ENTER);
+    }
+    WAIT_STAT(&e, status_requests, s0.status_requests + 36);
+    /* The rows may have made more than one job; each is overdue within job_timeout_s. */
+    usleep(1500000);
+    uint64_t jobs = SGX_GET(st->dest[0].jobs_overdue);
+    sgx_emu_msads_stats(e.ms, &s1);
+    usleep(3000000); /* a rate, not a deadline: slow machines only poll less */
+    sgx_emu_msads_stats(e.ms, &s2);
+    print_message("%llu overdue jobs: %llu status polls in 3 s\n", (unsigned long long)jobs,
+                  (unsigned long long)(s2.status_requests - s1.status_requests));
+    assert_true(jobs >= 1);
+    assert_true(s2.status_requests - s1.status_requests <= jobs * (3000 / 300 + 2));
+    assert_int_equal(SGX_GET(st->done), 0);
+    assert_int_equal(SGX_GET(st->dest[0].rows_rejected), 0);
+    sgx_emu_msads_stall_jobs(e.ms, false);
+    assert_true(wait_done(&e, 30000));
+    for (int i = 100; i < 105; i++) {
+        assert_member(&e, LIST_A, i, true);
+    }
+
+    sgx_emu_msads_stall_jobs(e.ms, true);
+    sgx_emu_msads_stats(e.ms, &s0);
+    for (int i = 105; i < 110; i++) {
+        produce(&e, i, "seg-a", SGX_OP_ENTER);
+    }
+    WAIT_STAT(&e, status_requests, s0.status_requests + 1); /* uploaded, in progress */
+    sgx_emu_msads_set_terms(e.ms, false);
+    sgx_emu_msads_stall_jobs(e.ms, false); /* completes with list error 8003 */
+    WAIT_STAT(&e, result_requests, s0.result_requests + 1);
+    WAIT_STAT(&e, terms_refused, s0.terms_refused + 1); /* started over at step 0 */
+    sgx_emu_msads_set_terms(e.ms, true);
+    assert_true(wait_done(&e, 30000));
+    for (int i = 105; i < 110; i++) {
+        assert_member(&e, LIST_A, i, true);
+    }
+    sgx_emu_msads_stats(e.ms, &s1);
+    assert_true(s1.result_requests - s0.result_requests <= 2);
+    assert_int_equal(SGX_GET(st->dest[0].rows_rejected), 0);
+
+    /* C: the result file of a finished job keeps answering 404 (its URL expired): the job goes
+     * back to the status step for a fresh URL, at once the first time, then paced by capped
+     * backoff (retry_cap_ms 300) instead of ping-ponging at full speed. A new list needs the
+     * file (its real id is there), so seg-b's first job is one. */
+    sgx_emu_msads_expire_results(e.ms, true);
+    sgx_emu_msads_stats(e.ms, &s0);
+    for (int i = 110; i < 115; i++) {
+        produce(&e, i, "seg-b", SGX_OP_ENTER);
+    }
+    WAIT_STAT(&e, result_requests, s0.result_requests + 3);
+    sgx_emu_msads_stats(e.ms, &s1);
+    usleep(2000000); /* a rate, not a deadline: slow machines only ask less */
+    sgx_emu_msads_stats(e.ms, &s2);
+    print_message("result file requests in 2 s while it is gone: %llu\n",
+                  (unsigned long long)(s2.result_requests - s1.result_requests));
+    assert_true(s2.result_requests - s1.result_requests <= 2 * (2000 / 300 + 10));
+    sgx_emu_msads_expire_results(e.ms, false);
+    assert_true(wait_done(&e, 30000));
+    char created[32];
+    assert_true(sgx_emu_msads_find_list(e.ms, "seg-b", created, sizeof created));
+    for (int i = 110; i < 115; i++) {
+        assert_member(&e, created, i, true);
+    }
+    env_down(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_job_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,9 @@ def test_graceful(env):
     time.sleep(3)
     rc, secs = seg.term(GRACE_MS / 1000 + 20)
     results.append(("503", rc, round(secs, 2)))
-    assert rc == 0, f"exit code {rc} after SIGTERM (log: {seg.proc.logpath})"
+    # Exit 3: the grace period ended with records unacknowledged (README, Running).
+    assert rc == 3, f"exit code {rc} after SIGTERM, expected 3 (log: {seg.proc.logpath})"
+    assert "unacknowledged" in seg.text()
     assert secs <= GRACE_MS / 1000 + 1.0, f"took {secs:.1f} s, grace is {GRACE_MS} ms"
     env.meta.fault(kind="delay", count=0)
     seg.start()

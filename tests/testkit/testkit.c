@@ -165,6 +165,18 @@ void sgx_testkit_stop_pipeline(sgx_testkit_t *t, bool graceful)
     }
 }
 
+bool sgx_testkit_final_state(const sgx_testkit_t *t, int partitions, int64_t produced,
+                             char *report, size_t cap)
+{
+    char aud[200];
+    int64_t committed = 0, end = 0;
+    bool aud_ok = sgx_testkit_audiences(t, aud, sizeof aud);
+    bool commits_ok = sgx_testkit_committed(t, t->env.topic, partitions, &committed, &end);
+    snprintf(report, cap, "audiences: %s; committed %lld of %lld (%lld produced)", aud,
+             (long long)committed, (long long)end, (long long)produced);
+    return aud_ok && commits_ok && end == produced;
+}
+
 bool sgx_testkit_committed(const sgx_testkit_t *t, const char *topic, int partitions,
                            int64_t *committed, int64_t *end)
 {

@@ -83,6 +83,14 @@ bool sgx_testkit_committed(const sgx_testkit_t *t, const char *topic, int partit
 /** @brief Compares every emulated audience with the truth (sgx_demo_verify). */
 bool sgx_testkit_audiences(const sgx_testkit_t *t, char *report, size_t cap);
 
+/**
+ * @brief The end state of a finished scenario: every audience exact, and every partition of
+ * the environment's topic committed to its end, which is `produced` records in all.
+ * @param report receives one line with both (cap bytes). @returns true when all holds.
+ */
+bool sgx_testkit_final_state(const sgx_testkit_t *t, int partitions, int64_t produced,
+                             char *report, size_t cap);
+
 /** @brief Stops everything and frees it. Safe on a half-built kit. */
 void sgx_testkit_down(sgx_testkit_t *t);
 

@@ -417,6 +417,42 @@ static void test_open_since(void **state)
 }
 
 /* Teardown hands back every open and held row exactly once (ASan catches leaks/doubles). */
+/* Trim frees only an idle audience, and a trimmed one works as a fresh one: the fence of a
+ * request in flight survives trim attempts, and after the request the audience comes back. */
+static void test_trim_only_when_idle(void **state)
+{
+    (void)state;
+    sink_t s;
+    sgx_aud_t *a = fresh(&s);
+    assert_true(sgx_aud_idle(a));
+    sgx_aud_trim(a); /* never used: nothing to free */
+    sgx_aud_add(a, mkrow("p1", 1, SGX_OP_ENTER), 10);
+    assert_false(sgx_aud_idle(a));
+    sgx_aud_trim(a);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_ENTER), 1);
+    sgx_row_t *flight[1];
+    assert_int_equal(take_all(a, SGX_OP_ENTER, flight, 20), 1);
+    assert_false(sgx_aud_idle(a)); /* in flight */
+    sgx_aud_trim(a);
+    sgx_aud_add(a, mkrow("p1", 1, SGX_OP_EXIT), 30);
+    assert_int_equal(sgx_aud_held_count(a), 1); /* the fence survived the trim attempt */
+    sgx_aud_unfence(a, flight, 1, 40);
+    sgx_free(flight[0]);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_EXIT), 1);
+    assert_int_equal(take_all(a, SGX_OP_EXIT, flight, 50), 1);
+    sgx_aud_unfence(a, flight, 1, 60);
+    sgx_free(flight[0]);
+    assert_true(sgx_aud_idle(a));
+    sgx_aud_trim(a);
+    sgx_aud_add(a, mkrow("p2", 2, SGX_OP_ENTER), 70); /* buffers come back */
+    sgx_aud_add(a, mkrow("p2", 2, SGX_OP_ENTER), 80); /* and coalescing works */
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_ENTER), 1);
+    assert_int_equal(s.ngone, 1);
+    sgx_aud_destroy(a);
+    assert_int_equal(s.ngone, 2);
+    sink_free(&s);
+}
+
 static void test_destroy_hands_back_rows(void **state)
 {
     (void)state;
@@ -454,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_hash_collision_not_coalesced),
         cmocka_unit_test(test_take_peek_order),
         cmocka_unit_test(test_open_since),
+        cmocka_unit_test(test_trim_only_when_idle),
         cmocka_unit_test(test_destroy_hands_back_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

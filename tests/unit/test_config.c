@@ -72,6 +72,7 @@ static void test_valid_values_and_defaults(void **state)
     /* Defaults from config.c parse_limits. */
     assert_int_equal(cfg->workers, 2);
     assert_int_equal(cfg->max_inflight_events, 200000);
+    assert_int_equal(cfg->max_uncommitted_span, 500000);
     assert_int_equal(cfg->max_record_bytes, 1 << 20);
     assert_int_equal(cfg->shutdown_grace_ms, 10000);
     assert_int_equal(cfg->retry_base_ms, 200);
@@ -100,6 +101,7 @@ static void test_valid_overrides_and_lowered_limits(void **state)
         KAFKA TOPICS DLQ REG
         "workers: 5\nmax_inflight_events: 5000\nmax_record_bytes: 2048\n"
         "shutdown_grace_ms: 0\nretry_base_ms: 10\nretry_cap_ms: 500\nrequest_timeout_ms: 1000\n"
+        "max_uncommitted_span: 4000\n"
         "mapping:\n  profile_id: user_id\n  email: contact.email\n"
         DEST "    limits:\n      max_rows: 500\n      max_inflight: 2\n      linger_ms: 0\n");
     assert_int_equal(cfg->workers, 5);
@@ -109,6 +111,7 @@ static void test_valid_overrides_and_lowered_limits(void **state)
     assert_int_equal(cfg->retry_base_ms, 10);
     assert_int_equal(cfg->retry_cap_ms, 500);
     assert_int_equal(cfg->request_timeout_ms, 1000);
+    assert_int_equal(cfg->max_uncommitted_span, 4000);
     assert_string_equal(cfg->mapping.profile_id, "user_id");
     assert_string_equal(cfg->mapping.fields[SGX_F_EMAIL], "contact.email");
     const sgx_dest_config_t *d = &cfg->dests[0];

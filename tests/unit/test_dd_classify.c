@@ -90,8 +90,9 @@ static const cls_case_t cases[] = {
      0, NULL, "dd_import_status=InvalidFileFormat", 0},
     {EN, 1, "5c1e-99 2", 200, 0, "{\"status\":\"ExceedsAllowedContactLimit\"}", NULL, REJECT,
      false, -1, 0, NULL, "dd_import_status=ExceedsAllowedContactLimit", 0},
-    {EN, 1, "5c1e-99 39", 200, 0, "{\"status\":\"NotFinished\"}", NULL, REJECT, false, -1, 0,
-     NULL, "dd_import_timeout polls=40", 0}, /* 10 s / 250 ms */
+    /* 10 s / 250 ms: overdue, still polled (never given up while it may apply) */
+    {EN, 1, "5c1e-99 39", 200, 0, "{\"status\":\"NotFinished\"}", NULL, NEXT, false, 250, 1,
+     "5c1e-99 40", "dd_import_not_finished overdue polls=40", 0},
     {EN, 1, "5c1e-99 0", 200, 0, "{\"id\":1}", NULL, RETRY, false, -1, 0, NULL,
      "dd_unparsable_response", 0},
     {EN, 1, "5c1e-99 0", 404, 0, "{\"message\":\"ERROR_IMPORT_NOT_FOUND\"}", NULL, REJECT, false,
@@ -148,6 +149,7 @@ static void test_table(void **state)
         bool ok = out.verdict == c->verdict && out.throttled == c->throttled &&
                   out.retry_after_ms == c->retry_after_ms && out.nrejected == c->nrejected &&
                   strncmp(out.reason, c->reason, strlen(c->reason)) == 0;
+        ok = ok && out.overdue == (strstr(c->reason, "overdue") != NULL);
         if (ok && c->verdict == NEXT) {
             ok = out.next_step == c->next_step &&
                  (c->new_state ? out.state && strcmp(out.state, c->new_state) == 0 : !out.state);

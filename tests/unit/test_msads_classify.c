@@ -205,12 +205,39 @@ static void test_result_list_errors(void **state)
     classify_file(terms, false, 2, &out);
     assert_int_equal(out.verdict, SGX_CLS_FATAL);
     assert_non_null(strstr(out.reason, "8003"));
+    assert_int_equal(out.next_step, SGX_MSADS_STEP_URL); /* start over, not re-read the file */
     sgx_classification_clear(&out);
     const char *bad = RHDR "Customer List Error,,5,,list,,,,Customer,,Add,,,InvalidCustomerListId,8000\r\n";
     classify_file(bad, false, 2, &out);
     assert_int_equal(out.verdict, SGX_CLS_REJECTED);
     assert_string_equal(out.reason, "msads_list_error code=8000 InvalidCustomerListId");
     sgx_classification_clear(&out);
+}
+
+/* Status polls past job_timeout_s (default 10800 s, every 7 s here: 1543 polls) are overdue:
+ * still polled (the job may yet apply), never given up. */
+static void test_status_overdue(void **state)
+{
+    (void)state;
+    void *ctx = ctx_new();
+    sgx_batch_t b = {.audience_id = "5", .nrows = 0};
+    static const struct {
+        const char *state;
+        bool overdue;
+    } polls[] = {{"req-1\nhttp://up/1\n1541\n", false}, {"req-1\nhttp://up/1\n1542\n", true},
+                 {"req-1\nhttp://up/1\n9000\n", true}};
+    for (size_t i = 0; i < 3; i++) {
+        sgx_job_t job = {.batch = &b, .step = SGX_MSADS_STEP_STATUS, .state = polls[i].state};
+        const char *body = STATUS("InProgress");
+        sgx_response_t resp = {.status = 200, .body = body, .body_len = strlen(body)};
+        sgx_classification_t out = {.retry_after_ms = -1, .next_step = 3};
+        sgx_connector_microsoft_ads.classify(ctx, &job, &resp, &out);
+        assert_int_equal(out.verdict, SGX_CLS_NEXT_STEP);
+        assert_int_equal(out.next_step, SGX_MSADS_STEP_STATUS);
+        assert_int_equal(out.overdue, polls[i].overdue);
+        sgx_classification_clear(&out);
+    }
+    sgx_connector_microsoft_ads.destroy(ctx);
 }
 
 int main(void)
@@ -220,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_result_partial),
         cmocka_unit_test(test_result_created),
         cmocka_unit_test(test_result_list_errors),
+        cmocka_unit_test(test_status_overdue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -307,6 +307,27 @@ static void check_against_model(sgx_offsets_t *o, struct model *m)
     }
 }
 
+/* The uncommitted span: one stuck offset holds everything tracked after it, done or not. */
+static void test_held_behind_stuck(void **state)
+{
+    (void)state;
+    sgx_offsets_t *o = fresh();
+    assert_int_equal(sgx_offsets_held(o), 0);
+    for (int64_t i = 10; i < 1010; i++) {
+        assert_int_equal(sgx_offsets_track(o, i), SGX_OK);
+    }
+    for (int64_t i = 11; i < 1010; i++) {
+        assert_int_equal(sgx_offsets_done(o, i), SGX_OK);
+    }
+    assert_int_equal(sgx_offsets_pending(o), 1);
+    assert_int_equal(sgx_offsets_held(o), 1000);
+    assert_int_equal(sgx_offsets_done(o, 10), SGX_OK);
+    assert_int_equal(sgx_offsets_held(o), 0);
+    assert_int_equal(sgx_offsets_track(o, 2000), SGX_OK);
+    assert_int_equal(sgx_offsets_held(o), 1);
+    sgx_offsets_destroy(o);
+}
+
 static void test_random_vs_model(void **state)
 {
     (void)state;
@@ -341,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_reset),
         cmocka_unit_test(test_advance_only_on_movement),
         cmocka_unit_test(test_wrap_then_grow),
+        cmocka_unit_test(test_held_behind_stuck),
         cmocka_unit_test(test_random_vs_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
