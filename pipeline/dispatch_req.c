@@ -48,7 +48,7 @@ static size_t encode_fitting(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, sgx_batch_t
     for (;;) {
         sgx_buf_reset(body);
         b->session_id = d->next_session++;
-        *err = dest->def->encode(dest->ctx, b, body);
+        *err = dest->def->encode(dr->ctx, b, body);
         if (*err == SGX_OK && body->len > dest->cfg->limits.max_bytes) {
             *err = SGX_ERR_TOO_LARGE;
         }
@@ -76,8 +76,9 @@ static sgx_err_t start(sgx_dispatcher_t *d, sgx_req_t *r)
     const sgx_dest_t *dest = r->dest->d;
     r->job.state = r->state;
     r->job.auth_token = r->dest->token;
+    r->started_at = sgx_now_ms();
     sgx_request_clear(&r->req);
-    sgx_err_t err = dest->def->prepare(dest->ctx, &r->job, &r->req);
+    sgx_err_t err = dest->def->prepare(r->dest->ctx, &r->job, &r->req);
     if (!err) {
         err = sgx_http_setup(&r->http, &r->req, d->o.request_timeout_ms, r);
     }
@@ -87,6 +88,18 @@ static sgx_err_t start(sgx_dispatcher_t *d, sgx_req_t *r)
     sgx_req_start_transfer(d, r);
     SGX_INC(r->dest->st->requests);
     return SGX_OK;
+}
+
+void sgx_req_push_waiting(sgx_dispatcher_t *d, sgx_req_t *r)
+{
+    list_push(&d->waiting, r);
+}
+
+sgx_err_t sgx_req_encode(sgx_dispatcher_t *d, sgx_req_t *r)
+{
+    sgx_buf_reset(&r->body);
+    r->batch.session_id = d->next_session++;
+    return r->dest->d->def->encode(r->dest->ctx, &r->batch, &r->body);
 }
 
 static void finish_rows(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now);
@@ -189,12 +202,6 @@ static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
         dr->token_expiry = 0; /* the next start waits for a fresh token */
         wait = 0;
     }
-    if (c->verdict == SGX_CLS_FATAL) {
-        SGX_ERROR("dispatch", "%s: audience %s: the destination refuses all work until fixed: "
-                  "%s; nothing is acknowledged, retrying every %d ms",
-                  dr->d->cfg->name, r->batch.audience_id ? r->batch.audience_id : "(new)",
-                  c->reason, d->o.retry_cap_ms);
-    }
     r->job.attempt++;
     r->retry_at = now + wait;
     /* A connector may send a failed job back to an earlier step (an expired upload URL, a
@@ -213,7 +220,9 @@ static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
             dr->not_before = r->retry_at;
         }
     }
-    if (r->job.attempt == 1 || r->job.attempt % 10 == 0) {
+    if (c->verdict == SGX_CLS_FATAL) {
+        sgx_block_enter(d, r, c, now); /* logs the state change itself */
+    } else if (r->job.attempt == 1 || r->job.attempt % 10 == 0) {
         SGX_WARN("dispatch", "%s: audience %s: %s; retry %d in %lld ms (%s)", dr->d->cfg->name,
                  r->batch.audience_id ? r->batch.audience_id : "(new)", c->throttled ? "throttled" : "transient failure",
                  r->job.attempt, (long long)wait, c->reason[0] ? c->reason : "no detail");
@@ -248,11 +257,32 @@ static void next_step(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c
     list_push(&d->waiting, r);
 }
 
+/* A token refreshed after a REAUTH and refused again: the credentials themselves are wrong. */
+static void reauth_twice(sgx_req_t *r, sgx_classification_t *c)
+{
+    if (c->verdict != SGX_CLS_REAUTH || r->reauths++ < 1) {
+        return;
+    }
+    c->verdict = SGX_CLS_FATAL;
+    c->block_scope = SGX_BLOCK_DEST;
+    c->block_auth = true;
+    size_t n = strlen(c->reason);
+    snprintf(c->reason + n, sizeof c->reason - n, "%s", " (again after a fresh token)");
+}
+
 static void handle_verdict(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c,
                            int64_t now)
 {
     sgx_dest_rt_t *dr = r->dest;
     record_created(dr, r, c);
+    sgx_req_cap_wait(d, r, c);
+    reauth_twice(r, c);
+    if (c->verdict != SGX_CLS_FATAL && c->verdict != SGX_CLS_REAUTH) {
+        sgx_block_answered(d, r, now);
+    }
+    if (c->verdict == SGX_CLS_REJECTED && c->split && sgx_req_split(d, r, c->reason, now)) {
+        return;
+    }
     switch (c->verdict) {
     case SGX_CLS_DELIVERED:
         SGX_ADD(dr->st->rows_delivered, r->batch.nrows);
@@ -296,7 +326,7 @@ void sgx_req_collect(sgx_dispatcher_t *d)
             continue;
         }
         sgx_classification_t c = {.retry_after_ms = -1, .next_step = r->job.step + 1};
-        r->dest->d->def->classify(r->dest->d->ctx, &r->job, &resp, &c);
+        r->dest->d->def->classify(r->dest->ctx, &r->job, &resp, &c);
         handle_verdict(d, r, &c, sgx_now_ms());
         sgx_classification_clear(&c);
     }
@@ -307,12 +337,14 @@ void sgx_req_start_due_retries(sgx_dispatcher_t *d, int64_t now)
     sgx_req_t *r = d->waiting;
     while (r) {
         sgx_req_t *next = r->next;
-        if (now >= r->retry_at && sgx_dest_ready(d, r->dest, now)) {
+        if (now >= r->retry_at && sgx_dest_ready(d, r->dest, now) &&
+            sgx_block_may_start(d, r, now)) {
             list_remove(&d->waiting, r);
             if (r->job.attempt > 0) {
                 SGX_INC(r->dest->st->retries);
             }
             if (start(d, r)) {
+                sgx_block_answered(d, r, now);
                 reject_all(d, r, "cannot_prepare_request", now);
             }
         }
