@@ -86,6 +86,7 @@ static bool rebuild(sgx_dest_rt_t *dr, char **fresh, const char **vals)
         dr->d->def->destroy(dr->own_ctx);
     }
     dr->own_ctx = dr->ctx = ctx;
+    dr->ctx_gen++;
     if (!dr->secrets) {
         dr->secrets = sgx_calloc(n, sizeof *dr->secrets);
     }
@@ -169,6 +170,8 @@ bool sgx_block_may_start(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
         return false;
     }
     b->probe = r;
+    SGX_DEBUG("block", "%s: probing (attempt %d) with audience %s", r->dest->d->cfg->name,
+              b->attempt, aud_name(r->dest, r->aud));
     return true;
 }
 

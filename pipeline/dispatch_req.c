@@ -78,7 +78,12 @@ static sgx_err_t start(sgx_dispatcher_t *d, sgx_req_t *r)
     r->job.auth_token = r->dest->token;
     r->started_at = sgx_now_ms();
     sgx_request_clear(&r->req);
-    sgx_err_t err = dest->def->prepare(r->dest->ctx, &r->job, &r->req);
+    /* Some bodies carry the credentials (Meta's access_token form field): after a rotation,
+     * encode again with the new connector ctx. */
+    sgx_err_t err = r->ctx_gen != r->dest->ctx_gen ? sgx_req_encode(d, r) : SGX_OK;
+    if (!err) {
+        err = dest->def->prepare(r->dest->ctx, &r->job, &r->req);
+    }
     if (!err) {
         err = sgx_http_setup(&r->http, &r->req, d->o.request_timeout_ms, r);
     }
@@ -99,6 +104,7 @@ sgx_err_t sgx_req_encode(sgx_dispatcher_t *d, sgx_req_t *r)
 {
     sgx_buf_reset(&r->body);
     r->batch.session_id = d->next_session++;
+    r->ctx_gen = r->dest->ctx_gen;
     return r->dest->d->def->encode(r->dest->ctx, &r->batch, &r->body);
 }
 
@@ -120,6 +126,7 @@ void sgx_req_send_batch(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, uint32_t aud, sg
                              .rows = (const sgx_row_t *const *)open};
     sgx_err_t err;
     n = encode_fitting(d, dr, &r->batch, &r->body, &err);
+    r->ctx_gen = dr->ctx_gen;
     r->rows = sgx_malloc(n * sizeof *r->rows);
     sgx_aud_take(dr->auds[aud], op, n, r->rows, now);
     r->batch.rows = (const sgx_row_t *const *)r->rows;

@@ -41,6 +41,7 @@ typedef struct {
     sgx_dest_stats_t *st;
     void *ctx;           /* the connector ctx requests use: d->ctx, or own_ctx once rebuilt */
     void *own_ctx;       /* owned: rebuilt after a *_file secret changed, or NULL */
+    uint32_t ctx_gen;    /* bumped by each rebuild: bodies encoded before are encoded again */
     char **secrets;      /* owned, settings index: file-backed values now in use, or NULL */
     int64_t secrets_checked;
     sgx_block_t block;   /* the destination as a whole */
@@ -73,6 +74,7 @@ struct sgx_req {
     int64_t retry_at;
     int64_t started_at;  /* last (re)start: only requests started while blocked may unblock */
     int reauths;         /* REAUTH verdicts: a fresh token refused again blocks instead */
+    uint32_t ctx_gen;    /* the dest's ctx_gen when body was encoded (it may hold a secret) */
     sgx_req_t *prev, *next; /* in waiting or active */
 };
 

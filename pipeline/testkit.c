@@ -13,7 +13,7 @@
 #include "pipeline/mem.h"
 
 /* Must match demo_env.c: the emulator was started with these credentials. */
-#define KIT_TOKEN "demo-access-token"
+#define KIT_TOKEN SGX_TESTKIT_TOKEN
 #define KIT_SECRET "demo-app-secret"
 
 static int or_default(int v, int def)
@@ -65,11 +65,16 @@ static sgx_err_t make_config(sgx_demo_env_t *env, const sgx_testkit_knobs_t *k, 
         snprintf(line, sizeof line, "max_record_bytes: %zu\n", k->max_record_bytes);
         sgx_buf_puts(&y, line);
     }
+    if (k->max_server_wait_ms) {
+        snprintf(line, sizeof line, "max_server_wait_ms: %d\n", k->max_server_wait_ms);
+        sgx_buf_puts(&y, line);
+    }
     snprintf(line, sizeof line,
              "destinations:\n  - name: meta\n    type: facebook\n    settings:\n"
-             "      access_token: %s\n      app_secret: %s\n      keys: EMAIL,PHONE\n"
+             "      access_token%s: %s\n      app_secret: %s\n      keys: EMAIL,PHONE\n"
              "      base_url: http://127.0.0.1:%u\n",
-             KIT_TOKEN, KIT_SECRET, (unsigned)sgx_emu_fb_port(env->fb));
+             k->token_file ? "_file" : "", k->token_file ? k->token_file : KIT_TOKEN,
+             KIT_SECRET, (unsigned)sgx_emu_fb_port(env->fb));
     sgx_buf_puts(&y, line);
     put_limits(&y, k);
     sgx_buf_puts(&y, "    segments:\n");

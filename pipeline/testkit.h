@@ -14,6 +14,7 @@
 #define SGX_TESTKIT_TOPIC "segment-membership"
 #define SGX_TESTKIT_DLQ "segexport-dlq"
 #define SGX_TESTKIT_GROUP "segexport-test"
+#define SGX_TESTKIT_TOKEN "demo-access-token" /* the Meta emulator's token at start */
 
 /* Configuration overrides; zero means the testkit default (noted per field). */
 typedef struct {
@@ -25,6 +26,8 @@ typedef struct {
     int shutdown_grace_ms;    /* 0: 30000 */
     int workers;              /* 0: 2 */
     const char *kafka_extra;  /* NULL, or more lines under kafka: ("  key: value\n" each) */
+    const char *token_file;   /* NULL, or Meta's access_token is read from this file */
+    int max_server_wait_ms;   /* 0: the parser's default (one hour) */
 } sgx_testkit_knobs_t;
 
 /**
