@@ -145,11 +145,13 @@ static bool reload_secrets(sgx_dest_rt_t *dr)
     return changed;
 }
 
+/* @param aud the audience (audience blocks), or NULL. */
 static void leave(sgx_dest_rt_t *dr, sgx_block_t *b, const char *aud, int64_t now)
 {
     SGX_WARN("block", "%s: %s%s UNBLOCKED after %lld s (was: %s); sending resumes",
              dr->d->cfg->name, b == &dr->block ? "destination" : "audience ",
-             b == &dr->block ? "" : aud, (long long)((now - b->since) / 1000), b->reason);
+             b == &dr->block || !aud ? "" : aud, (long long)((now - b->since) / 1000),
+             b->reason);
     memset(b, 0, sizeof *b);
     SGX_ADD(dr->st->blocked, -1);
 }
@@ -175,10 +177,14 @@ bool sgx_block_may_start(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
     return true;
 }
 
-/* Marks b blocked (logging the change) or, for a probe that failed again, backs off further. */
+/* Marks b blocked (logging the change) or, for a probe that failed again, backs off further.
+ * @param aud the audience the refusal came with, or NULL for the token request. */
 static void block(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, sgx_block_t *b, const char *aud,
                   const char *reason, bool auth, int64_t now)
 {
+    char seen[96];
+    snprintf(seen, sizeof seen, "%s%s", aud ? "on audience " : "on the token request",
+             aud ? aud : "");
     if (!b->on) {
         b->on = true;
         b->since = now;
@@ -186,10 +192,10 @@ static void block(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, sgx_block_t *b, const 
         snprintf(b->reason, sizeof b->reason, "%s", reason);
         SGX_INC(dr->st->blocks);
         SGX_ADD(dr->st->blocked, 1);
-        SGX_ERROR("block", "%s: %s%s BLOCKED (audience %s): %s. Nothing is acknowledged or "
+        SGX_ERROR("block", "%s: %s%s BLOCKED (%s): %s. Nothing is acknowledged or "
                   "dead-lettered; intake backs off; re-probing every %d ms at most%s",
                   dr->d->cfg->name, b == &dr->block ? "destination" : "audience ",
-                  b == &dr->block ? "" : aud, aud, reason, d->o.retry_cap_ms,
+                  b == &dr->block ? "" : aud, seen, reason, d->o.retry_cap_ms,
                   auth ? "; fix the credentials (*_file secrets are re-read every second)"
                        : "");
     } else {
@@ -246,13 +252,13 @@ void sgx_block_token(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, bool refused, const
     sgx_block_t *b = &dr->block;
     if (!refused) {
         if (b->on && b->from_token) {
-            leave(dr, b, "(token)", now);
+            leave(dr, b, NULL, now);
         }
         return;
     }
     char why[128];
     snprintf(why, sizeof why, "token endpoint: %s", reason);
-    block(d, dr, b, "(token)", why, true, now);
+    block(d, dr, b, NULL, why, true, now);
     b->from_token = true;
     if (!dr->token || dr->auth_retry_at < b->probe_at) {
         dr->auth_retry_at = b->probe_at;

@@ -267,7 +267,11 @@ static void next_step(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c
 /* A token refreshed after a REAUTH and refused again: the credentials themselves are wrong. */
 static void reauth_twice(sgx_req_t *r, sgx_classification_t *c)
 {
-    if (c->verdict != SGX_CLS_REAUTH || r->reauths++ < 1) {
+    if (c->verdict != SGX_CLS_REAUTH) {
+        r->reauths = 0; /* a long job may legitimately outlive several tokens */
+        return;
+    }
+    if (r->reauths++ < 1) {
         return;
     }
     c->verdict = SGX_CLS_FATAL;
