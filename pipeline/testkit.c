@@ -205,6 +205,19 @@ bool sgx_testkit_audiences(const sgx_testkit_t *t, char *report, size_t cap)
                            cap);
 }
 
+bool sgx_testkit_write_secret(const char *path, const char *value)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        return false;
+    }
+    bool ok = fprintf(f, "%s\n", value) > 0;
+    ok = fclose(f) == 0 && ok;
+    return ok && rename(tmp, path) == 0;
+}
+
 void sgx_testkit_down(sgx_testkit_t *t)
 {
     sgx_testkit_join_gen(t);

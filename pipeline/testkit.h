@@ -85,6 +85,12 @@ bool sgx_testkit_committed(const sgx_testkit_t *t, const char *topic, int partit
 /** @brief Compares every emulated audience with the truth (sgx_demo_verify). */
 bool sgx_testkit_audiences(const sgx_testkit_t *t, char *report, size_t cap);
 
+/**
+ * @brief Writes value and a newline to path (borrowed) atomically: written aside, then renamed,
+ * as Kubernetes swaps a mounted secret. @returns false when it cannot.
+ */
+bool sgx_testkit_write_secret(const char *path, const char *value);
+
 /** @brief Stops everything and frees it. Safe on a half-built kit. */
 void sgx_testkit_down(sgx_testkit_t *t);
 

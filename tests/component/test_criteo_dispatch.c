@@ -81,23 +81,12 @@ static sgx_err_t criteo_config(env_t *e, char *errbuf)
     return err;
 }
 
-static void write_secret(const char *path, const char *value)
-{
-    char tmp[80];
-    snprintf(tmp, sizeof tmp, "%s.new", path);
-    FILE *f = fopen(tmp, "w");
-    assert_non_null(f);
-    fprintf(f, "%s\n", value);
-    fclose(f);
-    assert_int_equal(rename(tmp, path), 0); /* atomic, as a mounted secret is swapped */
-}
-
 static void env_up(env_t *e, const scenario_t *sc, const char *secret_file)
 {
     memset(e, 0, sizeof *e);
     if (secret_file) {
         snprintf(e->secret_file, sizeof e->secret_file, "%s", secret_file);
-        write_secret(secret_file, CSECRET);
+        assert_true(sgx_testkit_write_secret(secret_file, CSECRET));
     }
     sgx_demo_opts_t o = {.events = (size_t)sc->events, .profiles = (size_t)sc->profiles,
                          .segments = SEGMENTS, .partitions = 2, .bad = 5, .seed = sc->seed};
@@ -351,7 +340,7 @@ static void test_rotated_client_secret_blocks_until_the_file_changes(void **stat
     /* Dead-lettered records are the stream's own (bad frames, no e-mail): none refused. */
     assert_int_equal(SGX_GET(d->rows_rejected), 0);
     assert_true(SGX_GET(st->done) < atomic_load(&e.kit.truth.produced));
-    write_secret(path, "crt-secret-rotated");
+    assert_true(sgx_testkit_write_secret(path, "crt-secret-rotated"));
     assert_true(sgx_testkit_wait_final(&e.kit, 0, 60000));
     assert_int_equal(SGX_GET(d->secret_reloads), 1);
     assert_int_equal(SGX_GET(d->blocked), 0);

@@ -64,18 +64,6 @@ static bool wait_emu_refusals(sgx_emu_fb_t *fb, uint64_t more)
     return s.rejected_4xx - s0.rejected_4xx >= more;
 }
 
-static void write_file(const char *path, const char *text)
-{
-    /* Written aside and renamed, as Kubernetes swaps a mounted secret. */
-    char tmp[256];
-    snprintf(tmp, sizeof tmp, "%s.new", path);
-    FILE *f = fopen(tmp, "w");
-    assert_non_null(f);
-    fprintf(f, "%s\n", text);
-    fclose(f);
-    assert_int_equal(rename(tmp, path), 0);
-}
-
 /* The end state every scenario shares: everything final, audiences exact, every offset
  * committed. The pipeline is stopped (its counters stay readable until sgx_testkit_down). */
 static void assert_end_state(sgx_testkit_t *t)
@@ -99,7 +87,7 @@ static void test_revoked_token_blocks_until_the_secret_file_rotates(void **state
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    write_file(path, SGX_TESTKIT_TOKEN);
+    assert_true(sgx_testkit_write_secret(path, SGX_TESTKIT_TOKEN));
     sgx_demo_opts_t o = {.events = 3000, .profiles = 800, .segments = 4, .partitions = 3,
                          .bad = 5, .seed = 1};
     sgx_testkit_knobs_t k = {.retry_base_ms = 20, .retry_cap_ms = 400, .token_file = path,
@@ -133,7 +121,7 @@ static void test_revoked_token_blocks_until_the_secret_file_rotates(void **state
     assert_true(SGX_GET(st->dead_lettered) <= t.truth.expected_dlq);
     assert_int_equal(SGX_GET(d->blocks), 1); /* one state change, however many probes */
 
-    write_file(path, "rotated-access-token");
+    assert_true(sgx_testkit_write_secret(path, "rotated-access-token"));
     assert_true(wait_counter(&d->secret_reloads, 1));
     assert_end_state(&t);
     assert_int_equal(SGX_GET(d->rows_rejected), 0);
