@@ -54,11 +54,12 @@ static sgx_err_t make_config(sgx_demo_env_t *env, const sgx_testkit_knobs_t *k, 
     snprintf(line, sizeof line,
              "topics: [%s]\ndead_letter_topic: %s\n"
              "schema_registry:\n  url: http://127.0.0.1:%u\n"
-             "workers: %d\nmax_inflight_events: 200000\nshutdown_grace_ms: %d\n"
+             "workers: %d\nmax_inflight_events: %d\nshutdown_grace_ms: %d\n"
              "retry_base_ms: %d\nretry_cap_ms: %d\n",
              env->topic, env->dlq_topic,
              (unsigned)sgx_emu_registry_port(env->registry), or_default(k->workers, 2),
-             or_default(k->shutdown_grace_ms, 30000), or_default(k->retry_base_ms, 50),
+             or_default(k->max_inflight_events, 200000), or_default(k->shutdown_grace_ms, 30000),
+             or_default(k->retry_base_ms, 50),
              or_default(k->retry_cap_ms, 2000));
     sgx_buf_puts(&y, line);
     if (k->max_record_bytes) {

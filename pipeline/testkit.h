@@ -28,6 +28,7 @@ typedef struct {
     const char *kafka_extra;  /* NULL, or more lines under kafka: ("  key: value\n" each) */
     const char *token_file;   /* NULL, or Meta's access_token is read from this file */
     int max_server_wait_ms;   /* 0: the parser's default (one hour) */
+    int max_inflight_events;  /* 0: 200000 */
 } sgx_testkit_knobs_t;
 
 /**

@@ -90,7 +90,9 @@ static void test_revoked_token_blocks_until_the_secret_file_rotates(void **state
     assert_true(sgx_testkit_write_secret(path, SGX_TESTKIT_TOKEN));
     sgx_demo_opts_t o = {.events = 3000, .profiles = 800, .segments = 4, .partitions = 3,
                          .bad = 5, .seed = 1};
+    /* In-flight bound below one round: a blocked destination must pause intake, as an outage. */
     sgx_testkit_knobs_t k = {.retry_base_ms = 20, .retry_cap_ms = 400, .token_file = path,
+                             .max_inflight_events = 1000,
                              .kafka_extra = "  auto.commit.interval.ms: 100\n"};
     sgx_testkit_t t;
     up(&t, &o, &k);
@@ -120,6 +122,8 @@ static void test_revoked_token_blocks_until_the_secret_file_rotates(void **state
     /* Only round 2's own bad records may have been dead-lettered meanwhile. */
     assert_true(SGX_GET(st->dead_lettered) <= t.truth.expected_dlq);
     assert_int_equal(SGX_GET(d->blocks), 1); /* one state change, however many probes */
+    assert_int_equal(atomic_load(&st->paused), 1);
+    assert_true(SGX_GET(st->consumed) < atomic_load(&t.truth.produced));
 
     assert_true(sgx_testkit_write_secret(path, "rotated-access-token"));
     assert_true(wait_counter(&d->secret_reloads, 1));
