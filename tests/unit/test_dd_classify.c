@@ -151,9 +151,10 @@ static void test_table(void **state)
         bool scope_ok = c->verdict != BLOCK ||
                         (out.block_scope == SGX_BLOCK_AUDIENCE) ==
                             (strstr(c->reason, "ADDRESSBOOK_NOT_FOUND") != NULL);
-        bool split_ok = c->verdict != REJECT || out.split == (strncmp(c->reason, "dd_error", 8) == 0);
-        bool ok = scope_ok && split_ok && out.verdict == c->verdict && out.throttled == c->throttled &&
-                  out.retry_after_ms == c->retry_after_ms && out.nrejected == c->nrejected &&
+        bool split_ok =
+            c->verdict != REJECT || out.split == (strncmp(c->reason, "dd_error", 8) == 0);
+        bool ok = scope_ok && split_ok && out.verdict == c->verdict &&
+                  out.throttled == c->throttled && out.retry_after_ms == c->retry_after_ms && out.nrejected == c->nrejected &&
                   strncmp(out.reason, c->reason, strlen(c->reason)) == 0;
         if (ok && c->verdict == NEXT) {
             ok = out.next_step == c->next_step &&

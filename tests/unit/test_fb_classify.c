@@ -51,12 +51,14 @@ static const cls_case_t cases[] = {
              "\"invalid_entry_samples\":{\"jane@example.com\":\"bad\"}}",
      NULL, DELIV, false, -1, "num_received=10 num_invalid_entries=3", NULL, 0},
     /* a 2xx that does not confirm the rows: retried, then blocked */
-    {200, 0, "{\"success\":true}", NULL, RETRY, false, -1, "meta_unconfirmed num_received=-1 of 1", NULL, 0},
+    {200, 0, "{\"success\":true}", NULL, RETRY, false, -1,
+     "meta_unconfirmed num_received=-1 of 1", NULL, 0},
     {201, 0, "{}", NULL, RETRY, false, -1, "meta_unconfirmed num_received=-1 of 1", NULL, 1},
     {200, 0, "{}", NULL, BLOCK, false, -1, "meta_unconfirmed", "dest", SGX_UNCONFIRMED_RETRIES - 1},
     {200, 0, "{\"num_received\":0,\"num_invalid_entries\":0}", NULL, RETRY, false, -1,
      "meta_unconfirmed num_received=0 of 1", NULL, 0},
-    {200, 0, "<html>proxy</html>", NULL, RETRY, false, -1, "unparsable_response status=200", NULL, 0},
+    {200, 0, "<html>proxy</html>", NULL, RETRY, false, -1, "unparsable_response status=200",
+     NULL, 0},
     {200, 0, "", NULL, RETRY, false, -1, "unparsable_response", NULL, 0},
     {200, 0, "[1,2]", NULL, RETRY, false, -1, "unparsable_response", NULL, 0},
     /* throttling: the code decides, whatever the status */
