@@ -154,7 +154,8 @@ static void test_table(void **state)
         bool split_ok =
             c->verdict != REJECT || out.split == (strncmp(c->reason, "dd_error", 8) == 0);
         bool ok = scope_ok && split_ok && out.verdict == c->verdict &&
-                  out.throttled == c->throttled && out.retry_after_ms == c->retry_after_ms && out.nrejected == c->nrejected &&
+                  out.throttled == c->throttled && out.retry_after_ms == c->retry_after_ms &&
+                  out.nrejected == c->nrejected &&
                   strncmp(out.reason, c->reason, strlen(c->reason)) == 0;
         if (ok && c->verdict == NEXT) {
             ok = out.next_step == c->next_step &&
