@@ -214,20 +214,33 @@ void sgx_block_enter(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c,
     bool aud_scope = c->block_scope == SGX_BLOCK_AUDIENCE;
     sgx_block_t *b = aud_scope ? &dr->aud_block[r->aud] : &dr->block;
     bool fresh = r->started_at >= b->since; /* sent while blocked: it was a probe */
-    if (b->probe == r) {
-        b->probe = NULL;
+    /* Whatever scope r probed for, the slot is free again (the answer may be about the other
+     * scope: an audience probe can meet a revoked token). */
+    if (dr->block.probe == r) {
+        dr->block.probe = NULL;
+    }
+    if (dr->aud_block[r->aud].probe == r) {
+        dr->aud_block[r->aud].probe = NULL;
     }
     if (aud_scope && dr->block.on && r->started_at >= dr->block.since) {
         /* The destination answered about one audience: the account itself works again. */
-        if (dr->block.probe == r) {
-            dr->block.probe = NULL;
-        }
         leave(dr, &dr->block, aud_name(dr, r->aud), now);
     }
     if (!b->on || fresh) {
         block(d, dr, b, aud_name(dr, r->aud), c->reason, c->block_auth, now);
     }
     r->retry_at = now; /* parked: it goes as a probe, or as soon as the block ends */
+}
+
+void sgx_block_retried(sgx_req_t *r)
+{
+    sgx_block_t *scopes[2] = {&r->dest->block, &r->dest->aud_block[r->aud]};
+    for (int i = 0; i < 2; i++) {
+        if (scopes[i]->probe == r) {
+            scopes[i]->probe = NULL;
+            scopes[i]->probe_at = r->retry_at;
+        }
+    }
 }
 
 void sgx_block_answered(sgx_dispatcher_t *d, const sgx_req_t *r, int64_t now)

@@ -229,7 +229,11 @@ static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
     }
     if (c->verdict == SGX_CLS_FATAL) {
         sgx_block_enter(d, r, c, now); /* logs the state change itself */
-    } else if (r->job.attempt == 1 || r->job.attempt % 10 == 0) {
+        list_push(&d->waiting, r);
+        return;
+    }
+    sgx_block_retried(r); /* a probe that met a transient failure says nothing either way */
+    if (r->job.attempt == 1 || r->job.attempt % 10 == 0) {
         SGX_WARN("dispatch", "%s: audience %s: %s; retry %d in %lld ms (%s)", dr->d->cfg->name,
                  r->batch.audience_id ? r->batch.audience_id : "(new)", c->throttled ? "throttled" : "transient failure",
                  r->job.attempt, (long long)wait, c->reason[0] ? c->reason : "no detail");
@@ -288,7 +292,8 @@ static void handle_verdict(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
     record_created(dr, r, c);
     sgx_req_cap_wait(d, r, c);
     reauth_twice(r, c);
-    if (c->verdict != SGX_CLS_FATAL && c->verdict != SGX_CLS_REAUTH) {
+    if (c->verdict != SGX_CLS_FATAL && c->verdict != SGX_CLS_REAUTH &&
+        c->verdict != SGX_CLS_RETRY) {
         sgx_block_answered(d, r, now);
     }
     if (c->verdict == SGX_CLS_REJECTED && c->split && sgx_req_split(d, r, c->reason, now)) {

@@ -119,6 +119,9 @@ bool sgx_block_may_start(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now);
 /** @brief A FATAL verdict: blocks r's destination or audience (logging the change once) and
  *  parks r (ownership moves to the waiting list) as the next probe. */
 void sgx_block_enter(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c, int64_t now);
+/** @brief RETRY or REAUTH for r (retry_at set): if it was a probe, the next probe may go at
+ *  r's retry time; the block stays. */
+void sgx_block_retried(sgx_req_t *r);
 /** @brief Any other verdict for r: a probe that got through ends its block. */
 void sgx_block_answered(sgx_dispatcher_t *d, const sgx_req_t *r, int64_t now);
 /** @brief The token endpoint refused dr's credentials (true) or issued a token (false). */
