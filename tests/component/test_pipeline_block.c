@@ -124,6 +124,16 @@ static void test_revoked_token_blocks_until_the_secret_file_rotates(void **state
     assert_int_equal(SGX_GET(d->blocks), 1); /* one state change, however many probes */
     assert_int_equal(atomic_load(&st->paused), 1);
     assert_true(SGX_GET(st->consumed) < atomic_load(&t.truth.produced));
+    /* Probes that meet a 503 say nothing about the token: the block stays, no new episode. */
+    sgx_emu_fb_stats_t s5;
+    sgx_emu_fb_stats(t.env.fb, &s5);
+    sgx_emu_fb_inject(t.env.fb, SGX_EMU_FAULT_5XX, 2, 503, 0);
+    assert_true(wait_emu_refusals(t.env.fb, 2));
+    sgx_emu_fb_stats_t s5b;
+    sgx_emu_fb_stats(t.env.fb, &s5b);
+    assert_int_equal(s5b.failed_5xx - s5.failed_5xx, 2);
+    assert_int_equal(SGX_GET(d->blocks), 1);
+    assert_int_equal(SGX_GET(d->blocked), 1);
 
     assert_true(sgx_testkit_write_secret(path, "rotated-access-token"));
     assert_true(wait_counter(&d->secret_reloads, 1));
