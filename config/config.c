@@ -26,6 +26,7 @@ static void free_dest(sgx_dest_config_t *d)
     sgx_free(d->name);
     free_strv((char **)d->settings.keys, d->settings.nsettings);
     free_strv((char **)d->settings.values, d->settings.nsettings);
+    free_strv(d->setting_files, d->settings.nsettings);
     free_strv(d->segments, d->naudiences);
     free_strv(d->audience_ids, d->naudiences);
 }
@@ -73,8 +74,8 @@ const char *sgx_config_kafka(const sgx_config_t *cfg, const char *key)
 static const char *const top_keys[] = {
     "kafka", "topics", "dead_letter_topic", "schema_registry", "mapping", "workers",
     "max_inflight_events", "max_record_bytes", "shutdown_grace_ms", "retry_base_ms",
-    "retry_cap_ms", "request_timeout_ms", "max_uncommitted_span", "destinations",
-    SGX_CFG_OBS_KEYS, NULL,
+    "retry_cap_ms", "request_timeout_ms", "max_uncommitted_span", "max_server_wait_ms",
+    "destinations", SGX_CFG_OBS_KEYS, NULL,
 };
 
 static sgx_err_t check_keys(const sgx_yaml_t *map, const char *const *allowed, const char *where,
@@ -201,7 +202,7 @@ static sgx_err_t parse_mapping(const sgx_yaml_t *n, sgx_config_t *cfg, char *err
 
 static sgx_err_t parse_limits(const sgx_yaml_t *root, sgx_config_t *cfg, char *errbuf)
 {
-    long v[8];
+    long v[9];
     if (sgx_cfg_get_int(root, "workers", 1, 64, 2, &v[0], errbuf) ||
         sgx_cfg_get_int(root, "max_inflight_events", 1000, 100000000, 200000, &v[1], errbuf) ||
         sgx_cfg_get_int(root, "max_record_bytes", 64, 1L << 30, 1L << 20, &v[2], errbuf) ||
@@ -209,7 +210,8 @@ static sgx_err_t parse_limits(const sgx_yaml_t *root, sgx_config_t *cfg, char *e
         sgx_cfg_get_int(root, "retry_base_ms", 1, 60000, 200, &v[4], errbuf) ||
         sgx_cfg_get_int(root, "retry_cap_ms", 1, 3600000, 30000, &v[5], errbuf) ||
         sgx_cfg_get_int(root, "request_timeout_ms", 100, 600000, 30000, &v[6], errbuf) ||
-        sgx_cfg_get_int(root, "max_uncommitted_span", 10, 100000000, 500000, &v[7], errbuf)) {
+        sgx_cfg_get_int(root, "max_uncommitted_span", 10, 100000000, 500000, &v[7], errbuf) ||
+        sgx_cfg_get_int(root, "max_server_wait_ms", 1000, 86400000, 3600000, &v[8], errbuf)) {
         return SGX_ERR_CONFIG;
     }
     cfg->workers = (int)v[0];
@@ -220,6 +222,7 @@ static sgx_err_t parse_limits(const sgx_yaml_t *root, sgx_config_t *cfg, char *e
     cfg->retry_cap_ms = (int)v[5];
     cfg->request_timeout_ms = (int)v[6];
     cfg->max_uncommitted_span = (size_t)v[7];
+    cfg->max_server_wait_ms = (int)v[8];
     return SGX_OK;
 }
 

@@ -13,6 +13,9 @@ typedef struct {
     char *name;                      /* destination name, used in logs, metrics, DLQ headers */
     const sgx_connector_def_t *def;  /* borrowed from the registry */
     sgx_dest_settings_t settings;    /* resolved text settings (owned arrays) */
+    char **setting_files;            /* same index: the file a `x_file` setting was read from
+                                      * (re-read when the destination is blocked on its
+                                      * credentials), NULL for inline settings */
     size_t naudiences;
     char **segments;                 /* segment ids this destination exports */
     char **audience_ids;             /* same index: the platform audience each one writes to */
@@ -45,6 +48,7 @@ typedef struct {
     int retry_base_ms;
     int retry_cap_ms;
     int request_timeout_ms;
+    int max_server_wait_ms;     /* cap on waits a destination asks for (Retry-After…) */
     size_t ndests;
     sgx_dest_config_t *dests;
     /* Observability (config_obs.c) */

@@ -16,13 +16,16 @@ static const sgx_config_key_t *find_key(const sgx_connector_def_t *def, const ch
     return NULL;
 }
 
-static void add_setting(sgx_dest_config_t *d, const char *key, char *value)
+/* @param value transferred. @param file borrowed: the secret file value came from, or NULL. */
+static void add_setting(sgx_dest_config_t *d, const char *key, char *value, const char *file)
 {
     size_t n = d->settings.nsettings;
     d->settings.keys = sgx_realloc((void *)d->settings.keys, (n + 1) * sizeof(char *));
     d->settings.values = sgx_realloc((void *)d->settings.values, (n + 1) * sizeof(char *));
+    d->setting_files = sgx_realloc(d->setting_files, (n + 1) * sizeof(char *));
     ((char **)d->settings.keys)[n] = sgx_strdup(key);
     ((char **)d->settings.values)[n] = value;
+    d->setting_files[n] = file ? sgx_strdup(file) : NULL;
     d->settings.nsettings = n + 1;
 }
 
@@ -47,23 +50,26 @@ static sgx_err_t parse_settings(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
         if (sgx_cfg_expand_env(raw, key, &val, errbuf)) {
             return SGX_ERR_CONFIG;
         }
+        char *path = NULL;
         if (is_file) {
             char *secret = NULL;
             sgx_err_t err = sgx_cfg_read_secret(val, key, &secret, errbuf);
-            sgx_free(val);
+            path = val;
             if (err) {
+                sgx_free(path);
                 return err;
             }
             val = secret;
         }
-        add_setting(d, key, val);
+        add_setting(d, key, val, path);
+        sgx_free(path);
     }
     for (const sgx_config_key_t *k = d->def->config_keys; k && k->name; k++) {
         if (!sgx_settings_get(&d->settings, k->name)) {
             if (!k->def) {
                 FAIL("destination %s: setting '%s' is required (%s)", d->name, k->name, k->help);
             }
-            add_setting(d, k->name, sgx_strdup(k->def));
+            add_setting(d, k->name, sgx_strdup(k->def), NULL);
         }
     }
     return SGX_OK;

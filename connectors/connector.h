@@ -91,10 +91,22 @@ typedef enum {
     SGX_CLS_NEXT_STEP,     /* async job: run step `next_step` after retry_after_ms (polling a
                             * job in progress is NEXT_STEP to the same step) */
     SGX_CLS_REAUTH,        /* credentials expired: refresh them, then retry */
-    SGX_CLS_FATAL,         /* the destination cannot work until a person acts (e.g. terms not
-                            * accepted): nothing is acknowledged, the request is retried slowly
-                            * and the reason is logged loudly */
+    SGX_CLS_FATAL,         /* BLOCKED: the destination (or, with block_scope AUDIENCE, the
+                            * batch's audience) cannot take anything until a person acts
+                            * (credentials, permissions, terms, a deleted audience). Nothing is
+                            * acknowledged or dead-lettered: the core parks the destination or
+                            * audience, re-probes with capped backoff and logs each state change
+                            * loudly (pipeline/dispatch_block.c) */
 } sgx_verdict_t;
+
+/* FATAL: what the refusal is about. */
+typedef enum {
+    SGX_BLOCK_DEST = 0,     /* account, credentials, permissions: every audience */
+    SGX_BLOCK_AUDIENCE = 1, /* this audience only (deleted, not owned, upload blocked) */
+} sgx_block_scope_t;
+
+/* A 2xx whose body does not confirm the rows is retried this many times, then blocks. */
+#define SGX_UNCONFIRMED_RETRIES 3
 
 typedef struct {
     sgx_verdict_t verdict;
@@ -116,6 +128,12 @@ typedef struct {
                              * neither acknowledged nor dead-lettered: the core keeps them
                              * fenced, logs once, counts, and polls no faster than
                              * retry_cap_ms until a final verdict (docs/guarantees.md §2) */
+    uint8_t block_scope;    /* FATAL: sgx_block_scope_t */
+    bool block_auth;        /* FATAL: the credentials were refused; the core re-reads secrets
+                             * that came from *_file settings and rebuilds the connector */
+    bool split;             /* REJECTED: the whole batch was refused for a reason that may
+                             * concern only some rows; the core retries it in halves until
+                             * the bad rows are isolated, and dead-letters only those */
 } sgx_classification_t;
 
 /* A request in flight: the batch, its encoded body, and the async step. */

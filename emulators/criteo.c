@@ -271,6 +271,16 @@ void sgx_emu_criteo_expire_tokens(sgx_emu_criteo_t *e)
     pthread_mutex_unlock(&e->mu);
 }
 
+void sgx_emu_criteo_set_client_secret(sgx_emu_criteo_t *e, const char *secret)
+{
+    char *s = sgx_strdup(secret);
+    pthread_mutex_lock(&e->mu);
+    sgx_free(e->client_secret);
+    e->client_secret = s;
+    sgx_emu_expire_tokens(e->tokens);
+    pthread_mutex_unlock(&e->mu);
+}
+
 void sgx_emu_criteo_stats(sgx_emu_criteo_t *e, sgx_emu_criteo_stats_t *out)
 {
     pthread_mutex_lock(&e->mu);

@@ -77,6 +77,10 @@ void sgx_emu_criteo_inject(sgx_emu_criteo_t *e, sgx_emu_crt_fault_t kind, int co
 /** @brief Every token issued so far expires now (the next call with one gets 401). */
 void sgx_emu_criteo_expire_tokens(sgx_emu_criteo_t *e);
 
+/** @brief The app's client secret is rotated (copied): token requests with the old one get
+ *  401 invalid_client, and every token issued so far expires. */
+void sgx_emu_criteo_set_client_secret(sgx_emu_criteo_t *e, const char *secret);
+
 typedef struct {
     uint64_t requests;          /* API calls (everything outside /_emulator/ and the token) */
     uint64_t token_requests;

@@ -65,11 +65,14 @@ static void crt_token(sgx_emu_criteo_t *e, struct MHD_Connection *conn, const sg
     const char *grant = sgx_emu_form_get(&form, "grant_type", NULL);
     const char *id = sgx_emu_form_get(&form, "client_id", NULL);
     const char *secret = sgx_emu_form_get(&form, "client_secret", NULL);
+    pthread_mutex_lock(&e->mu);
+    bool secret_ok = secret && strcmp(secret, e->client_secret) == 0;
+    pthread_mutex_unlock(&e->mu);
     if (!grant || strcmp(grant, "client_credentials") != 0) {
         r->status = 400;
         r->json = json_pack("{s:s}", "error", "unsupported_grant_type");
-    } else if (!id || !secret || strcmp(id, e->client_id) != 0 ||
-               strcmp(secret, e->client_secret) != 0) {
+    } else if (!id || !secret_ok || strcmp(id, e->client_id) != 0) {
+        /* A wrong or rotated-away secret: RFC 6749 §5.2 invalid_client, 401. */
         r->status = 401;
         r->json = json_pack("{s:s}", "error", "invalid_client");
     } else {

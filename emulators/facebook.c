@@ -6,6 +6,10 @@
  *   POST /_emulator/faults           {"kind":"throttle|5xx|delay","count","code","param"} or
  *                                    {"kind":"random","p","max_delay_ms","seed"}
  *   GET  /_emulator/requests?last=N  -> last N request summaries (no row values)
+ *   POST /_emulator/token            {"access_token":"..."} replaces the accepted token (revoke,
+ *                                    rotate: the old one then gets code 190)
+ *   POST /_emulator/refuse           {"member":"..."} refuses requests holding that row
+ *   DELETE /_emulator/audiences/{id} deletes an audience (then code 100, subcode 33)
  * The Graph endpoints themselves are in facebook_graph.c. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -72,7 +76,8 @@ static enum MHD_Result fb_admin_faults(sgx_emu_fb_t *e, struct MHD_Connection *c
         sgx_emu_fault_kind_t kind;
     } kinds[] = {{"throttle", SGX_EMU_FAULT_THROTTLE},
                  {"5xx", SGX_EMU_FAULT_5XX},
-                 {"delay", SGX_EMU_FAULT_DELAY}};
+                 {"delay", SGX_EMU_FAULT_DELAY},
+                 {"unconfirmed", SGX_EMU_FAULT_UNCONFIRMED}};
     const char *kind = json_string_value(json_object_get(req, "kind"));
     int count = (int)json_integer_value(json_object_get(req, "count"));
     int code = (int)json_integer_value(json_object_get(req, "code"));
@@ -89,7 +94,24 @@ static enum MHD_Result fb_admin_faults(sgx_emu_fb_t *e, struct MHD_Connection *c
             return sgx_emu_reply_ok(conn);
         }
     }
-    return sgx_emu_reply_error(conn, 400, "kind must be throttle, 5xx, delay or random");
+    return sgx_emu_reply_error(conn, 400,
+                               "kind must be throttle, 5xx, delay, unconfirmed or random");
+}
+
+static enum MHD_Result fb_admin_set(sgx_emu_fb_t *e, struct MHD_Connection *conn,
+                                    const char *what, const json_t *req)
+{
+    const char *key = strcmp(what, "token") == 0 ? "access_token" : "member";
+    const char *v = json_string_value(json_object_get(req, key));
+    if (!v || !*v) {
+        return sgx_emu_reply_error(conn, 400, "expected a non-empty string value");
+    }
+    if (strcmp(what, "token") == 0) {
+        sgx_emu_fb_set_token(e, v);
+    } else {
+        sgx_emu_fb_refuse_member(e, v);
+    }
+    return sgx_emu_reply_ok(conn);
 }
 
 static json_t *fb_stats_json(sgx_emu_fb_t *e)
@@ -131,6 +153,10 @@ static enum MHD_Result fb_admin(sgx_emu_fb_t *e, struct MHD_Connection *conn, co
     if (get && path->n == 3 && strcmp(what, "audiences") == 0) {
         return fb_admin_audience(e, conn, path->seg[2]);
     }
+    if (strcmp(method, "DELETE") == 0 && path->n == 3 && strcmp(what, "audiences") == 0) {
+        sgx_emu_fb_delete_audience(e, path->seg[2]);
+        return sgx_emu_reply_ok(conn);
+    }
     if (get && path->n == 2 && strcmp(what, "stats") == 0) {
         return sgx_emu_reply_json(conn, 200, fb_stats_json(e), NULL, NULL);
     }
@@ -148,6 +174,8 @@ static enum MHD_Result fb_admin(sgx_emu_fb_t *e, struct MHD_Connection *conn, co
         ret = fb_admin_create(e, conn, req);
     } else if (strcmp(what, "faults") == 0) {
         ret = fb_admin_faults(e, conn, req);
+    } else if (strcmp(what, "token") == 0 || strcmp(what, "refuse") == 0) {
+        ret = fb_admin_set(e, conn, what, req);
     } else {
         ret = sgx_emu_reply_error(conn, 404, "no such emulator endpoint");
     }
@@ -233,7 +261,9 @@ sgx_err_t sgx_emu_fb_start(const sgx_emu_fb_opts_t *o, sgx_emu_fb_t **out)
     *out = NULL;
     sgx_emu_fb_t *e = sgx_calloc(1, sizeof *e);
     e->token = sgx_strdup(o->access_token ? o->access_token : FB_DEFAULT_TOKEN);
+    e->secret = o->app_secret ? sgx_strdup(o->app_secret) : NULL;
     e->proof = o->app_secret ? fb_proof(o->app_secret, e->token) : NULL;
+    e->refused = json_object();
     e->max_rows = o->max_rows ? o->max_rows : FB_DEFAULT_MAX_ROWS;
     e->max_body = o->max_body_bytes ? o->max_body_bytes : FB_DEFAULT_MAX_BODY;
     e->auto_create = o->auto_create;
@@ -263,8 +293,10 @@ void sgx_emu_fb_stop(sgx_emu_fb_t *e)
         MHD_stop_daemon(e->mhd);
     }
     json_decref(e->audiences);
+    json_decref(e->refused);
     pthread_mutex_destroy(&e->mu);
     sgx_free(e->token);
+    sgx_free(e->secret);
     sgx_free(e->proof);
     sgx_free(e);
 }
@@ -273,6 +305,31 @@ void sgx_emu_fb_add_audience(sgx_emu_fb_t *e, const char *audience_id)
 {
     pthread_mutex_lock(&e->mu);
     sgx_emu_fb_audience_locked(e, audience_id, true);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_fb_set_token(sgx_emu_fb_t *e, const char *token)
+{
+    char *proof = e->secret ? fb_proof(e->secret, token) : NULL;
+    pthread_mutex_lock(&e->mu);
+    sgx_free(e->token);
+    sgx_free(e->proof);
+    e->token = sgx_strdup(token);
+    e->proof = proof;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_fb_delete_audience(sgx_emu_fb_t *e, const char *audience_id)
+{
+    pthread_mutex_lock(&e->mu);
+    json_object_del(e->audiences, audience_id);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_fb_refuse_member(sgx_emu_fb_t *e, const char *member)
+{
+    pthread_mutex_lock(&e->mu);
+    json_object_set_new(e->refused, member, json_true());
     pthread_mutex_unlock(&e->mu);
 }
 

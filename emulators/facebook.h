@@ -43,7 +43,12 @@ void sgx_emu_fb_stop(sgx_emu_fb_t *e);
 /** @brief Creates an empty audience (no-op when it exists). audience_id is copied. */
 void sgx_emu_fb_add_audience(sgx_emu_fb_t *e, const char *audience_id);
 
-typedef enum { SGX_EMU_FAULT_THROTTLE, SGX_EMU_FAULT_5XX, SGX_EMU_FAULT_DELAY } sgx_emu_fault_kind_t;
+typedef enum {
+    SGX_EMU_FAULT_THROTTLE,
+    SGX_EMU_FAULT_5XX,
+    SGX_EMU_FAULT_DELAY,
+    SGX_EMU_FAULT_UNCONFIRMED, /* HTTP 200 with "{}", rows not applied (a broken proxy/edge) */
+} sgx_emu_fault_kind_t;
 
 /**
  * @brief The next `count` requests to /users get the fault; a new injection replaces the pending
@@ -52,6 +57,24 @@ typedef enum { SGX_EMU_FAULT_THROTTLE, SGX_EMU_FAULT_5XX, SGX_EMU_FAULT_DELAY } 
  * answering normally. Injected faults take precedence over random ones.
  */
 void sgx_emu_fb_inject(sgx_emu_fb_t *e, sgx_emu_fault_kind_t kind, int count, int code, int param);
+
+/**
+ * @brief Replaces the access token the emulator accepts (a revoked token, then a rotated one);
+ * with an app secret configured, the expected appsecret_proof follows. Requests with any other
+ * token get code 190. token is copied.
+ */
+void sgx_emu_fb_set_token(sgx_emu_fb_t *e, const char *token);
+
+/** @brief Deletes an audience: later requests for it get code 100, subcode 33 (no-op when it
+ *  does not exist). */
+void sgx_emu_fb_delete_audience(sgx_emu_fb_t *e, const char *audience_id);
+
+/**
+ * @brief From now on, a /users request with a row whose member string (as listed by
+ * /_emulator/audiences) equals member is refused as a whole with code 100, as Graph refuses a
+ * request with one malformed data row. member is copied.
+ */
+void sgx_emu_fb_refuse_member(sgx_emu_fb_t *e, const char *member);
 
 /**
  * @brief Random faults: with probability p (0..1) a /users request fails with a 503 and with

@@ -132,6 +132,13 @@ static bool fb_fault(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r)
         fb_5xx(e, r, f.code);
         return true;
     }
+    if (f.remaining > 0 && f.kind == SGX_EMU_FAULT_UNCONFIRMED) {
+        /* Not a documented Graph reply: what an intermediary that swallowed the body returns.
+         * The documented success carries num_received (destinations.md §1 [FB-users]). */
+        r->status = 200;
+        r->json = json_object();
+        return true;
+    }
     delay = f.remaining > 0 && f.kind == SGX_EMU_FAULT_DELAY ? f.param : delay;
     if (delay > 0) {
         sleep_ms(delay);
@@ -149,6 +156,10 @@ static const char *fb_param(struct MHD_Connection *conn, const sgx_emu_form_t *f
     return v ? v : MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+/* A token that is not the current one (never issued, revoked, or replaced by a rotation) is
+ * refused with code 190, type OAuthException ([FB-errfmt] "Access token errors"); a wrong
+ * appsecret_proof with code 100, GraphMethodException
+ * (https://developers.facebook.com/docs/graph-api/securing-requests/). */
 static bool fb_auth(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_form_t *form,
                     sgx_emu_fb_reply_t *r)
 {
@@ -158,13 +169,20 @@ static bool fb_auth(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_
                  "An access token is required to request this resource.");
         return false;
     }
-    if (strcmp(tok, e->token) != 0) {
+    pthread_mutex_lock(&e->mu);
+    bool tok_ok = strcmp(tok, e->token) == 0;
+    char *want_proof = e->proof ? sgx_strdup(e->proof) : NULL;
+    pthread_mutex_unlock(&e->mu);
+    if (!tok_ok) {
+        sgx_free(want_proof);
         fb_error(e, r, 400, 190, 0, "OAuthException",
                  "Invalid OAuth access token - Cannot parse access token");
         return false;
     }
-    const char *proof = e->proof ? fb_param(conn, form, "appsecret_proof") : NULL;
-    if (e->proof && (!proof || strcmp(proof, e->proof) != 0)) {
+    const char *proof = want_proof ? fb_param(conn, form, "appsecret_proof") : NULL;
+    bool proof_bad = want_proof && (!proof || strcmp(proof, want_proof) != 0);
+    sgx_free(want_proof);
+    if (proof_bad) {
         fb_error(e, r, 400, 100, 0, "GraphMethodException",
                  "Invalid appsecret_proof provided in the API argument");
         return false;
@@ -237,6 +255,19 @@ static void fb_apply(sgx_emu_fb_t *e, const char *aud, bool add, const sgx_emu_f
     pthread_mutex_unlock(&e->mu);
 }
 
+static bool fb_refused(sgx_emu_fb_t *e, const sgx_emu_fb_batch_t *b)
+{
+    bool refused = false;
+    pthread_mutex_lock(&e->mu);
+    const char *m = b->members.data;
+    for (size_t i = 0; json_object_size(e->refused) && !refused && i < b->n_members; i++) {
+        refused = json_object_get(e->refused, m) != NULL;
+        m += strlen(m) + 1;
+    }
+    pthread_mutex_unlock(&e->mu);
+    return refused;
+}
+
 static void fb_users(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_form_t *form,
                      const char *aud, bool add, sgx_emu_fb_reply_t *r)
 {
@@ -255,6 +286,14 @@ static void fb_users(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu
     sgx_emu_fb_batch_t batch;
     if (sgx_emu_fb_payload_parse(payload, len, e->max_rows, &batch, msg, sizeof msg) != SGX_OK) {
         fb_error(e, r, 400, 100, 0, "OAuthException", msg);
+        sgx_emu_fb_batch_free(&batch);
+        return;
+    }
+    if (fb_refused(e, &batch)) {
+        /* Graph validates the whole payload before applying any of it: one malformed data row
+         * refuses the request with code 100 and nothing is applied (destinations.md §6). */
+        fb_error(e, r, 400, 100, 0, "OAuthException",
+                 "(#100) Invalid parameter: a data row does not match the schema");
         sgx_emu_fb_batch_free(&batch);
         return;
     }

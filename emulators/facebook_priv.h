@@ -35,14 +35,16 @@ typedef struct {
 struct sgx_emu_fb {
     struct MHD_Daemon *mhd;
     uint16_t port;
-    char *token;       /* owned */
-    char *proof;       /* owned expected appsecret_proof (hex), NULL when not required */
+    char *secret;      /* owned app secret, NULL when appsecret_proof is not required */
     size_t max_rows;
     size_t max_body;
     bool auto_create;
     atomic_uint_fast64_t trace_seq; /* feeds fbtrace_id and generated session ids, lock-free */
 
     pthread_mutex_t mu; /* guards every field below */
+    char *token;        /* owned */
+    char *proof;        /* owned expected appsecret_proof (hex), NULL when not required */
+    json_t *refused;    /* owned set of member strings whose requests are refused (code 100) */
     json_t *audiences;  /* owned: id -> object used as a set (member -> true) */
     sgx_emu_fb_fault_t fault;
     double rnd_p;

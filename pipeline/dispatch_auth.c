@@ -15,7 +15,7 @@ static void start_auth(sgx_dispatcher_t *d, sgx_dest_rt_t *dr)
     sgx_req_t *r = sgx_calloc(1, sizeof *r);
     r->dest = dr;
     r->is_auth = true;
-    if (dr->d->def->auth_prepare(dr->d->ctx, &r->req) ||
+    if (dr->d->def->auth_prepare(dr->ctx, &r->req) ||
         sgx_http_setup(&r->http, &r->req, d->o.request_timeout_ms, r)) {
         SGX_ERROR("auth", "%s: cannot build the token request", dr->d->cfg->name);
         sgx_req_free(r);
@@ -44,6 +44,14 @@ bool sgx_dest_ready(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, int64_t now)
     return valid;
 }
 
+/* OAuth 2.0 token errors (RFC 6749 §5.2): invalid_client is 401, invalid_grant and
+ * unauthorized_client are 400; 403 is an account the endpoint will not serve. 408 and 429 are
+ * transient like 5xx and transport failures. */
+static bool refused(const sgx_response_t *resp)
+{
+    return resp->status >= 400 && resp->status <= 403;
+}
+
 void sgx_auth_done(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_response_t *resp, int64_t now)
 {
     sgx_dest_rt_t *dr = r->dest;
@@ -51,7 +59,7 @@ void sgx_auth_done(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_response_t *resp
     char *token = NULL;
     int64_t ttl = 0;
     dr->auth = NULL;
-    if (dr->d->def->auth_parse(dr->d->ctx, resp, &token, &ttl, reason) == SGX_OK && token) {
+    if (dr->d->def->auth_parse(dr->ctx, resp, &token, &ttl, reason) == SGX_OK && token) {
         sgx_free(dr->token);
         dr->token = token;
         dr->token_expiry = now + ttl;
@@ -60,6 +68,11 @@ void sgx_auth_done(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_response_t *resp
         SGX_INC(dr->st->token_refreshes);
         SGX_INFO("auth", "%s: access token obtained, valid %lld s", dr->d->cfg->name,
                  (long long)(ttl / 1000));
+        sgx_block_token(d, dr, false, NULL, now);
+    } else if (refused(resp)) {
+        /* The credentials themselves are wrong: block (once, loudly) rather than log a retry
+         * every few seconds; *_file secrets are re-read while blocked. */
+        sgx_block_token(d, dr, true, reason[0] ? reason : "no detail", now);
     } else {
         int64_t wait = sgx_backoff_ms(dr->auth_attempt++, d->o.retry_base_ms,
                                       d->o.retry_cap_ms, &d->rng);

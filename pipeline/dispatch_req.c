@@ -50,7 +50,7 @@ static size_t encode_fitting(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, sgx_batch_t
     for (;;) {
         sgx_buf_reset(body);
         b->session_id = d->next_session++;
-        *err = dest->def->encode(dest->ctx, b, body);
+        *err = dest->def->encode(dr->ctx, b, body);
         if (*err == SGX_OK && body->len > dest->cfg->limits.max_bytes) {
             *err = SGX_ERR_TOO_LARGE;
         }
@@ -78,8 +78,14 @@ static sgx_err_t start(sgx_dispatcher_t *d, sgx_req_t *r)
     const sgx_dest_t *dest = r->dest->d;
     r->job.state = r->state;
     r->job.auth_token = r->dest->token;
+    r->started_at = sgx_now_ms();
     sgx_request_clear(&r->req);
-    sgx_err_t err = dest->def->prepare(dest->ctx, &r->job, &r->req);
+    /* Some bodies carry the credentials (Meta's access_token form field): after a rotation,
+     * encode again with the new connector ctx. */
+    sgx_err_t err = r->ctx_gen != r->dest->ctx_gen ? sgx_req_encode(d, r) : SGX_OK;
+    if (!err) {
+        err = dest->def->prepare(r->dest->ctx, &r->job, &r->req);
+    }
     if (!err) {
         err = sgx_http_setup(&r->http, &r->req, d->o.request_timeout_ms, r);
     }
@@ -89,6 +95,19 @@ static sgx_err_t start(sgx_dispatcher_t *d, sgx_req_t *r)
     sgx_req_start_transfer(d, r);
     SGX_INC(r->dest->st->requests);
     return SGX_OK;
+}
+
+void sgx_req_push_waiting(sgx_dispatcher_t *d, sgx_req_t *r)
+{
+    list_push(&d->waiting, r);
+}
+
+sgx_err_t sgx_req_encode(sgx_dispatcher_t *d, sgx_req_t *r)
+{
+    sgx_buf_reset(&r->body);
+    r->batch.session_id = d->next_session++;
+    r->ctx_gen = r->dest->ctx_gen;
+    return r->dest->d->def->encode(r->dest->ctx, &r->batch, &r->body);
 }
 
 static void finish_rows(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now);
@@ -109,6 +128,7 @@ void sgx_req_send_batch(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, uint32_t aud, sg
                              .rows = (const sgx_row_t *const *)open};
     sgx_err_t err;
     n = encode_fitting(d, dr, &r->batch, &r->body, &err);
+    r->ctx_gen = dr->ctx_gen;
     r->rows = sgx_malloc(n * sizeof *r->rows);
     sgx_aud_take(dr->auds[aud], op, n, r->rows, now);
     r->batch.rows = (const sgx_row_t *const *)r->rows;
@@ -191,12 +211,6 @@ static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
         dr->token_expiry = 0; /* the next start waits for a fresh token */
         wait = 0;
     }
-    if (c->verdict == SGX_CLS_FATAL) {
-        SGX_ERROR("dispatch", "%s: audience %s: the destination refuses all work until fixed: "
-                  "%s; nothing is acknowledged, retrying every %d ms",
-                  dr->d->cfg->name, r->batch.audience_id ? r->batch.audience_id : "(new)",
-                  c->reason, d->o.retry_cap_ms);
-    }
     r->job.attempt++;
     r->retry_at = now + wait;
     /* A connector may send a failed job back to an earlier step (an expired upload URL, a
@@ -215,6 +229,12 @@ static void schedule_retry(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
             dr->not_before = r->retry_at;
         }
     }
+    if (c->verdict == SGX_CLS_FATAL) {
+        sgx_block_enter(d, r, c, now); /* logs the state change itself */
+        list_push(&d->waiting, r);
+        return;
+    }
+    sgx_block_retried(r); /* a probe that met a transient failure says nothing either way */
     SGX_DEBUG("dispatch", "%s: audience %s: backoff: attempt %d waits %lld ms (%s%s)",
               dr->d->cfg->name, r->batch.audience_id ? r->batch.audience_id : "(new)",
               r->job.attempt, (long long)wait,
@@ -284,11 +304,37 @@ static void next_step(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c
     list_push(&d->waiting, r);
 }
 
+/* A token refreshed after a REAUTH and refused again: the credentials themselves are wrong. */
+static void reauth_twice(sgx_req_t *r, sgx_classification_t *c)
+{
+    if (c->verdict != SGX_CLS_REAUTH) {
+        r->reauths = 0; /* a long job may legitimately outlive several tokens */
+        return;
+    }
+    if (r->reauths++ < 1) {
+        return;
+    }
+    c->verdict = SGX_CLS_FATAL;
+    c->block_scope = SGX_BLOCK_DEST;
+    c->block_auth = true;
+    size_t n = strlen(c->reason);
+    snprintf(c->reason + n, sizeof c->reason - n, "%s", " (again after a fresh token)");
+}
+
 static void handle_verdict(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c,
                            int64_t now)
 {
     sgx_dest_rt_t *dr = r->dest;
     record_created(dr, r, c);
+    sgx_req_cap_wait(d, r, c);
+    reauth_twice(r, c);
+    if (c->verdict != SGX_CLS_FATAL && c->verdict != SGX_CLS_REAUTH &&
+        c->verdict != SGX_CLS_RETRY) {
+        sgx_block_answered(d, r, now);
+    }
+    if (c->verdict == SGX_CLS_REJECTED && c->split && sgx_req_split(d, r, c->reason, now)) {
+        return;
+    }
     bool final = c->verdict == SGX_CLS_DELIVERED || c->verdict == SGX_CLS_REJECTED ||
                  c->verdict == SGX_CLS_PARTIAL;
     if (r->overdue && final) {
@@ -338,7 +384,7 @@ void sgx_req_collect(sgx_dispatcher_t *d)
             continue;
         }
         sgx_classification_t c = {.retry_after_ms = -1, .next_step = r->job.step + 1};
-        r->dest->d->def->classify(r->dest->d->ctx, &r->job, &resp, &c);
+        r->dest->d->def->classify(r->dest->ctx, &r->job, &resp, &c);
         curl_off_t us = 0;
         curl_easy_getinfo(r->http.easy, CURLINFO_TOTAL_TIME_T, &us);
         int64_t now = sgx_now_ms();
@@ -353,12 +399,14 @@ void sgx_req_start_due_retries(sgx_dispatcher_t *d, int64_t now)
     sgx_req_t *r = d->waiting;
     while (r) {
         sgx_req_t *next = r->next;
-        if (now >= r->retry_at && sgx_dest_ready(d, r->dest, now)) {
+        if (now >= r->retry_at && sgx_dest_ready(d, r->dest, now) &&
+            sgx_block_may_start(d, r, now)) {
             list_remove(&d->waiting, r);
             if (r->job.attempt > 0) {
                 SGX_INC(r->dest->st->retries);
             }
             if (start(d, r)) {
+                sgx_block_answered(d, r, now);
                 reject_all(d, r, "cannot_prepare_request", now);
             }
         }

@@ -12,6 +12,18 @@
 
 typedef struct sgx_req sgx_req_t;
 
+/* A destination or one audience that refuses everything (a FATAL verdict): dispatch_block.c. */
+typedef struct {
+    bool on;
+    bool auth;           /* refused credentials: *_file secrets are re-read while blocked */
+    bool from_token;     /* the token endpoint refused them (no batch request involved) */
+    int attempt;         /* probes that failed so far: the backoff exponent */
+    int64_t since;       /* ms; requests started before this cannot end the block */
+    int64_t probe_at;    /* the next probe may start then */
+    sgx_req_t *probe;    /* the probe on the wire, or NULL */
+    char reason[128];
+} sgx_block_t;
+
 typedef struct {
     const sgx_dest_t *d;
     uint16_t index;
@@ -31,6 +43,13 @@ typedef struct {
     int auth_attempt;
     int64_t auth_retry_at;
     sgx_dest_stats_t *st;
+    void *ctx;           /* the connector ctx requests use: d->ctx, or own_ctx once rebuilt */
+    void *own_ctx;       /* owned: rebuilt after a *_file secret changed, or NULL */
+    uint32_t ctx_gen;    /* bumped by each rebuild: bodies encoded before are encoded again */
+    char **secrets;      /* owned, settings index: file-backed values now in use, or NULL */
+    int64_t secrets_checked;
+    sgx_block_t block;   /* the destination as a whole */
+    sgx_block_t *aud_block; /* owned, one per audience */
 } sgx_dest_rt_t;
 
 struct sgx_dispatcher {
@@ -61,6 +80,9 @@ struct sgx_req {
     bool overdue;        /* the connector said the job ran past its bound (logged once) */
     int backs;           /* NEXT_STEPs back to an earlier step: paced after the first */
     int64_t retry_at;
+    int64_t started_at;  /* last (re)start: only requests started while blocked may unblock */
+    int reauths;         /* REAUTH verdicts: a fresh token refused again blocks instead */
+    uint32_t ctx_gen;    /* the dest's ctx_gen when body was encoded (it may hold a secret) */
     sgx_req_t *prev, *next; /* in waiting or active */
 };
 
@@ -90,6 +112,43 @@ void sgx_req_start_transfer(sgx_dispatcher_t *d, sgx_req_t *r);
 void sgx_req_free(sgx_req_t *r);
 /** @brief Drops every request, releasing its rows' records undelivered (abrupt stop). */
 void sgx_req_cancel_all(sgx_dispatcher_t *d);
+/** @brief Queues r (owned by the waiting list) for its retry_at. */
+void sgx_req_push_waiting(sgx_dispatcher_t *d, sgx_req_t *r);
+/** @brief Re-encodes r's rows into r->body (a split half). @returns the encoder's error. */
+sgx_err_t sgx_req_encode(sgx_dispatcher_t *d, sgx_req_t *r);
+
+/* ---- dispatch_block.c: blocked destinations and audiences, rotated secrets ---------------- */
+
+/** @brief Allocates dr's per-audience block states. */
+void sgx_block_setup(sgx_dest_rt_t *dr);
+/** @brief Frees what dr's block and secret state own (a rebuilt connector ctx). */
+void sgx_block_free(sgx_dest_rt_t *dr);
+/** @returns true when no new batch of audience aud may be sent (it or dr is blocked). */
+bool sgx_block_holds(const sgx_dest_rt_t *dr, uint32_t aud);
+/** @returns true when waiting request r may start now: nothing blocks it, or it is the one
+ *  probe its block allows. */
+bool sgx_block_may_start(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now);
+/** @brief A FATAL verdict: blocks r's destination or audience (logging the change once) and
+ *  parks r (ownership moves to the waiting list) as the next probe. */
+void sgx_block_enter(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c, int64_t now);
+/** @brief RETRY or REAUTH for r (retry_at set): if it was a probe, the next probe may go at
+ *  r's retry time; the block stays. */
+void sgx_block_retried(sgx_req_t *r);
+/** @brief Any other verdict for r: a probe that got through ends its block. */
+void sgx_block_answered(sgx_dispatcher_t *d, const sgx_req_t *r, int64_t now);
+/** @brief The token endpoint refused dr's credentials (true) or issued a token (false). */
+void sgx_block_token(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, bool refused, const char *reason,
+                     int64_t now);
+/** @brief Periodic work: re-reads *_file secrets of destinations blocked on credentials. */
+void sgx_block_tick(sgx_dispatcher_t *d, int64_t now);
+
+/* ---- dispatch_split.c: whole-batch refusals and server-supplied waits ---------------------- */
+
+/** @brief Caps c->retry_after_ms at max_server_wait_ms, saying so when it does. */
+void sgx_req_cap_wait(sgx_dispatcher_t *d, const sgx_req_t *r, sgx_classification_t *c);
+/** @returns true when r was split in two halves queued for retry (r's rows move into them);
+ *  false when it cannot be split (one row, or an audience still to be created). */
+bool sgx_req_split(sgx_dispatcher_t *d, sgx_req_t *r, const char *reason, int64_t now);
 
 /** @brief Takes r out of the active (on_wire) or waiting list; an active transfer is aborted. */
 void sgx_req_unlink(sgx_dispatcher_t *d, sgx_req_t *r, bool on_wire);

@@ -42,6 +42,7 @@ static sgx_err_t setup_dests(sgx_dispatcher_t *d)
         dr->creating = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->creating);
         dr->active = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->active);
         dr->listed = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->listed);
+        sgx_block_setup(dr);
         for (size_t a = 0; a < dr->d->cfg->naudiences; a++) {
             const char *id = dr->d->cfg->audience_ids[a];
             dr->aud_ids[a] = *id ? sgx_strdup(id) : NULL;
@@ -95,8 +96,8 @@ static bool batch_due(const sgx_dispatcher_t *d, const sgx_dest_rt_t *dr, size_t
 {
     const sgx_aud_t *aud = dr->auds[a];
     size_t n = sgx_aud_open_count(aud, op);
-    if (n == 0 || (!dr->aud_ids[a] && dr->creating[a])) {
-        return false; /* nothing to send, or the audience is being created */
+    if (n == 0 || (!dr->aud_ids[a] && dr->creating[a]) || sgx_block_holds(dr, (uint32_t)a)) {
+        return false; /* nothing to send, the audience is being created, or it is blocked */
     }
     return n >= dr->d->cfg->limits.max_rows || atomic_load(d->o.flush_now) ||
            now - sgx_aud_open_since(aud, op) >= dr->d->cfg->limits.linger_ms;
@@ -172,9 +173,10 @@ static void *dispatcher_main(void *arg)
         int64_t now = sgx_now_ms();
         SGX_SET(d->o.stats->beat_dispatcher, now);
         size_t got = drain_inputs(d, now);
-        if (may_send(d, now)) {
+        if (may_send(d, now)) { /* probes of a blocked destination are sends too */
             flush_due(d, now);
             sgx_req_start_due_retries(d, now);
+            sgx_block_tick(d, now);
         }
         int running = 0;
         curl_multi_perform(d->multi, &running);
@@ -228,6 +230,7 @@ void sgx_dispatcher_join(sgx_dispatcher_t *d)
         sgx_free(d->dests[i].active);
         sgx_free(d->dests[i].listed);
         sgx_free(d->dests[i].token);
+        sgx_block_free(&d->dests[i]);
     }
     sgx_free(d->dests);
     if (d->multi) {

@@ -40,6 +40,7 @@ typedef struct {
     int retry_base_ms;
     int retry_cap_ms;
     int request_timeout_ms;
+    int max_server_wait_ms;  /* cap on Retry-After and the like; 0: one hour */
     uint64_t seed;           /* jitter and session ids */
 } sgx_dispatcher_opts_t;
 

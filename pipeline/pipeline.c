@@ -108,7 +108,8 @@ static sgx_err_t start_threads(sgx_pipeline_t *p, char *errbuf)
         .stats = &p->stats, .flush_now = &p->flush_now, .quit = &p->quit_dispatcher,
         .own = &p->own,
         .retry_base_ms = cfg->retry_base_ms, .retry_cap_ms = cfg->retry_cap_ms,
-        .request_timeout_ms = cfg->request_timeout_ms, .seed = (uint64_t)time(NULL),
+        .request_timeout_ms = cfg->request_timeout_ms,
+        .max_server_wait_ms = cfg->max_server_wait_ms, .seed = (uint64_t)time(NULL),
     };
     if (sgx_dispatcher_start(&o, &p->disp)) {
         snprintf(errbuf, SGX_ERRBUF_SIZE, "cannot start the dispatcher");

@@ -50,6 +50,11 @@ typedef struct {
     atomic_uint_fast64_t rows_no_key;
     atomic_uint_fast64_t audiences_created;
     atomic_uint_fast64_t jobs_overdue;  /* async jobs past their connector's bound */
+    atomic_uint_fast64_t blocks;          /* times the destination or one audience got blocked */
+    atomic_int_fast64_t blocked;          /* blocked now: destination (1) + audiences */
+    atomic_uint_fast64_t secret_reloads;  /* a *_file secret changed and was taken into use */
+    atomic_uint_fast64_t batches_split;   /* whole-batch refusals retried in halves */
+    atomic_uint_fast64_t waits_capped;    /* server-supplied waits cut to max_server_wait_ms */
     atomic_uint_fast64_t rows_by_aud[SGX_STATS_MAX_AUDS][2]; /* [audience][op] delivered */
     /* [audience][outcome]: one request per classified response, rows it carried */
     atomic_uint_fast64_t aud_requests[SGX_STATS_MAX_AUDS][SGX_OUT__COUNT];

@@ -49,6 +49,10 @@ static void print_dest(const sgx_demo_env_t *env, const char *name, const sgx_de
            "), requests %" PRIuFAST64 ", retries %" PRIuFAST64 ", throttled %" PRIuFAST64 "\n",
            SGX_GET(d->rows_delivered), SGX_GET(d->rows_coalesced), SGX_GET(d->rows_rejected),
            SGX_GET(d->requests), SGX_GET(d->retries), SGX_GET(d->throttled));
+    printf("    blocked %" PRIuFAST64 " time(s), blocked now %" PRIdFAST64 ", secrets re-read %"
+           PRIuFAST64 ", batches split %" PRIuFAST64 ", server waits capped %" PRIuFAST64 "\n",
+           SGX_GET(d->blocks), SGX_GET(d->blocked), SGX_GET(d->secret_reloads),
+           SGX_GET(d->batches_split), SGX_GET(d->waits_capped));
 }
 
 /* Verifies every destination's audiences; report gets one clause per destination. */

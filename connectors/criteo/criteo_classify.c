@@ -146,6 +146,14 @@ static void set(sgx_classification_t *out, sgx_verdict_t v, bool throttled, long
     }
 }
 
+static void block(sgx_classification_t *out, long status, const crt_reply_t *r, const char *what,
+                  sgx_block_scope_t scope, bool auth)
+{
+    set(out, SGX_CLS_FATAL, false, status, r, what);
+    out->block_scope = (uint8_t)scope;
+    out->block_auth = auth;
+}
+
 static void classify_ok(const sgx_job_t *job, long status, crt_reply_t *r,
                         sgx_classification_t *out)
 {
@@ -153,7 +161,9 @@ static void classify_ok(const sgx_job_t *job, long status, crt_reply_t *r,
     if (!r->object) {
         set(out, SGX_CLS_RETRY, false, status, r, "unparsable_response");
     } else if (r->nerrors) {
+        /* errors[] on a 2xx refuses the request as a whole: perhaps for some rows only. */
         set(out, SGX_CLS_REJECTED, false, status, r, "criteo_error");
+        out->split = !creating;
     } else if (creating && r->created_id) {
         out->verdict = SGX_CLS_NEXT_STEP;
         out->next_step = 1;
@@ -169,9 +179,13 @@ static void classify_ok(const sgx_job_t *job, long status, crt_reply_t *r,
         /* Invalid identifiers were received: retrying cannot fix them; only counts go out. */
         snprintf(out->reason, sizeof out->reason, "nbValidIdentifiers=%lld "
                  "nbInvalidIdentifiers=%lld", r->nb_valid, r->nb_invalid);
+    } else if (job->attempt + 1 >= SGX_UNCONFIRMED_RETRIES) {
+        /* The documented 200 is a ContactlistAmendment with nbValidIdentifiers and
+         * nbInvalidIdentifiers (destinations.md §3 [CRT-ref]); without them nothing says the
+         * rows were applied: retried, then the destination is blocked, never acknowledged. */
+        block(out, status, r, "criteo_unconfirmed", SGX_BLOCK_DEST, false);
     } else {
-        out->verdict = SGX_CLS_DELIVERED;
-        snprintf(out->reason, sizeof out->reason, "delivered status=%ld", status);
+        set(out, SGX_CLS_RETRY, false, status, r, "criteo_unconfirmed");
     }
 }
 
@@ -198,11 +212,14 @@ void sgx_criteo_classify(const void *ctx, const sgx_job_t *job, const sgx_respon
     } else if (st >= 500 || st == 408) {
         set(out, SGX_CLS_RETRY, false, st, &r, "server_error");
     } else if (st == 403) {
-        set(out, SGX_CLS_REJECTED, false, st, &r, "forbidden");
+        /* The app is not allowed on this advertiser (or lost the consent): no row can go. */
+        block(out, st, &r, "forbidden", SGX_BLOCK_DEST, true);
     } else if (st == 404) {
-        set(out, SGX_CLS_REJECTED, false, st, &r, "audience_not_found");
+        /* The audience segment id does not exist for this advertiser. */
+        block(out, st, &r, "audience_not_found", SGX_BLOCK_AUDIENCE, false);
     } else if (st >= 400) {
         set(out, SGX_CLS_REJECTED, false, st, &r, "criteo_error");
+        out->split = job->step != 0 || job->batch->audience_id;
     } else {
         set(out, SGX_CLS_RETRY, false, st, &r, "unexpected_status");
     }

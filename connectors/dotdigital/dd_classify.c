@@ -122,12 +122,17 @@ static void classify_error(const sgx_dd_ctx_t *dd, const sgx_response_t *resp,
         snprintf(sc, sizeof sc, "%.*s", has ? (int)n : 0, has ? scope : "");
         verdict(out, SGX_CLS_RETRY, true, "dd_throttled scope=%s", has ? sc : "unknown");
         out->retry_after_ms = ratelimit_retry_ms(resp);
-    } else if (st == 401) {
-        verdict(out, SGX_CLS_REJECTED, false, "dd_unauthorized: check api_user/api_password");
-    } else if (st == 403) {
-        verdict(out, SGX_CLS_REJECTED, false,
-                "dd_forbidden: wrong region for this account (set region r1/r2/r3) or the API "
-                "user lacks access");
+    } else if (st == 401 || st == 403) {
+        /* Credentials or the account's region: nothing can go until a person fixes them
+         * (https://developer.dotdigital.com/docs/getting-started-with-the-api: 401 bad API
+         * user, 403 wrong region endpoint or no access). */
+        verdict(out, SGX_CLS_FATAL, false, st == 401 ? "dd_unauthorized: check api_user/"
+                "api_password" : "dd_forbidden: wrong region for this account (set region "
+                "r1/r2/r3) or the API user lacks access");
+        out->block_auth = true;
+    } else if (st == 404 && strcmp(code, "ERROR_ADDRESSBOOK_NOT_FOUND") == 0) {
+        verdict(out, SGX_CLS_FATAL, false, "dd_error code=%s status=%ld", code, st);
+        out->block_scope = SGX_BLOCK_AUDIENCE; /* deleted, or an id of another account */
     } else if (st >= 500 || st < 400) {
         verdict(out, SGX_CLS_RETRY, false, "http_status=%ld", st);
     } else if (strcmp(code, "ERROR_IMPORT_TOOMANYACTIVEIMPORTS") == 0 ||
@@ -136,8 +141,11 @@ static void classify_error(const sgx_dd_ctx_t *dd, const sgx_response_t *resp,
         verdict(out, SGX_CLS_RETRY, true, "dd_too_many_active_imports");
         out->retry_after_ms = 5 * dd->poll_ms;
     } else {
+        /* The request as a whole was refused (a data field, the file): perhaps for a few
+         * rows only, so the core splits it until the bad rows are isolated. */
         verdict(out, SGX_CLS_REJECTED, false, "dd_error code=%s status=%ld",
                 code[0] ? code : "none", st);
+        out->split = true;
     }
 }
 

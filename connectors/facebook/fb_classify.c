@@ -21,32 +21,50 @@ typedef struct {
     char type[48];     /* [A-Za-z0-9_.] only, else "unexpected" */
     long long num_received, num_invalid;
     bool has_counts;
+    bool proof_refused; /* the message names appsecret_proof (checked, never copied) */
 } fb_reply_t;
+
+/* What a code says: RETRY (throttled or not), BLOCK_DEST (the account, token or permissions:
+ * nothing can go), BLOCK_AUD (this audience cannot be written), SPLIT (the request as a whole was
+ * refused for a reason that may concern only some rows). Row-level problems never come back as
+ * an error: Meta counts them in num_invalid_entries of a 200 reply. */
+typedef enum { FB_RETRY, FB_BLOCK_DEST, FB_BLOCK_AUTH, FB_BLOCK_AUD, FB_SPLIT } fb_action_t;
 
 typedef struct {
     long long code;
-    sgx_verdict_t verdict;
+    fb_action_t action;
     bool throttled;
 } fb_code_rule_t;
 
-/* Error codes with a fixed meaning whatever the HTTP status (destinations.md §1; RudderStack's
- * networkHandler agrees on 1, 2, 4, 17, 100, 190, 294, 368, 2650). */
+/* Error codes with a fixed meaning whatever the HTTP status (destinations.md §1; [FB-err]
+ * https://developers.facebook.com/docs/marketing-api/error-reference and the Graph error
+ * handling guide; facebook-python-business-sdk facebookads/utils/fberrcodes.py). RudderStack's
+ * networkHandler agrees on 1, 2, 4, 17 (retry) and treats 368 as retryable: here 368 blocks,
+ * which also retries (by probing) but stops sending meanwhile and says so once. */
 static const fb_code_rule_t fb_code_rules[] = {
-    {4, SGX_CLS_RETRY, true},         /* application request limit */
-    {17, SGX_CLS_RETRY, true},        /* user request limit */
-    {613, SGX_CLS_RETRY, true},       /* calls within one hour exceeded (ad account) */
-    {80003, SGX_CLS_RETRY, true},     /* custom audience business-use-case limit */
-    {80004, SGX_CLS_RETRY, true},     /* ads management business-use-case limit */
-    {1, SGX_CLS_RETRY, false},        /* unknown error, possibly temporary */
-    {2, SGX_CLS_RETRY, false},        /* service temporarily unavailable */
-    {100, SGX_CLS_REJECTED, false},   /* invalid parameter; 100/1713230 = audience blocked */
-    {105, SGX_CLS_REJECTED, false},   /* too many parameters */
-    {190, SGX_CLS_REJECTED, false},   /* invalid OAuth token */
-    {200, SGX_CLS_REJECTED, false},   /* permissions */
-    {294, SGX_CLS_REJECTED, false},   /* needs ads_management */
-    {368, SGX_CLS_REJECTED, false},   /* blocked as abusive */
-    {2650, SGX_CLS_REJECTED, false},  /* failed to update the custom audience */
+    {4, FB_RETRY, true},         /* application request limit */
+    {17, FB_RETRY, true},        /* user request limit */
+    {613, FB_RETRY, true},       /* calls within one hour exceeded (ad account) */
+    {80003, FB_RETRY, true},     /* custom audience business-use-case limit */
+    {80004, FB_RETRY, true},     /* ads management business-use-case limit */
+    {1, FB_RETRY, false},        /* unknown error, possibly temporary */
+    {2, FB_RETRY, false},        /* service temporarily unavailable */
+    {10, FB_BLOCK_AUTH, false},  /* application does not have permission for this action */
+    {102, FB_BLOCK_AUTH, false}, /* session key invalid or no longer valid */
+    {190, FB_BLOCK_AUTH, false}, /* invalid or expired OAuth access token */
+    {200, FB_BLOCK_AUTH, false}, /* permissions error (token lacks ads_management, ToS) */
+    {294, FB_BLOCK_AUTH, false}, /* managing advertisements requires ads_management */
+    {368, FB_BLOCK_DEST, false}, /* temporarily blocked for policy violations */
+    {2650, FB_BLOCK_AUD, false}, /* failed to update the custom audience */
+    {100, FB_SPLIT, false},      /* invalid parameter: audience-level subcodes below */
+    {105, FB_SPLIT, false},      /* too many parameters */
 };
+
+/* Code 100 subcodes that are about the audience, not the rows: 33 "object does not exist,
+ * cannot be loaded due to missing permissions" (a deleted or mistyped audience id), 1487301
+ * no_custom_audience_ownership (fberrcodes.py), 1713230 "Audience Upload Blocked" (the
+ * audience's operation_status 471, destinations.md §1 [FB-users]). */
+static const long long fb_audience_subcodes[] = {33, 1487301, 1713230};
 
 static const fb_code_rule_t *find_rule(long long code)
 {
@@ -77,6 +95,8 @@ static void parse_error(json_t *err, fb_reply_t *r)
         r->has_subcode = true;
     }
     r->is_transient = json_is_true(json_object_get(err, "is_transient"));
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    r->proof_refused = msg && strstr(msg, "appsecret_proof") != NULL;
     copy_type(r->type, sizeof r->type, json_string_value(json_object_get(err, "type")));
 }
 
@@ -152,6 +172,42 @@ static void verdict(sgx_classification_t *out, sgx_verdict_t v, bool throttled)
     out->throttled = throttled;
 }
 
+static void block(sgx_classification_t *out, sgx_block_scope_t scope, bool auth)
+{
+    verdict(out, SGX_CLS_FATAL, false);
+    out->block_scope = (uint8_t)scope;
+    out->block_auth = auth;
+}
+
+static void apply_action(fb_action_t a, const fb_reply_t *r, sgx_classification_t *out)
+{
+    bool aud_sub = false;
+    for (size_t i = 0; i < sizeof fb_audience_subcodes / sizeof *fb_audience_subcodes; i++) {
+        aud_sub = aud_sub || (r->has_subcode && r->subcode == fb_audience_subcodes[i]);
+    }
+    if (a == FB_SPLIT && r->code == 100 && r->proof_refused) {
+        a = FB_BLOCK_AUTH; /* app_secret does not match the token: no row is at fault */
+    } else if (a == FB_SPLIT && r->code == 100 && aud_sub) {
+        a = FB_BLOCK_AUD;
+    }
+    switch (a) {
+    case FB_RETRY:
+        verdict(out, SGX_CLS_RETRY, false);
+        break;
+    case FB_BLOCK_DEST:
+    case FB_BLOCK_AUTH:
+        block(out, SGX_BLOCK_DEST, a == FB_BLOCK_AUTH);
+        break;
+    case FB_BLOCK_AUD:
+        block(out, SGX_BLOCK_AUDIENCE, false);
+        break;
+    case FB_SPLIT:
+        verdict(out, SGX_CLS_REJECTED, false);
+        out->split = true;
+        break;
+    }
+}
+
 /* A Graph error object decided by its code; false when the code says nothing definite. */
 static bool classify_error(const fb_reply_t *r, sgx_classification_t *out)
 {
@@ -159,10 +215,10 @@ static bool classify_error(const fb_reply_t *r, sgx_classification_t *out)
     set_error_reason(out, r);
     if (rule && rule->throttled) {
         verdict(out, SGX_CLS_RETRY, true);
-    } else if ((rule && rule->verdict == SGX_CLS_RETRY) || r->is_transient) {
+    } else if ((rule && rule->action == FB_RETRY) || r->is_transient) {
         verdict(out, SGX_CLS_RETRY, false);
     } else if (rule) {
-        verdict(out, rule->verdict, false);
+        apply_action(rule->action, r, out);
     } else {
         return false;
     }
@@ -178,11 +234,34 @@ static void classify_status(long status, sgx_classification_t *out, bool keep_re
         verdict(out, SGX_CLS_RETRY, true);
     } else if (status >= 500) {
         verdict(out, SGX_CLS_RETRY, false);
+    } else if (status == 401 || status == 403) {
+        block(out, SGX_BLOCK_DEST, true);
+    } else if (status == 404) {
+        block(out, SGX_BLOCK_AUDIENCE, false);
     } else if (status >= 400) {
-        verdict(out, SGX_CLS_REJECTED, false);
+        verdict(out, SGX_CLS_REJECTED, false); /* unexplained: may concern some rows only */
+        out->split = true;
     } else {
         verdict(out, SGX_CLS_RETRY, false); /* 1xx/3xx or 2xx with an unknown error */
     }
+}
+
+/* A 2xx that does not confirm every row sent ({} or a short num_received) is not a delivery:
+ * retried a few times, then the destination is blocked rather than the rows acknowledged. */
+static bool unconfirmed(const sgx_job_t *job, const fb_reply_t *r, sgx_classification_t *out)
+{
+    size_t sent = job && job->batch ? job->batch->nrows : 0;
+    if (r->has_counts && r->num_received >= 0 && (size_t)r->num_received >= sent) {
+        return false;
+    }
+    snprintf(out->reason, sizeof out->reason, "meta_unconfirmed num_received=%lld of %zu",
+             r->has_counts ? r->num_received : -1LL, sent);
+    if (job && job->attempt + 1 >= SGX_UNCONFIRMED_RETRIES) {
+        block(out, SGX_BLOCK_DEST, false);
+    } else {
+        verdict(out, SGX_CLS_RETRY, false);
+    }
+    return true;
 }
 
 static void classify_delivered(const fb_reply_t *r, sgx_classification_t *out)
@@ -202,7 +281,6 @@ void sgx_fb_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t
                      sgx_classification_t *out)
 {
     (void)ctx;
-    (void)job;
     out->retry_after_ms = -1;
     if (resp->transport_error || resp->status == 0) {
         verdict(out, SGX_CLS_RETRY, false);
@@ -213,7 +291,9 @@ void sgx_fb_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t
     parse_reply(resp, &r);
     bool ok = resp->status >= 200 && resp->status < 300;
     if (ok && r.object && !r.has_error) {
-        classify_delivered(&r, out);
+        if (!unconfirmed(job, &r, out)) {
+            classify_delivered(&r, out);
+        }
         return;
     }
     if (ok && !r.object) {

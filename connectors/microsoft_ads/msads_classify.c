@@ -118,6 +118,7 @@ static bool by_code(const sgx_msads_ctx_t *m, const sgx_job_t *job, const sgx_re
             out->verdict = SGX_CLS_REAUTH;
         } else {
             out->verdict = SGX_CLS_FATAL; /* developer token / customer / account refused */
+            out->block_auth = true;
             snprintf(out->reason, sizeof out->reason,
                      "msads_error code=105 InvalidCredentials: check developer_token, "
                      "customer_id and account_id");

@@ -161,6 +161,15 @@ static void to_verdict(const sgx_batch_t *b, result_t *r, sgx_classification_t *
         snprintf(out->reason, sizeof out->reason, "%s", SGX_MSADS_TERMS_REASON);
         return;
     }
+    if (r->list_error && r->list_code == 8000) {
+        /* InvalidCustomerListId/Name: the list does not exist in this account (deleted, or a
+         * wrong id): nothing about the rows, so that audience is blocked, not dead-lettered
+         * (guides/operation-error-codes.md). */
+        out->verdict = SGX_CLS_FATAL;
+        out->block_scope = SGX_BLOCK_AUDIENCE;
+        snprintf(out->reason, sizeof out->reason, "%s", r->list_reason);
+        return;
+    }
     if (r->list_error || r->unmapped) {
         out->verdict = SGX_CLS_REJECTED;
         if (r->list_error) {

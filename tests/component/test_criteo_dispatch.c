@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -44,6 +45,7 @@ typedef struct {
     sgx_testkit_t kit;
     sgx_emu_criteo_t *emu;
     char ids[SEGMENTS][32];
+    char secret_file[64]; /* "": client_secret inline; else client_secret_file */
 } env_t;
 
 /* The test's own configuration, parsed by the real YAML parser. */
@@ -60,11 +62,12 @@ static sgx_err_t criteo_config(env_t *e, char *errbuf)
              "workers: 2\nmax_inflight_events: 200000\nshutdown_grace_ms: 30000\n"
              "retry_base_ms: 50\nretry_cap_ms: 1000\n"
              "destinations:\n  - name: criteo\n    type: criteo\n    settings:\n"
-             "      client_id: %s\n      client_secret: %s\n      advertiser_id: \"777\"\n"
+             "      client_id: %s\n      client_secret%s: %s\n      advertiser_id: \"777\"\n"
              "      base_url: http://127.0.0.1:%u/\n"
              "    limits:\n      linger_ms: 100\n    segments:\n",
              env->bootstrap, SGX_TESTKIT_GROUP, env->topic, env->dlq_topic,
-             (unsigned)sgx_emu_registry_port(env->registry), CID, CSECRET,
+             (unsigned)sgx_emu_registry_port(env->registry), CID, e->secret_file[0] ? "_file" : "",
+             e->secret_file[0] ? e->secret_file : CSECRET,
              (unsigned)sgx_emu_criteo_port(e->emu));
     sgx_buf_puts(&y, line);
     for (size_t s = 0; s < SEGMENTS; s++) {
@@ -78,9 +81,13 @@ static sgx_err_t criteo_config(env_t *e, char *errbuf)
     return err;
 }
 
-static void env_up(env_t *e, const scenario_t *sc)
+static void env_up(env_t *e, const scenario_t *sc, const char *secret_file)
 {
     memset(e, 0, sizeof *e);
+    if (secret_file) {
+        snprintf(e->secret_file, sizeof e->secret_file, "%s", secret_file);
+        assert_true(sgx_testkit_write_secret(secret_file, CSECRET));
+    }
     sgx_demo_opts_t o = {.events = (size_t)sc->events, .profiles = (size_t)sc->profiles,
                          .segments = SEGMENTS, .partitions = 2, .bad = 5, .seed = sc->seed};
     sgx_emu_criteo_opts_t eo = {.client_id = CID, .client_secret = CSECRET,
@@ -261,7 +268,7 @@ static void test_expiry_throttle_and_creation(void **state)
     scenario_t sc = {.token_ttl_s = 900, .rate_limit = -1, .events = 3000, .profiles = 400,
                      .seed = 21};
     env_t e;
-    env_up(&e, &sc);
+    env_up(&e, &sc, NULL);
     round_of_events(&e, 21);
     sgx_emu_criteo_stats_t mid;
     sgx_emu_criteo_stats(e.emu, &mid);
@@ -290,7 +297,7 @@ static void test_short_tokens_and_rate_limit(void **state)
     scenario_t sc = {.token_ttl_s = 2, .rate_limit = 4, .rate_window_s = 2, .events = 4000,
                      .profiles = 600, .seed = 31};
     env_t e;
-    env_up(&e, &sc);
+    env_up(&e, &sc, NULL);
     round_of_events(&e, 31);
     round_of_events(&e, 32);
     sgx_emu_criteo_stats_t es;
@@ -301,6 +308,50 @@ static void test_short_tokens_and_rate_limit(void **state)
     env_down(&e);
 }
 
+/* The client secret is rotated at Criteo: the token endpoint refuses the old one (401
+ * invalid_client). The destination is blocked — nothing rejected, nothing dead-lettered — until
+ * client_secret_file holds the new secret; then everything is delivered exactly. */
+static void test_rotated_client_secret_blocks_until_the_file_changes(void **state)
+{
+    (void)state;
+    scenario_t sc = {.token_ttl_s = 900, .rate_limit = -1, .events = 2000, .profiles = 400,
+                     .seed = 41};
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/sgx-crt-secret-%d", (int)getpid());
+    env_t e;
+    env_up(&e, &sc, path);
+    round_of_events(&e, 41);
+    sgx_stats_t *st = sgx_pipeline_stats(e.kit.pipe);
+    sgx_dest_stats_t *d = &st->dest[0];
+    sgx_emu_criteo_set_client_secret(e.emu, "crt-secret-rotated");
+    char errbuf[SGX_ERRBUF_SIZE] = "";
+    e.kit.o.seed = 42;
+    e.kit.o.window = 50000;
+    if (sgx_testkit_start_gen(&e.kit, true, errbuf)) {
+        fail_msg("generator: %s", errbuf);
+    }
+    sgx_testkit_join_gen(&e.kit);
+    for (int i = 0; i < 1200 && SGX_GET(d->blocks) == 0; i++) {
+        usleep(50000);
+    }
+    assert_int_equal(SGX_GET(d->blocks), 1);
+    usleep(1500000); /* blocked for a while: probes refused, nothing given up */
+    assert_int_equal(SGX_GET(d->blocks), 1);
+    /* Dead-lettered records are the stream's own (bad frames, no e-mail): none refused. */
+    assert_int_equal(SGX_GET(d->rows_rejected), 0);
+    assert_true(SGX_GET(st->done) < atomic_load(&e.kit.truth.produced));
+    assert_true(sgx_testkit_write_secret(path, "crt-secret-rotated"));
+    assert_true(sgx_testkit_wait_final(&e.kit, 0, 60000));
+    assert_int_equal(SGX_GET(d->secret_reloads), 1);
+    assert_int_equal(SGX_GET(d->blocked), 0);
+    assert_int_equal(SGX_GET(d->rows_rejected), 0);
+    sgx_emu_criteo_stats_t es;
+    finish(&e, &es);
+    assert_true(es.token_rejected >= 1);
+    env_down(&e);
+    unlink(path);
+}
+
 int main(void)
 {
     sgx_log_set_level(getenv("CRT_DEBUG") ? SGX_LOG_INFO : SGX_LOG_ERROR);
@@ -308,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expiry_throttle_and_creation),
         cmocka_unit_test(test_short_tokens_and_rate_limit),
+        cmocka_unit_test(test_rotated_client_secret_blocks_until_the_file_changes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

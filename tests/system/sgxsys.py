@@ -271,6 +271,10 @@ class Meta:
     def fault(self, **kw):
         http_json("POST", f"{self.url}/_emulator/faults", kw)
 
+    def set_token(self, token):
+        """Revokes every other token: requests carrying one get Graph code 190."""
+        http_json("POST", f"{self.url}/_emulator/token", {"access_token": token})
+
     def requests(self, last=1000):
         return http_json("GET", f"{self.url}/_emulator/requests?last={last}")
 
@@ -458,6 +462,10 @@ def write_config(path, broker, registry, meta, topic, group, dlq, more_dests=(),
     }
     kafka.update(over.pop("kafka", {}))
     limits = over.pop("limits", {"linger_ms": 100})
+    meta_settings = {"access_token": TOKEN, "base_url": meta.url, "keys": "EMAIL,PHONE"}
+    # e.g. {"access_token": None, "access_token_file": path}: None drops a setting
+    meta_settings.update(over.pop("meta_settings", {}))
+    meta_settings = {k: v for k, v in meta_settings.items() if v is not None}
     cfg = {
         "kafka": kafka,
         "topics": [topic],
@@ -473,7 +481,7 @@ def write_config(path, broker, registry, meta, topic, group, dlq, more_dests=(),
         "destinations": [{
             "name": "meta",
             "type": "facebook",
-            "settings": {"access_token": TOKEN, "base_url": meta.url, "keys": "EMAIL,PHONE"},
+            "settings": meta_settings,
             "segments": dict(meta.audiences),
             "limits": limits,
         }] + list(more_dests),

@@ -13,7 +13,7 @@
 #include "pipeline/dispatch_req.h"
 
 /* Must match demo_env.c: the emulator was started with these credentials. */
-#define KIT_TOKEN "demo-access-token"
+#define KIT_TOKEN SGX_TESTKIT_TOKEN
 #define KIT_SECRET "demo-app-secret"
 
 static int or_default(int v, int def)
@@ -54,15 +54,20 @@ static sgx_err_t make_config(sgx_demo_env_t *env, const sgx_testkit_knobs_t *k, 
     snprintf(line, sizeof line,
              "topics: [%s]\ndead_letter_topic: %s\n"
              "schema_registry:\n  url: http://127.0.0.1:%u\n"
-             "workers: %d\nmax_inflight_events: 200000\nshutdown_grace_ms: %d\n"
+             "workers: %d\nmax_inflight_events: %d\nshutdown_grace_ms: %d\n"
              "retry_base_ms: %d\nretry_cap_ms: %d\n",
              env->topic, env->dlq_topic,
              (unsigned)sgx_emu_registry_port(env->registry), or_default(k->workers, 2),
-             or_default(k->shutdown_grace_ms, 30000), or_default(k->retry_base_ms, 50),
+             or_default(k->max_inflight_events, 200000), or_default(k->shutdown_grace_ms, 30000),
+             or_default(k->retry_base_ms, 50),
              or_default(k->retry_cap_ms, 2000));
     sgx_buf_puts(&y, line);
     if (k->max_record_bytes) {
         snprintf(line, sizeof line, "max_record_bytes: %zu\n", k->max_record_bytes);
+        sgx_buf_puts(&y, line);
+    }
+    if (k->max_server_wait_ms) {
+        snprintf(line, sizeof line, "max_server_wait_ms: %d\n", k->max_server_wait_ms);
         sgx_buf_puts(&y, line);
     }
     if (k->extra) {
@@ -70,9 +75,10 @@ static sgx_err_t make_config(sgx_demo_env_t *env, const sgx_testkit_knobs_t *k, 
     }
     snprintf(line, sizeof line,
              "destinations:\n  - name: meta\n    type: facebook\n    settings:\n"
-             "      access_token: %s\n      app_secret: %s\n      keys: EMAIL,PHONE\n"
+             "      access_token%s: %s\n      app_secret: %s\n      keys: EMAIL,PHONE\n"
              "      base_url: http://127.0.0.1:%u\n",
-             KIT_TOKEN, KIT_SECRET, (unsigned)sgx_emu_fb_port(env->fb));
+             k->token_file ? "_file" : "", k->token_file ? k->token_file : KIT_TOKEN,
+             KIT_SECRET, (unsigned)sgx_emu_fb_port(env->fb));
     sgx_buf_puts(&y, line);
     put_limits(&y, k);
     sgx_buf_puts(&y, "    segments:\n");
@@ -213,6 +219,19 @@ bool sgx_testkit_audiences(const sgx_testkit_t *t, char *report, size_t cap)
 {
     return sgx_demo_verify(sgx_emu_fb_port(t->env.fb), t->env.audience_ids, &t->truth, report,
                            cap);
+}
+
+bool sgx_testkit_write_secret(const char *path, const char *value)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        return false;
+    }
+    bool ok = fprintf(f, "%s\n", value) > 0;
+    ok = fclose(f) == 0 && ok;
+    return ok && rename(tmp, path) == 0;
 }
 
 void sgx_testkit_down(sgx_testkit_t *t)

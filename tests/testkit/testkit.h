@@ -14,6 +14,7 @@
 #define SGX_TESTKIT_TOPIC "segment-membership"
 #define SGX_TESTKIT_DLQ "segexport-dlq"
 #define SGX_TESTKIT_GROUP "segexport-test"
+#define SGX_TESTKIT_TOKEN "demo-access-token" /* the Meta emulator's token at start */
 
 /* Configuration overrides; zero means the testkit default (noted per field). */
 typedef struct {
@@ -26,6 +27,9 @@ typedef struct {
     int workers;              /* 0: 2 */
     const char *kafka_extra;  /* NULL, or more lines under kafka: ("  key: value\n" each) */
     const char *extra;        /* NULL, or more top-level lines ("key: value\n" each) */
+    const char *token_file;   /* NULL, or Meta's access_token is read from this file */
+    int max_server_wait_ms;   /* 0: the parser's default (one hour) */
+    int max_inflight_events;  /* 0: 200000 */
 } sgx_testkit_knobs_t;
 
 /**
@@ -90,6 +94,12 @@ bool sgx_testkit_audiences(const sgx_testkit_t *t, char *report, size_t cap);
  */
 bool sgx_testkit_final_state(const sgx_testkit_t *t, int partitions, int64_t produced,
                              char *report, size_t cap);
+
+/**
+ * @brief Writes value and a newline to path (borrowed) atomically: written aside, then renamed,
+ * as Kubernetes swaps a mounted secret. @returns false when it cannot.
+ */
+bool sgx_testkit_write_secret(const char *path, const char *value);
 
 /** @brief Stops everything and frees it. Safe on a half-built kit. */
 void sgx_testkit_down(sgx_testkit_t *t);

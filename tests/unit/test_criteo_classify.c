@@ -54,7 +54,7 @@ static const cls_case_t cases[] = {
      "nbValidIdentifiers=2 nbInvalidIdentifiers=0", NULL},
     {false, 200, 0, AMEND(7, 3), NULL, DELIV, false, -1,
      "nbValidIdentifiers=7 nbInvalidIdentifiers=3", NULL},
-    {false, 204, 0, "{}", NULL, DELIV, false, -1, "delivered status=204", NULL},
+    {false, 204, 0, "{}", NULL, RETRY, false, -1, "criteo_unconfirmed status=204", NULL},
     {false, 200, 0, "<html>", NULL, RETRY, false, -1, "unparsable_response status=200", NULL},
     {false, 200, 0, ERRS("oops"), NULL, REJECT, false, -1, "criteo_error status=200 code=oops",
      NULL},
@@ -67,9 +67,9 @@ static const cls_case_t cases[] = {
     {false, 401, 0, ERRS("token-expired"), NULL, REAUTH, false, -1,
      "unauthorized status=401 code=token-expired", NULL},
     {false, 401, 0, "", NULL, REAUTH, false, -1, "unauthorized status=401", NULL},
-    {false, 403, 0, ERRS("forbidden"), NULL, REJECT, false, -1,
+    {false, 403, 0, ERRS("forbidden"), NULL, SGX_CLS_FATAL, false, -1,
      "forbidden status=403 code=forbidden", NULL},
-    {false, 404, 0, ERRS("audience-segment-not-found"), NULL, REJECT, false, -1,
+    {false, 404, 0, ERRS("audience-segment-not-found"), NULL, SGX_CLS_FATAL, false, -1,
      "audience_not_found status=404 code=audience-segment-not-found", NULL},
     {false, 413, 0, "", NULL, REJECT, false, -1, "criteo_error status=413", NULL},
     /* throttling: reset - Date */
@@ -213,10 +213,52 @@ static void test_auth_parse(void **state)
     }
 }
 
+/* What the core does with a refusal: block the destination (credentials: re-read secrets), block
+ * the audience, or split the batch; and a 2xx without counts is retried, then blocks. */
+static void test_blocks_and_splits(void **state)
+{
+    (void)state;
+    static const struct {
+        long status;
+        const char *body;
+        int attempt;
+        sgx_verdict_t verdict;
+        const char *kind;
+    } kinds[] = {
+        {403, ERRS("forbidden"), 0, SGX_CLS_FATAL, "auth"},
+        {404, ERRS("audience-segment-not-found"), 0, SGX_CLS_FATAL, "aud"},
+        {400, ERRS("invalid-identifier-type"), 0, REJECT, "split"},
+        {413, "", 0, REJECT, "split"},
+        {200, ERRS("oops"), 0, REJECT, "split"},
+        {204, "{}", 0, RETRY, ""},
+        {200, "{\"data\":{}}", SGX_UNCONFIRMED_RETRIES - 2, RETRY, ""},
+        {200, "{\"data\":{}}", SGX_UNCONFIRMED_RETRIES - 1, SGX_CLS_FATAL, "dest"},
+        {200, AMEND(1, 0), SGX_UNCONFIRMED_RETRIES - 1, DELIV, ""},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        sgx_batch_t b = {.audience_id = "42", .segment = "seg-1", .nrows = 1};
+        sgx_job_t job = {.batch = &b, .step = 1, .attempt = kinds[i].attempt};
+        sgx_response_t resp = {.status = kinds[i].status, .body = kinds[i].body,
+                               .body_len = strlen(kinds[i].body)};
+        sgx_classification_t c = {.retry_after_ms = -1, .next_step = 2};
+        sgx_connector_criteo.classify(NULL, &job, &resp, &c);
+        const char *kind = c.verdict == SGX_CLS_FATAL
+                               ? (c.block_scope == SGX_BLOCK_AUDIENCE ? "aud"
+                                  : c.block_auth                      ? "auth"
+                                                                      : "dest")
+                               : (c.split ? "split" : "");
+        if (c.verdict != kinds[i].verdict || strcmp(kind, kinds[i].kind) != 0) {
+            fail_msg("case %zu: verdict %d kind '%s' reason '%s'", i, c.verdict, kind, c.reason);
+        }
+        sgx_classification_clear(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_blocks_and_splits),
         cmocka_unit_test(test_no_create_when_known),
         cmocka_unit_test(test_auth_parse),
     };

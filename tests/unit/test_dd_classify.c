@@ -16,6 +16,7 @@
 #define REJECT SGX_CLS_REJECTED
 #define DELIV SGX_CLS_DELIVERED
 #define PART SGX_CLS_PARTIAL
+#define BLOCK SGX_CLS_FATAL
 #define EN SGX_OP_ENTER
 #define EX SGX_OP_EXIT
 #define DATE "Date: Tue, 02 Dec 2025 10:00:00 GMT\r\n"
@@ -42,9 +43,9 @@ static const cls_case_t cases[] = {
     {EN, 0, NULL, 0, 7, NULL, NULL, RETRY, false, -1, 0, NULL, "transport_error", 0},
     {EN, 1, "g 0", 503, 0, "busy", NULL, RETRY, false, -1, 0, NULL, "http_status=503", 0},
     {EX, 0, NULL, 502, 0, "", NULL, RETRY, false, -1, 0, NULL, "http_status=502", 0},
-    {EN, 0, NULL, 401, 0, "{\"message\":\"Authorization has been denied\"}", NULL, REJECT,
+    {EN, 0, NULL, 401, 0, "{\"message\":\"Authorization has been denied\"}", NULL, BLOCK,
      false, -1, 0, NULL, "dd_unauthorized", 0},
-    {EX, 0, NULL, 403, 0, "{}", NULL, REJECT, false, -1, 0, NULL,
+    {EX, 0, NULL, 403, 0, "{}", NULL, BLOCK, false, -1, 0, NULL,
      "dd_forbidden: wrong region", 0},
     {EN, 0, NULL, 429, 0, "{}", DATE "x-ratelimit-reset: " T0 "\r\n", RETRY, true, 1000, 0, NULL,
      "dd_throttled scope=unknown", 0},
@@ -72,7 +73,7 @@ static const cls_case_t cases[] = {
     {EN, 0, NULL, 400, 0, "{\"message\":\"jane@example.com: column x ERROR_DATAFIELD_NOT_FOUND\"}",
      NULL, REJECT, false, -1, 0, NULL, "dd_error code=ERROR_DATAFIELD_NOT_FOUND status=400", 0},
     {EN, 0, NULL, 404, 0, "{\"message\":\"Address book not found. ERROR_ADDRESSBOOK_NOT_FOUND\"}",
-     NULL, REJECT, false, -1, 0, NULL, "dd_error code=ERROR_ADDRESSBOOK_NOT_FOUND status=404", 0},
+     NULL, BLOCK, false, -1, 0, NULL, "dd_error code=ERROR_ADDRESSBOOK_NOT_FOUND status=404", 0},
     {EN, 0, NULL, 413, 0, "too big", NULL, REJECT, false, -1, 0, NULL,
      "dd_error code=none status=413", 0},
     /* step 1: status polls */
@@ -115,7 +116,7 @@ static const cls_case_t cases[] = {
     {EX, 1, "R2;17", 404, 0, "{}", NULL, NEXT, false, 0, 2, "D3;17", "dd_delete_contacts", 0},
     {EX, 2, "D3;17,42", 202, 0, "{\"id\":\"x\",\"status\":\"Started\"}", NULL, PART, false, -1,
      0, NULL, "dd_rows_not_removed=1", 1},
-    {EX, 2, "D3;17,42", 404, 0, "{\"message\":\"ERROR_ADDRESSBOOK_NOT_FOUND\"}", NULL, REJECT,
+    {EX, 2, "D3;17,42", 404, 0, "{\"message\":\"ERROR_ADDRESSBOOK_NOT_FOUND\"}", NULL, BLOCK,
      false, -1, 0, NULL, "dd_error code=ERROR_ADDRESSBOOK_NOT_FOUND", 0},
     {EX, 1, "R0;", 200, 0, "{\"id\":\"17\"}", NULL, RETRY, false, -1, 0, NULL,
      "dd_unparsable_response", 0},
@@ -146,8 +147,16 @@ static void test_table(void **state)
                                .body_len = c->body ? strlen(c->body) : 0, .headers = c->headers};
         sgx_classification_t out = {.retry_after_ms = -1, .next_step = c->step + 1};
         sgx_connector_dotdigital.classify(ctx, &job, &resp, &out);
-        bool ok = out.verdict == c->verdict && out.throttled == c->throttled &&
-                  out.retry_after_ms == c->retry_after_ms && out.nrejected == c->nrejected &&
+        /* Blocks: 401/403 are the credentials (secrets re-read), a missing address book is the
+         * audience; every other refusal of a whole request is split by the core. */
+        bool scope_ok = c->verdict != BLOCK ||
+                        (out.block_scope == SGX_BLOCK_AUDIENCE) ==
+                            (strstr(c->reason, "ADDRESSBOOK_NOT_FOUND") != NULL);
+        bool split_ok =
+            c->verdict != REJECT || out.split == (strncmp(c->reason, "dd_error", 8) == 0);
+        bool ok = scope_ok && split_ok && out.verdict == c->verdict &&
+                  out.throttled == c->throttled && out.retry_after_ms == c->retry_after_ms &&
+                  out.nrejected == c->nrejected &&
                   strncmp(out.reason, c->reason, strlen(c->reason)) == 0;
         ok = ok && out.overdue == (strstr(c->reason, "overdue") != NULL);
         if (ok && c->verdict == NEXT) {

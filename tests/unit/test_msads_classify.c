@@ -209,7 +209,9 @@ static void test_result_list_errors(void **state)
     sgx_classification_clear(&out);
     const char *bad = RHDR "Customer List Error,,5,,list,,,,Customer,,Add,,,InvalidCustomerListId,8000\r\n";
     classify_file(bad, false, 2, &out);
-    assert_int_equal(out.verdict, SGX_CLS_REJECTED);
+    /* A list that does not exist blocks that audience; its rows are not dead-lettered. */
+    assert_int_equal(out.verdict, SGX_CLS_FATAL);
+    assert_int_equal(out.block_scope, SGX_BLOCK_AUDIENCE);
     assert_string_equal(out.reason, "msads_list_error code=8000 InvalidCustomerListId");
     sgx_classification_clear(&out);
 }
