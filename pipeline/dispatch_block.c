@@ -153,7 +153,9 @@ static void leave(sgx_dest_rt_t *dr, sgx_block_t *b, const char *aud, int64_t no
              b == &dr->block || !aud ? "" : aud, (long long)((now - b->since) / 1000),
              b->reason);
     memset(b, 0, sizeof *b);
-    SGX_ADD(dr->st->blocked, -1);
+    if (SGX_ADD(dr->st->blocked, -1) == 1) { /* the last block ended: /metrics, /readyz */
+        sgx_stats_set_dest_state(dr->st, SGX_DSTATE_OK, NULL, now);
+    }
 }
 
 static sgx_block_t *holding(sgx_dest_rt_t *dr, uint32_t aud)
@@ -192,6 +194,7 @@ static void block(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, sgx_block_t *b, const 
         snprintf(b->reason, sizeof b->reason, "%s", reason);
         SGX_INC(dr->st->blocks);
         SGX_ADD(dr->st->blocked, 1);
+        sgx_stats_set_dest_state(dr->st, SGX_DSTATE_BLOCKED, reason, now);
         SGX_ERROR("block", "%s: %s%s BLOCKED (%s): %s. Nothing is acknowledged or "
                   "dead-lettered; intake backs off; re-probing every %d ms at most%s",
                   dr->d->cfg->name, b == &dr->block ? "destination" : "audience ",

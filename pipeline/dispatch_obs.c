@@ -39,7 +39,7 @@ static void update_state(sgx_dest_rt_t *dr, const sgx_classification_t *c, sgx_o
     } else if (o == SGX_OUT_THROTTLED) {
         sgx_stats_set_dest_state(dr->st, SGX_DSTATE_THROTTLED, c->reason, now);
     } else if ((o == SGX_OUT_DELIVERED || o == SGX_OUT_REJECTED) && now >= dr->not_before &&
-               atomic_load(&dr->st->state) != SGX_DSTATE_OK) {
+               SGX_GET(dr->st->blocked) == 0 && atomic_load(&dr->st->state) != SGX_DSTATE_OK) {
         sgx_stats_set_dest_state(dr->st, SGX_DSTATE_OK, NULL, now);
     }
 }
