@@ -26,6 +26,8 @@ typedef struct {
     sgx_req_t *auth;     /* token request under way, or NULL */
     int auth_attempt;
     int64_t auth_retry_at;
+    char *refresh_token; /* owned: the newest rotated refresh token, or NULL (dispatch_auth.c) */
+    bool refresh_loaded; /* the state file was read */
     sgx_dest_stats_t *st;
 } sgx_dest_rt_t;
 
@@ -52,6 +54,7 @@ struct sgx_req {
     sgx_request_t req;
     sgx_http_t http;
     char *state;         /* owned: carried between the steps of an async job */
+    bool await_audience; /* half of a SPLIT batch that must wait for its audience's id */
     int64_t retry_at;
     sgx_req_t *prev, *next; /* in waiting or active */
 };

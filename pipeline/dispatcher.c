@@ -170,6 +170,7 @@ void sgx_dispatcher_join(sgx_dispatcher_t *d)
         sgx_free(d->dests[i].aud_ids);
         sgx_free(d->dests[i].creating);
         sgx_free(d->dests[i].token);
+        sgx_free(d->dests[i].refresh_token);
     }
     sgx_free(d->dests);
     if (d->multi) {
