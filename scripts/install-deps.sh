@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config librdkafka-dev libavro-dev libmicrohttpd-dev
       libcurl4-openssl-dev libjansson-dev libxxhash-dev libutf8proc-dev libcmocka-dev
-      libyaml-dev libssl-dev clang)
+      libyaml-dev libssl-dev libzip-dev clang)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

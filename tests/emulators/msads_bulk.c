@@ -260,16 +260,16 @@ static const char *process_locked(sgx_emu_msads_t *e, msads_job_t *job)
         e->fail_uploads_n--;
         return "Failed";
     }
+    if (e->final_status) {
+        /* Failed, Expired, Aborted or a status the SDK does not know: all final
+         * (bulk_operation.py BulkUploadOperation.get_status()/track()). */
+        const char *st = e->final_status;
+        e->final_status = NULL;
+        return st;
+    }
     const sgx_buf_t *f = &job->file;
     if (f->len < 3 || memcmp(f->data, "\xEF\xBB\xBF", 3) != 0) {
         return "UploadFileFormatNotSupported"; /* UTF-8 files need a BOM */
-    }
-    size_t rows = 0;
-    for (size_t i = 0; i < f->len; i++) {
-        rows += f->data[i] == '\n';
-    }
-    if (rows > e->row_cap + 1) { /* the header row is not a record */
-        return "UploadFileRowCountExceeded";
     }
     emu_csv_t c = {.p = f->data + 3, .end = f->data + f->len};
     int ki[K__N];
@@ -357,15 +357,19 @@ static bool api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r)
 
 static void upload_url(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
 {
+    /* The REST schema types AccountId as a string (the official SDK's generated model,
+     * openapi_client/models/bulk/get_bulk_upload_url_request.py: StrictStr), the int64 of the
+     * SOAP reference carried as text; a JSON number is not what the schema describes. The
+     * error number for a wrongly typed field is ours (the docs name none). */
     json_t *acct = json_object_get(req, "AccountId");
-    char a[32] = "";
-    if (json_is_integer(acct)) {
-        snprintf(a, sizeof a, "%lld", (long long)json_integer_value(acct));
-    } else if (json_is_string(acct)) {
-        snprintf(a, sizeof a, "%s", json_string_value(acct));
-    }
     const char *mode = json_string_value(json_object_get(req, "ResponseMode"));
-    if (strcmp(a, e->account) != 0) {
+    if (acct && !json_is_string(acct)) {
+        sgx_emu_msads_error(r, 400, 100, "InvalidRequest",
+                            "AccountId must be a string (int64 as text)");
+        return;
+    }
+    const char *a = json_string_value(acct);
+    if (!a || strcmp(a, e->account) != 0) {
         sgx_emu_msads_error(r, 400, 105, "InvalidCredentials", "AccountId is not accessible");
         return;
     }
@@ -460,6 +464,27 @@ static bool multipart_file(struct MHD_Connection *conn, const sgx_emu_body_t *bo
     return true;
 }
 
+/* The uploaded CSV: the part itself, or the one member of a ZIP part. */
+static bool upload_csv(sgx_emu_msads_t *e, const char *data, size_t len, sgx_buf_t *out)
+{
+    sgx_buf_reset(out);
+    if (len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0) {
+        return sgx_emu_msads_unzip(data, len, e->max_bytes * 8, out) == SGX_OK;
+    }
+    sgx_buf_append(out, data, len);
+    return true;
+}
+
+/* Records after the header row. */
+static size_t csv_rows(const sgx_buf_t *f)
+{
+    size_t rows = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        rows += f->data[i] == '\n';
+    }
+    return rows ? rows - 1 : 0;
+}
+
 static void upload(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *token,
                    const sgx_emu_body_t *body, msads_reply_t *r)
 {
@@ -471,26 +496,34 @@ static void upload(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *
     if (!j) {
         sgx_emu_msads_error(r, 400, 3221, "BulkServiceUploadUrlNotFound", "unknown upload URL");
     } else if (j->used) {
+        /* The guide's own example reply (guides/bulk-download-upload, step 4). */
         e->stats.url_reused++;
         sgx_emu_msads_error(r, 400, 3224, "BulkServiceUrlAlreadyUsedForUpload",
-                            "the upload URL was already used");
+                            "The URL has already been used for file upload.");
     } else if (sgx_emu_msads_now_ms() - j->issued_ms > (int64_t)e->url_ttl_s * 1000) {
+        /* 3225-3227 as issue 11 quotes operation-error-codes (the upload range 3220-3227). */
         e->stats.url_expired++;
-        sgx_emu_msads_error(r, 400, 3225, "BulkServiceUploadUrlExpired",
-                            "the upload URL has expired");
-    } else if (body->overflow) {
-        sgx_emu_msads_error(r, 400, 3226, "BulkServiceUploadFileTooLarge",
-                            "the file exceeds the size limit");
-    } else if (!multipart_file(conn, body, &data, &len)) {
+        sgx_emu_msads_error(r, 400, 3226, "BulkServiceUrlExpired", "The URL has expired.");
+    } else if (e->too_many_n > 0) {
+        e->too_many_n--;
+        e->stats.too_many++;
+        sgx_emu_msads_error(r, 400, 3227, "BulkServiceTooManyRequests",
+                            "Too many requests; try again later.");
+    } else if (body->overflow || !multipart_file(conn, body, &data, &len) || len > e->max_bytes) {
+        /* Number and name not in our sources; the connector never sends such a file. */
         sgx_emu_msads_error(r, 400, 3220, "BulkServiceNoFileInUpload",
-                            "expected multipart/form-data with a file part");
-    } else if (len > e->max_bytes) {
-        sgx_emu_msads_error(r, 400, 3226, "BulkServiceUploadFileTooLarge",
-                            "the file exceeds the size limit");
+                            "expected multipart/form-data with one file part within 100 MB");
+    } else if (!upload_csv(e, data, len, &j->file)) {
+        sgx_emu_msads_error(r, 400, 3220, "BulkServiceNoFileInUpload",
+                            "a ZIP upload must hold exactly one file");
+    } else if (csv_rows(&j->file) > e->row_cap) {
+        e->stats.row_count_exceeded++;
+        sgx_buf_free(&j->file);
+        sgx_emu_msads_error(r, 400, 3225, "BulkServiceFileRowCountExceeded",
+                            "The file has more rows than allowed.");
     } else {
         j->used = j->uploaded = true;
         j->status = "FileUploaded";
-        sgx_buf_append(&j->file, data, len);
         e->stats.uploads++;
         r->status = 200;
         r->json = json_pack("{s:s, s:s}", "TrackingId", "emu", "RequestId", j->request_id);
@@ -510,17 +543,19 @@ void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const c
         strcmp(method, "GET") == 0) {
         msads_job_t *j = find_job(e, path->seg[1], NULL);
         e->stats.result_requests++;
-        if (j && j->final && j->result.len) {
+        char member[64];
+        snprintf(member, sizeof member, "%s.csv", j ? j->request_id : "");
+        if (j && j->final && j->result.len &&
+            sgx_emu_msads_zip(member, j->result.data, j->result.len, &r->csv) == SGX_OK) {
             r->status = 200;
-            r->ctype = "text/csv";
-            sgx_buf_append(&r->csv, j->result.data, j->result.len);
+            r->ctype = "application/zip";
         } else {
             r->status = 404;
             r->ctype = "text/plain";
             sgx_buf_puts(&r->csv, "not found");
         }
     } else if (post && path->n == 2 && strcmp(path->seg[0], "upload") == 0) {
-        if (sgx_emu_msads_check_headers_locked(e, conn, r)) {
+        if (sgx_emu_msads_check_headers_locked(e, conn, true, r)) {
             upload(e, conn, path->seg[1], body, r);
         }
     } else if (post && path->n == 4 && strcmp(path->seg[0], "Bulk") == 0 &&
@@ -534,7 +569,7 @@ void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const c
             e->stats.status_requests++;
         }
         json_t *req = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
-        if (!api_faults_locked(e, r) && sgx_emu_msads_check_headers_locked(e, conn, r)) {
+        if (!api_faults_locked(e, r) && sgx_emu_msads_check_headers_locked(e, conn, false, r)) {
             if (!json_is_object(req)) {
                 sgx_emu_msads_error(r, 400, 100, "NullRequest", "expected a JSON object");
             } else if (is_url) {

@@ -19,7 +19,7 @@ typedef struct msads_job {
     int polls;
     const char *status;     /* static */
     sgx_buf_t file;         /* the uploaded CSV until processed */
-    sgx_buf_t result;       /* the result CSV once final */
+    sgx_buf_t result;       /* the result CSV once final (served zipped) */
     struct msads_job *next;
 } msads_job_t;
 
@@ -29,6 +29,7 @@ struct sgx_emu_msads {
     char host[64];
     char *dev_token, *customer, *account, *client, *refresh;
     int token_ttl_s, url_ttl_s, polls_before_done;
+    bool rotate_refresh;
     size_t row_cap, max_bytes;
 
     pthread_mutex_t mu; /* guards everything below */
@@ -39,7 +40,8 @@ struct sgx_emu_msads {
     msads_job_t *jobs;
     uint64_t seq;
     uint64_t next_list;
-    int throttle_n, fail5xx_n, fail5xx_status, fail_uploads_n;
+    int throttle_n, fail5xx_n, fail5xx_status, fail_uploads_n, too_many_n;
+    const char *final_status; /* static or NULL: the next job ends with this status */
     char fail_prefix[65];
     sgx_emu_msads_stats_t stats;
 };
@@ -58,11 +60,16 @@ void sgx_emu_msads_error(msads_reply_t *r, unsigned status, int code, const char
                          const char *msg);
 /** @returns true when the API headers are valid; else fills r. @locks_required e->mu. */
 bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
-                                        msads_reply_t *r);
+                                        bool upload, msads_reply_t *r);
 /** @brief Serves the bulk endpoints (everything but the token and inspection). */
 void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *method,
                         const sgx_emu_path_t *path, const sgx_emu_body_t *body,
                         msads_reply_t *r);
+/** @brief out = a ZIP archive holding data[0..len) as member. @returns SGX_ERR_IO on failure. */
+sgx_err_t sgx_emu_msads_zip(const char *member, const char *data, size_t len, sgx_buf_t *out);
+/** @brief out = the one member of the ZIP data[0..len), at most cap bytes.
+ *  @returns SGX_ERR_INVALID when it is not such an archive. */
+sgx_err_t sgx_emu_msads_unzip(const char *data, size_t len, size_t cap, sgx_buf_t *out);
 /** @brief Frees every job. @locks_required e->mu or exclusive access. */
 void sgx_emu_msads_free_jobs(sgx_emu_msads_t *e);
 
