@@ -1,13 +1,13 @@
-/* Requests of the four steps, with the headers the official Python SDK (bingads 13.0.28,
- * REST) sends for each:
- *   REST calls  bingads/service_client.py create_rest_headers(): Authorization: Bearer <token>,
- *               CustomerAccountId, CustomerId, DeveloperToken (all strings)
- *   upload      bingads/v13/bulk/bulk_service_manager.py _upload_file_by_url(): Authorization:
- *               Bearer <token> (authorization.py enrich_headers), DeveloperToken, CustomerId and
- *               AccountId - not CustomerAccountId (the Bulk upload guide's example agrees)
- *   result file bulk_operation.py download_result_file(): no credentials (a pre-signed URL)
- * The SOAP-era SDKs and the SOAP reference pages used an AuthenticationToken header instead;
- * the REST endpoints take the standard Authorization header. */
+/* Requests of the four steps, with the headers Microsoft's own clients send for each:
+ *   REST calls  the REST SDK (BingAds-Python-SDK main, 13.0.28 "RestApi": service_client.py
+ *               create_rest_headers()): Authorization: Bearer <token>, CustomerAccountId,
+ *               CustomerId, DeveloperToken, all strings
+ *   upload      AuthenticationToken <token>, DeveloperToken, CustomerId, AccountId - what the
+ *               SDK published on PyPI sends (bingads 13.0.30.1 bulk_service_manager.py
+ *               _upload_file_by_url() + authorization.py enrich_headers()) and the Bulk upload
+ *               guide shows (guides/bulk-download-upload, "HTTP POST"); the REST SDK sends
+ *               Authorization: Bearer there instead, a form nothing documents
+ *   result file bulk_operation.py download_result_file(): no credentials (a pre-signed URL) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,18 +16,20 @@
 #include "connectors/microsoft_ads/msads.h"
 #include "pipeline/mem.h"
 
-/* @param account_header "CustomerAccountId" (REST calls) or "AccountId" (the upload). */
-static sgx_err_t api_headers(const sgx_msads_ctx_t *m, const sgx_job_t *job,
-                             const char *account_header, sgx_request_t *req)
+/* @param upload false: a REST call (Authorization: Bearer, CustomerAccountId); true: the file
+ * upload (AuthenticationToken, AccountId). */
+static sgx_err_t api_headers(const sgx_msads_ctx_t *m, const sgx_job_t *job, bool upload,
+                             sgx_request_t *req)
 {
     if (!job->auth_token) {
         return SGX_ERR_INVALID;
     }
     size_t n = strlen(job->auth_token) + 8;
     char *bearer = sgx_malloc(n);
-    snprintf(bearer, n, "Bearer %s", job->auth_token);
+    snprintf(bearer, n, "%s%s", upload ? "" : "Bearer ", job->auth_token);
+    const char *account_header = upload ? "AccountId" : "CustomerAccountId";
     sgx_err_t err = SGX_OK;
-    if (sgx_request_add_header(req, "Authorization", bearer) ||
+    if (sgx_request_add_header(req, upload ? "AuthenticationToken" : "Authorization", bearer) ||
         sgx_request_add_header(req, "DeveloperToken", m->developer_token) ||
         sgx_request_add_header(req, "CustomerId", m->customer_id) ||
         sgx_request_add_header(req, account_header, m->account_id)) {
@@ -88,7 +90,7 @@ sgx_err_t sgx_msads_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t
         sgx_buf_puts(&req->owned_body, "{\"ResponseMode\":\"ErrorsAndResults\",\"AccountId\":\"");
         sgx_buf_puts(&req->owned_body, m->account_id); /* checked: digits */
         sgx_buf_puts(&req->owned_body, "\"}");
-        return api_headers(m, job, "CustomerAccountId", req);
+        return api_headers(m, job, false, req);
     }
     if (job->step < 0 || job->step > SGX_MSADS_STEP_RESULT ||
         sgx_msads_state_parse(job->state, &st) != SGX_OK) {
@@ -99,14 +101,14 @@ sgx_err_t sgx_msads_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t
         req->url = sgx_strdup(st.upload_url);
         snprintf(req->method, sizeof req->method, "POST");
         multipart(job, req);
-        err = api_headers(m, job, "AccountId", req);
+        err = api_headers(m, job, true, req);
         break;
     case SGX_MSADS_STEP_STATUS:
         json_post(m, "/Bulk/v13/BulkUploadStatus/Query", req);
         sgx_buf_puts(&req->owned_body, "{\"RequestId\":\"");
         sgx_buf_puts(&req->owned_body, st.request_id); /* checked: [A-Za-z0-9-] */
         sgx_buf_puts(&req->owned_body, "\"}");
-        err = api_headers(m, job, "CustomerAccountId", req);
+        err = api_headers(m, job, false, req);
         break;
     default:
         if (!st.result_url) {

@@ -33,12 +33,12 @@ void sgx_emu_msads_error(msads_reply_t *r, unsigned status, int code, const char
 }
 
 /* The access token of a request. REST calls: `Authorization: Bearer <token>`, as the official
- * REST SDK sends it (bingads 13.0.28 service_client.py create_rest_headers() ->
+ * REST SDK sends it (BingAds-Python-SDK main 13.0.28 service_client.py create_rest_headers() ->
  * authorization.py OAuthAuthorization.enrich_headers()); an AuthenticationToken header there
- * is the SOAP API's and is refused. The file upload: the REST SDK sends the same Authorization
- * header (bulk_service_manager.py _upload_file_by_url()), while the Bulk upload guide
- * (guides/bulk-download-upload, "HTTP POST") and the SOAP-era SDKs send AuthenticationToken:
- * both are accepted there. */
+ * is the SOAP API's (its soap:Header element, msads_soap.c) and is refused. The file upload:
+ * the SDK published on PyPI (bingads 13.0.30.1, bulk_service_manager.py _upload_file_by_url())
+ * and the Bulk upload guide (guides/bulk-download-upload, "HTTP POST") send AuthenticationToken,
+ * the REST SDK sends Authorization: Bearer: both are accepted there. */
 static const char *access_token(struct MHD_Connection *conn, bool upload)
 {
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
@@ -61,6 +61,13 @@ bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connectio
     if (upload && !acct) {
         acct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "AccountId");
     }
+    return sgx_emu_msads_check_creds_locked(e, tok, dev, cust, acct, upload, r);
+}
+
+bool sgx_emu_msads_check_creds_locked(sgx_emu_msads_t *e, const char *tok, const char *dev,
+                                      const char *cust, const char *acct, bool upload,
+                                      msads_reply_t *r)
+{
     json_t *exp = tok ? json_object_get(e->tokens, tok) : NULL;
     if (!exp) {
         e->stats.unauthorized++;

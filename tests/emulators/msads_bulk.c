@@ -335,7 +335,7 @@ void sgx_emu_msads_free_jobs(sgx_emu_msads_t *e)
     }
 }
 
-static bool api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r)
+bool sgx_emu_msads_api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r)
 {
     if (e->fail5xx_n > 0) {
         e->fail5xx_n--;
@@ -355,7 +355,7 @@ static bool api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r)
     return false;
 }
 
-static void upload_url(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
+void sgx_emu_msads_upload_url_locked(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
 {
     /* The REST schema types AccountId as a string (the official SDK's generated model,
      * openapi_client/models/bulk/get_bulk_upload_url_request.py: StrictStr), the int64 of the
@@ -395,7 +395,8 @@ static void upload_url(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
     r->json = json_pack("{s:s, s:s}", "RequestId", j->request_id, "UploadUrl", url);
 }
 
-static void upload_status(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
+void sgx_emu_msads_upload_status_locked(sgx_emu_msads_t *e, const json_t *req,
+                                        msads_reply_t *r)
 {
     const char *id = json_string_value(json_object_get(req, "RequestId"));
     msads_job_t *j = id ? find_job(e, id, NULL) : NULL;
@@ -569,16 +570,20 @@ void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const c
             e->stats.status_requests++;
         }
         json_t *req = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
-        if (!api_faults_locked(e, r) && sgx_emu_msads_check_headers_locked(e, conn, false, r)) {
+        if (!sgx_emu_msads_api_faults_locked(e, r) &&
+            sgx_emu_msads_check_headers_locked(e, conn, false, r)) {
             if (!json_is_object(req)) {
                 sgx_emu_msads_error(r, 400, 100, "NullRequest", "expected a JSON object");
             } else if (is_url) {
-                upload_url(e, req, r);
+                sgx_emu_msads_upload_url_locked(e, req, r);
             } else {
-                upload_status(e, req, r);
+                sgx_emu_msads_upload_status_locked(e, req, r);
             }
         }
         json_decref(req);
+    } else if (post && path->n == 5 && strcmp(path->seg[0], "Api") == 0 &&
+               strcmp(path->seg[4], "BulkService.svc") == 0) {
+        sgx_emu_msads_soap_locked(e, body, r);
     } else {
         sgx_emu_msads_error(r, 404, 0, "NotFound", "no such endpoint");
     }

@@ -61,6 +61,22 @@ void sgx_emu_msads_error(msads_reply_t *r, unsigned status, int code, const char
 /** @returns true when the API headers are valid; else fills r. @locks_required e->mu. */
 bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
                                         bool upload, msads_reply_t *r);
+/** @brief As sgx_emu_msads_check_headers_locked on values already extracted (SOAP headers).
+ *  @locks_required e->mu. */
+bool sgx_emu_msads_check_creds_locked(sgx_emu_msads_t *e, const char *tok, const char *dev,
+                                      const char *cust, const char *acct, bool upload,
+                                      msads_reply_t *r);
+/** @brief GetBulkUploadUrl: fills r from {"AccountId","ResponseMode"}. @locks_required e->mu. */
+void sgx_emu_msads_upload_url_locked(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r);
+/** @brief GetBulkUploadStatus: fills r from {"RequestId"}. @locks_required e->mu. */
+void sgx_emu_msads_upload_status_locked(sgx_emu_msads_t *e, const json_t *req,
+                                        msads_reply_t *r);
+/** @returns true when a fault (5xx, 4204) was injected into r. @locks_required e->mu. */
+bool sgx_emu_msads_api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r);
+/** @brief The SOAP endpoint BulkService.svc (msads_soap.c): GetBulkUploadUrl and
+ *  GetBulkUploadStatus as the SOAP SDK on PyPI calls them. @locks_required e->mu. */
+void sgx_emu_msads_soap_locked(sgx_emu_msads_t *e, const sgx_emu_body_t *body,
+                               msads_reply_t *r);
 /** @brief Serves the bulk endpoints (everything but the token and inspection). */
 void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *method,
                         const sgx_emu_path_t *path, const sgx_emu_body_t *body,
