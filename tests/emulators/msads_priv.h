@@ -86,6 +86,13 @@ sgx_err_t sgx_emu_msads_zip(const char *member, const char *data, size_t len, sg
 /** @brief out = the one member of the ZIP data[0..len), at most cap bytes.
  *  @returns SGX_ERR_INVALID when it is not such an archive. */
 sgx_err_t sgx_emu_msads_unzip(const char *data, size_t len, size_t cap, sgx_buf_t *out);
+/** @returns the job with this request id or upload-URL token, or NULL. @locks_required e->mu. */
+msads_job_t *sgx_emu_msads_find_job_locked(sgx_emu_msads_t *e, const char *request_id,
+                                           const char *url_token);
+/** @brief POST /upload/{token} (msads_upload.c). @locks_required e->mu. */
+void sgx_emu_msads_upload_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
+                                 const char *token, const sgx_emu_body_t *body,
+                                 msads_reply_t *r);
 /** @brief Frees every job. @locks_required e->mu or exclusive access. */
 void sgx_emu_msads_free_jobs(sgx_emu_msads_t *e);
 

@@ -156,21 +156,27 @@ def bulk_csv():
     return "\ufeff" + "\r\n".join(rows) + "\r\n"
 
 
-def run_sdk(env):
+def sdk_manager(env, token):
+    """The SDK's BulkServiceManager, its service location (a suds option) pointed at the
+    recording proxy; nothing else differs from production use."""
     from bingads.authorization import (AuthorizationData, OAuthDesktopMobileAuthCodeGrant,
                                        OAuthTokens)
-    from bingads.v13.bulk import (BulkFileReader, BulkServiceManager, FileUploadParameters,
-                                  ResultFileType)
-    tmp = env["tmp"]
+    from bingads.v13.bulk import BulkServiceManager
     auth = OAuthDesktopMobileAuthCodeGrant(
-        client_id=CLIENT,
-        oauth_tokens=OAuthTokens(access_token=access_token(env["upstream"]),
-                                 access_token_expires_in_seconds=3600, refresh_token=REFRESH))
+        client_id=CLIENT, oauth_tokens=OAuthTokens(access_token=token,
+                                                   access_token_expires_in_seconds=3600,
+                                                   refresh_token=REFRESH))
     data = AuthorizationData(account_id=int(ACCOUNT), customer_id=int(CUSTOMER),
                              developer_token=DEV, authentication=auth)
-    manager = BulkServiceManager(authorization_data=data, poll_interval_in_milliseconds=200,
-                                 environment="production", working_directory=str(tmp),
-                                 location=env["rec"].base + SOAP_PATH)
+    return BulkServiceManager(authorization_data=data, poll_interval_in_milliseconds=200,
+                              environment="production", working_directory=str(env["tmp"]),
+                              location=env["rec"].base + SOAP_PATH)
+
+
+def run_sdk(env):
+    from bingads.v13.bulk import BulkFileReader, FileUploadParameters, ResultFileType
+    tmp = env["tmp"]
+    manager = sdk_manager(env, access_token(env["upstream"]))
     upload = tmp / "upload.csv"
     upload.write_text(bulk_csv(), encoding="utf-8")
     env["rec"].client = "sdk"
@@ -314,3 +320,26 @@ def test_sdk_drives_emulator_and_matches_segexport(env):
         compare(sdk, ours, op, diffs)
     unexpected = [d for d in diffs if (d[0], d[1]) not in ALLOWED]
     assert not unexpected, "\n".join("%s %s: sdk=%r segexport=%r" % d for d in unexpected)
+
+
+def test_sdk_reads_emulator_faults(env):
+    """Errors come back as the SOAP faults the SDK's WSDL declares: suds raises WebFault and
+    the SDK's own helpers (bingads/util.py) find the code - AdApiFaultDetail for a refused
+    credential (105), ApiFaultDetail/OperationErrors for an operation error (4204)."""
+    from suds import WebFault
+    from bingads.util import errorcode_of_exception, operation_errorcode_of_exception
+    from bingads.v13.bulk import FileUploadParameters
+    upload = env["tmp"] / "upload.csv"
+    upload.write_text(bulk_csv(), encoding="utf-8")
+    params = FileUploadParameters(upload_file_path=str(upload),
+                                  result_file_directory=str(env["tmp"]),
+                                  rename_upload_file_to_match_request_id=False)
+    with pytest.raises(WebFault) as err:
+        sdk_manager(env, "forged").upload_file(params)
+    assert str(errorcode_of_exception(err.value)) == "105"
+    fault(env["upstream"], {"kind": "throttle", "count": 1})
+    with pytest.raises(WebFault) as err:
+        sdk_manager(env, access_token(env["upstream"])).upload_file(params)
+    assert operation_errorcode_of_exception(err.value) == \
+        "BulkServiceNoMoreCallsPermittedForTheTimePeriod"
+    assert members(env["upstream"]) == set()
