@@ -902,7 +902,8 @@ static void test_happy_path(void **state)
     assert_int_equal(s.uploads, 3);
 }
 
-/* Every grant returns a new refresh token and only the newest is honoured afterwards. */
+/* Every grant returns a new refresh token; older ones keep working until they age out
+ * (retire_refresh_tokens), then only the newest is honoured. */
 static void test_refresh_rotation(void **state)
 {
     (void)state;
@@ -925,11 +926,19 @@ static void test_refresh_rotation(void **state)
              "grant_type=refresh_token&client_id=" SGX_EMU_MSADS_CLIENT
              "&refresh_token=%s&scope=%s", fresh, SCOPE_ENC);
     resp_free(&r);
-    get_token(&st, GOOD_FORM, &r); /* the consumed one */
+    get_token(&st, GOOD_FORM, &r); /* the first one still works (and rotates again) */
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    sgx_emu_msads_refresh_token(emu, now, sizeof now);
+    snprintf(form, sizeof form,
+             "grant_type=refresh_token&client_id=" SGX_EMU_MSADS_CLIENT
+             "&refresh_token=%s&scope=%s", now, SCOPE_ENC);
+    emu_post(&st, "/_emulator/faults", "{\"kind\":\"retire_refresh_tokens\"}");
+    get_token(&st, GOOD_FORM, &r); /* aged out */
     assert_int_equal(r.status, 400);
     assert_string_equal(json_string_value(json_object_get(r.json, "error")), "invalid_grant");
     resp_free(&r);
-    get_token(&st, form, &r);
+    get_token(&st, form, &r); /* the newest */
     assert_int_equal(r.status, 200);
     assert_non_null(json_object_get(r.json, "access_token"));
     resp_free(&r);

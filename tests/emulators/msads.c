@@ -109,7 +109,7 @@ static void token(sgx_emu_msads_t *e, const sgx_emu_body_t *body, msads_reply_t 
         r->json = json_pack("{s:s}", "error", "unsupported_grant_type");
     } else if (!client || strcmp(client, e->client) != 0) {
         r->json = json_pack("{s:s}", "error", "invalid_client");
-    } else if (!refresh || strcmp(refresh, e->refresh) != 0) {
+    } else if (!refresh || !json_object_get(e->refresh_valid, refresh)) {
         e->stats.refresh_refused++;
         r->json = json_pack("{s:s}", "error", "invalid_grant");
     } else if (!scope || !strstr(scope, SCOPE)) {
@@ -122,13 +122,16 @@ static void token(sgx_emu_msads_t *e, const sgx_emu_body_t *body, msads_reply_t 
         /* Every grant returns a new refresh token that replaces the old one (Microsoft
          * identity platform; guides/authentication-oauth-get-tokens "Get the access_token,
          * refresh_token, and expires_in values"; the SDK passes each new pair to
-         * token_refreshed_callback to be stored). The emulator honours only the newest, the
-         * strict reading: a client that reuses a consumed one fails with invalid_grant. */
+         * token_refreshed_callback to be stored). The old one is not revoked at once - it
+         * ages out (90 days, or when the user's consent changes): replicas sharing a token
+         * keep working. sgx_emu_msads_retire_refresh_tokens() models that ageing: every
+         * refresh token but the newest stops working. */
         if (e->rotate_refresh) {
             sgx_free(e->refresh);
             char rt[64];
             snprintf(rt, sizeof rt, "emu-rt-%llu", (unsigned long long)++e->seq);
             e->refresh = sgx_strdup(rt);
+            json_object_set_new(e->refresh_valid, rt, json_true());
         }
         r->status = 200;
         r->json = json_pack("{s:s, s:s, s:i, s:s, s:s}", "access_token", at, "token_type",
@@ -192,6 +195,8 @@ static bool admin_fault(sgx_emu_msads_t *e, const json_t *req)
         sgx_emu_msads_fail_prefix(e, json_string_value(json_object_get(req, "prefix")));
     } else if (strcmp(kind, "fail_upload") == 0) {
         sgx_emu_msads_fail_uploads(e, count);
+    } else if (strcmp(kind, "retire_refresh_tokens") == 0) {
+        sgx_emu_msads_retire_refresh_tokens(e);
     } else if (strcmp(kind, "too_many") == 0) {
         sgx_emu_msads_inject_too_many(e, count);
     } else if (strcmp(kind, "final_status") == 0) {
@@ -298,6 +303,8 @@ sgx_err_t sgx_emu_msads_start(const sgx_emu_msads_opts_t *o, sgx_emu_msads_t **o
     e->account = DEF(o->account_id, SGX_EMU_MSADS_ACCOUNT);
     e->client = DEF(o->client_id, SGX_EMU_MSADS_CLIENT);
     e->refresh = DEF(o->refresh_token, SGX_EMU_MSADS_REFRESH);
+    e->refresh_valid = json_object();
+    json_object_set_new(e->refresh_valid, e->refresh, json_true());
     e->token_ttl_s = o->token_ttl_s > 0 ? o->token_ttl_s : 3600;
     e->url_ttl_s = o->url_ttl_s > 0 ? o->url_ttl_s : 900;
     e->polls_before_done = o->polls_before_done > 0 ? o->polls_before_done : 0;
@@ -342,6 +349,7 @@ void sgx_emu_msads_stop(sgx_emu_msads_t *e)
     sgx_free(e->account);
     sgx_free(e->client);
     sgx_free(e->refresh);
+    json_decref(e->refresh_valid);
     sgx_free(e);
 }
 
@@ -435,6 +443,14 @@ void sgx_emu_msads_final_status(sgx_emu_msads_t *e, const char *status)
 {
     pthread_mutex_lock(&e->mu);
     e->final_status = status;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_retire_refresh_tokens(sgx_emu_msads_t *e)
+{
+    pthread_mutex_lock(&e->mu);
+    json_object_clear(e->refresh_valid);
+    json_object_set_new(e->refresh_valid, e->refresh, json_true());
     pthread_mutex_unlock(&e->mu);
 }
 

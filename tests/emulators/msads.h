@@ -10,13 +10,14 @@
  *                                             Number columns)
  * REST calls check Authorization: Bearer (401), DeveloperToken, CustomerId, CustomerAccountId
  * (400, code 105), AccountId as a JSON string, and the terms flag (8003); the upload takes
- * Authorization: Bearer or AuthenticationToken with AccountId. Refresh tokens rotate: only the
- * newest is honoured. The file is validated and applied when the job completes, so members
+ * Authorization: Bearer or AuthenticationToken with AccountId. Refresh tokens rotate with every
+ * grant; older ones work until retired (a fault). The file is validated and applied when the job completes, so members
  * appear only then. Lists are sets of lowercase hex.
  * Inspection (unauthenticated): GET /_emulator/audiences/{id} -> {"id","name","count",
  * "members":[sorted]}, GET /_emulator/stats, POST /_emulator/audiences {"id","name"},
  * POST /_emulator/faults {"kind":"throttle|5xx|expire_tokens|expire_urls|fail_prefix|
- * fail_upload|terms|too_many|final_status", "count", "code", "prefix", "accepted", "status"}.
+ * fail_upload|terms|too_many|final_status|retire_refresh_tokens", "count", "code", "prefix",
+ * "accepted", "status"}.
  * @locality every function may be called from any thread; state is guarded by one mutex. */
 #ifndef SGX_EMU_MSADS_H
 #define SGX_EMU_MSADS_H
@@ -80,7 +81,9 @@ void sgx_emu_msads_set_row_cap(sgx_emu_msads_t *e, size_t n);
 void sgx_emu_msads_inject_too_many(sgx_emu_msads_t *e, int n);
 /** @brief The next job to complete ends with status (static string, e.g. "Expired"). */
 void sgx_emu_msads_final_status(sgx_emu_msads_t *e, const char *status);
-/** @brief Copies the refresh token the emulator honours now into out (cap bytes). */
+/** @brief Every refresh token but the newest stops working (they aged out). */
+void sgx_emu_msads_retire_refresh_tokens(sgx_emu_msads_t *e);
+/** @brief Copies the newest refresh token into out (cap bytes). */
 void sgx_emu_msads_refresh_token(sgx_emu_msads_t *e, char *out, size_t cap);
 /** @brief Sets the customer's Customer Match terms flag. */
 void sgx_emu_msads_set_terms(sgx_emu_msads_t *e, bool accepted);

@@ -27,7 +27,8 @@ struct sgx_emu_msads {
     struct MHD_Daemon *mhd;
     uint16_t port;
     char host[64];
-    char *dev_token, *customer, *account, *client, *refresh;
+    char *dev_token, *customer, *account, *client;
+    char *refresh; /* the newest refresh token; guarded by mu once started */
     int token_ttl_s, url_ttl_s, polls_before_done;
     bool rotate_refresh;
     size_t row_cap, max_bytes;
@@ -37,6 +38,7 @@ struct sgx_emu_msads {
     json_t *lists;      /* id -> {member: true} */
     json_t *names;      /* id -> name */
     json_t *tokens;     /* access token -> expiry (ms) */
+    json_t *refresh_valid; /* refresh tokens honoured: the newest and those not yet retired */
     msads_job_t *jobs;
     uint64_t seq;
     uint64_t next_list;
