@@ -295,8 +295,7 @@ static void split(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classification_t 
 {
     size_t n = r->batch.nrows, half = n / 2;
     if (n < 2) {
-        reject(d, r, c);
-        finish_rows(d, r, now);
+        reject_all(d, r, c->reason, now); /* one row that does not fit: dead-letter it */
         return;
     }
     sgx_req_t *b = sgx_calloc(1, sizeof *b);

@@ -186,8 +186,9 @@ static void env_down(env_t *e)
     rd_kafka_destroy(e->mock_rk);
 }
 
-/* Counts DLQ records per reason: [0] row errors 8004, [1] upload Failed, [2] other. */
-static void read_dlq(env_t *e, int want, int counts[3])
+/* Counts DLQ records per reason: [0] row errors 8004, [1] upload Failed, [2] other, [3] a
+ * single row over the service's row cap (3225). */
+static void read_dlq(env_t *e, int want, int counts[4])
 {
     char errbuf[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -199,7 +200,7 @@ static void read_dlq(env_t *e, int want, int counts[3])
     rd_kafka_topic_partition_list_add(l, DLQ, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
     assert_int_equal(rd_kafka_assign(rk, l), RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_topic_partition_list_destroy(l);
-    memset(counts, 0, 3 * sizeof *counts);
+    memset(counts, 0, 4 * sizeof *counts);
     int total = 0;
     for (int idle = 0; idle < 8 && total <= want;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 250);
@@ -226,6 +227,9 @@ static void read_dlq(env_t *e, int want, int counts[3])
                 counts[0]++;
             } else if (strcmp(reason, "msads_upload_status=Failed") == 0) {
                 counts[1]++;
+            } else if (strcmp(reason, "msads_error code=3225 BulkServiceFileRowCountExceeded") ==
+                       0) {
+                counts[3]++;
             } else {
                 print_message("unexpected DLQ reason '%s'\n", reason);
                 counts[2]++;
@@ -368,6 +372,12 @@ static void test_end_to_end(void **state)
         produce(&e, i, "seg-d", SGX_OP_ENTER);
     }
     assert_true(wait_done(&e, 60000));
+    /* A cap no single row fits under (Format Version + list + 1 item = 3 records): split down
+     * to one row, that row is dead-lettered with the code; nothing loops. */
+    sgx_emu_msads_set_row_cap(e.ms, 2);
+    produce(&e, 300, "seg-a", SGX_OP_ENTER);
+    assert_true(wait_done(&e, 30000));
+    assert_member(&e, LIST_A, 300, false);
     sgx_emu_msads_set_row_cap(e.ms, 0);
     char seg_d[32];
     assert_true(sgx_emu_msads_find_list(e.ms, "seg-d", seg_d, sizeof seg_d));
@@ -419,14 +429,15 @@ static void test_end_to_end(void **state)
     sgx_emu_msads_stats(e.ms, &s6);
     assert_int_equal(s6.refresh_refused, 0);
 
-    int counts[3];
-    read_dlq(&e, expect_bad + 5, counts);
+    int counts[4];
+    read_dlq(&e, expect_bad + 5 + 1, counts);
     print_message("row errors %d (expected %d), failed upload %d, other %d\n", counts[0],
                   expect_bad, counts[1], counts[2]);
     assert_true(expect_bad >= 1);
     assert_int_equal(counts[0], expect_bad);
     assert_int_equal(counts[1], 5);
     assert_int_equal(counts[2], 0);
+    assert_int_equal(counts[3], 1);
     env_down(&e);
 }
 
