@@ -97,6 +97,9 @@ typedef enum {
                             * acknowledged or dead-lettered: the core parks the destination or
                             * audience, re-probes with capped backoff and logs each state change
                             * loudly (pipeline/dispatch_block.c) */
+    SGX_CLS_SPLIT,         /* the batch is too large for the destination as a whole (e.g. too
+                            * many rows for one bulk file): the core sends each half as a
+                            * batch of its own from step 0; a single row is rejected */
 } sgx_verdict_t;
 
 /* FATAL: what the refusal is about. */
@@ -214,6 +217,16 @@ typedef struct sgx_connector_def {
      *  @param expires_in_ms lifetime from now. @param reason (128 bytes) on failure. */
     sgx_err_t (*auth_parse)(const void *ctx, const sgx_response_t *resp, char **token,
                             int64_t *expires_in_ms, char *reason);
+
+    /* Rotating refresh tokens (OAuth refresh_token grant). Both NULL when the grant does not
+     * rotate. The core keeps the newest refresh token, persists it (atomically, 0600) in the
+     * file named by the destination's `state_path` setting - the connector lists that key; a
+     * key ending in `_file` would name a secret to read - and prefers it on restart. */
+    /** Pure: the refresh token a successful token response carries, owned, or NULL. */
+    char *(*auth_rotated)(const void *ctx, const sgx_response_t *resp);
+    /** Pure: as auth_prepare, but with refresh_token (borrowed) instead of the configured one. */
+    sgx_err_t (*auth_prepare_refresh)(const void *ctx, const char *refresh_token,
+                                      sgx_request_t *req);
 } sgx_connector_def_t;
 
 /** @brief Frees the strings a request owns and zeroes it. NULL-safe. */

@@ -1,10 +1,9 @@
 /* Microsoft Advertising emulator: server lifecycle, the OAuth token endpoint, header checks,
- * inspection endpoints, fault injection and the standalone `microsoft_ads` subcommand. The
- * bulk job itself is in msads_bulk.c. */
+ * inspection endpoints and fault injection. The bulk job is in msads_bulk.c, the upload in
+ * msads_upload.c, the SOAP face in msads_soap.c, ZIP handling in msads_zip.c and the
+ * standalone `microsoft_ads` subcommand in msads_main.c. */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,20 +31,48 @@ void sgx_emu_msads_error(msads_reply_t *r, unsigned status, int code, const char
                         "ErrorCode", name, "Message", msg);
 }
 
-bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
-                                        msads_reply_t *r)
+/* The access token of a request. REST calls: `Authorization: Bearer <token>`, as the official
+ * REST SDK sends it (BingAds-Python-SDK main 13.0.28 service_client.py create_rest_headers() ->
+ * authorization.py OAuthAuthorization.enrich_headers()); an AuthenticationToken header there
+ * is the SOAP API's (its soap:Header element, msads_soap.c) and is refused. The file upload:
+ * the SDK published on PyPI (bingads 13.0.30.1, bulk_service_manager.py _upload_file_by_url())
+ * and the Bulk upload guide (guides/bulk-download-upload, "HTTP POST") send AuthenticationToken,
+ * the REST SDK sends Authorization: Bearer: both are accepted there. */
+static const char *access_token(struct MHD_Connection *conn, bool upload)
 {
-    const char *tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "AuthenticationToken");
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (auth && strncmp(auth, "Bearer ", 7) == 0 && auth[7]) {
+        return auth + 7;
+    }
+    return upload ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "AuthenticationToken")
+                  : NULL;
+}
+
+bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
+                                        bool upload, msads_reply_t *r)
+{
+    const char *tok = access_token(conn, upload);
     const char *dev = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "DeveloperToken");
     const char *cust = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "CustomerId");
+    /* REST calls carry CustomerAccountId (create_rest_headers); the upload carries AccountId
+     * (_upload_file_by_url and the guide's example), CustomerAccountId accepted as well. */
     const char *acct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "CustomerAccountId");
-    if (tok && strncmp(tok, "Bearer ", 7) == 0) {
-        tok += 7;
+    if (upload && !acct) {
+        acct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "AccountId");
     }
+    return sgx_emu_msads_check_creds_locked(e, tok, dev, cust, acct, upload, r);
+}
+
+bool sgx_emu_msads_check_creds_locked(sgx_emu_msads_t *e, const char *tok, const char *dev,
+                                      const char *cust, const char *acct, bool upload,
+                                      msads_reply_t *r)
+{
     json_t *exp = tok ? json_object_get(e->tokens, tok) : NULL;
     if (!exp) {
         e->stats.unauthorized++;
-        sgx_emu_msads_error(r, 401, 105, "InvalidCredentials", "invalid AuthenticationToken");
+        sgx_emu_msads_error(r, 401, 105, "InvalidCredentials",
+                            upload ? "invalid Authorization or AuthenticationToken"
+                                   : "invalid Authorization: Bearer token");
         return false;
     }
     if (sgx_emu_msads_now_ms() >= json_integer_value(exp)) {
@@ -56,7 +83,8 @@ bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connectio
     if (!dev || strcmp(dev, e->dev_token) != 0 || !cust || strcmp(cust, e->customer) != 0 ||
         !acct || strcmp(acct, e->account) != 0) {
         sgx_emu_msads_error(r, 400, 105, "InvalidCredentials",
-                            "DeveloperToken, CustomerId or CustomerAccountId refused");
+                            upload ? "DeveloperToken, CustomerId or AccountId refused"
+                                   : "DeveloperToken, CustomerId or CustomerAccountId refused");
         return false;
     }
     return true;
@@ -81,7 +109,8 @@ static void token(sgx_emu_msads_t *e, const sgx_emu_body_t *body, msads_reply_t 
         r->json = json_pack("{s:s}", "error", "unsupported_grant_type");
     } else if (!client || strcmp(client, e->client) != 0) {
         r->json = json_pack("{s:s}", "error", "invalid_client");
-    } else if (!refresh || strcmp(refresh, e->refresh) != 0) {
+    } else if (!refresh || !json_object_get(e->refresh_valid, refresh)) {
+        e->stats.refresh_refused++;
         r->json = json_pack("{s:s}", "error", "invalid_grant");
     } else if (!scope || !strstr(scope, SCOPE)) {
         r->json = json_pack("{s:s}", "error", "invalid_scope");
@@ -90,6 +119,20 @@ static void token(sgx_emu_msads_t *e, const sgx_emu_body_t *body, msads_reply_t 
         snprintf(at, sizeof at, "emu-at-%llu", (unsigned long long)++e->seq);
         json_object_set_new(e->tokens, at,
                             json_integer(sgx_emu_msads_now_ms() + e->token_ttl_s * 1000LL));
+        /* Every grant returns a new refresh token that replaces the old one (Microsoft
+         * identity platform; guides/authentication-oauth-get-tokens "Get the access_token,
+         * refresh_token, and expires_in values"; the SDK passes each new pair to
+         * token_refreshed_callback to be stored). The old one is not revoked at once - it
+         * ages out (90 days, or when the user's consent changes): replicas sharing a token
+         * keep working. sgx_emu_msads_retire_refresh_tokens() models that ageing: every
+         * refresh token but the newest stops working. */
+        if (e->rotate_refresh) {
+            sgx_free(e->refresh);
+            char rt[64];
+            snprintf(rt, sizeof rt, "emu-rt-%llu", (unsigned long long)++e->seq);
+            e->refresh = sgx_strdup(rt);
+            json_object_set_new(e->refresh_valid, rt, json_true());
+        }
         r->status = 200;
         r->json = json_pack("{s:s, s:s, s:i, s:s, s:s}", "access_token", at, "token_type",
                             "Bearer", "expires_in", e->token_ttl_s, "refresh_token", e->refresh,
@@ -124,6 +167,8 @@ static json_t *stats_json(sgx_emu_msads_t *e)
         {"unauthorized", s.unauthorized},   {"throttled", s.throttled},
         {"failed_5xx", s.failed_5xx},       {"url_reused", s.url_reused},
         {"url_expired", s.url_expired},     {"terms_refused", s.terms_refused},
+        {"row_count_exceeded", s.row_count_exceeded}, {"too_many", s.too_many},
+        {"refresh_refused", s.refresh_refused},
         {"rows_received", s.rows_received}, {"rows_failed", s.rows_failed},
         {"lists_created", s.lists_created}, {"jobs_completed", s.jobs_completed},
         {"jobs_failed", s.jobs_failed}};
@@ -150,6 +195,21 @@ static bool admin_fault(sgx_emu_msads_t *e, const json_t *req)
         sgx_emu_msads_fail_prefix(e, json_string_value(json_object_get(req, "prefix")));
     } else if (strcmp(kind, "fail_upload") == 0) {
         sgx_emu_msads_fail_uploads(e, count);
+    } else if (strcmp(kind, "retire_refresh_tokens") == 0) {
+        sgx_emu_msads_retire_refresh_tokens(e);
+    } else if (strcmp(kind, "too_many") == 0) {
+        sgx_emu_msads_inject_too_many(e, count);
+    } else if (strcmp(kind, "final_status") == 0) {
+        static const char *const known[] = {"Failed", "Expired", "Aborted", "SomethingNew"};
+        const char *st = json_string_value(json_object_get(req, "status"));
+        const char *pick = NULL;
+        for (size_t i = 0; st && i < sizeof known / sizeof known[0]; i++) {
+            pick = strcmp(st, known[i]) == 0 ? known[i] : pick;
+        }
+        if (!pick) {
+            return false;
+        }
+        sgx_emu_msads_final_status(e, pick);
     } else if (strcmp(kind, "terms") == 0) {
         sgx_emu_msads_set_terms(e, json_is_true(json_object_get(req, "accepted")));
     } else {
@@ -243,12 +303,15 @@ sgx_err_t sgx_emu_msads_start(const sgx_emu_msads_opts_t *o, sgx_emu_msads_t **o
     e->account = DEF(o->account_id, SGX_EMU_MSADS_ACCOUNT);
     e->client = DEF(o->client_id, SGX_EMU_MSADS_CLIENT);
     e->refresh = DEF(o->refresh_token, SGX_EMU_MSADS_REFRESH);
+    e->refresh_valid = json_object();
+    json_object_set_new(e->refresh_valid, e->refresh, json_true());
     e->token_ttl_s = o->token_ttl_s > 0 ? o->token_ttl_s : 3600;
     e->url_ttl_s = o->url_ttl_s > 0 ? o->url_ttl_s : 900;
     e->polls_before_done = o->polls_before_done > 0 ? o->polls_before_done : 0;
     e->row_cap = o->row_cap ? o->row_cap : 4000000;
     e->max_bytes = o->max_bytes ? o->max_bytes : (size_t)100 << 20;
     e->terms = o->terms_accepted;
+    e->rotate_refresh = !o->fixed_refresh;
     e->lists = json_object();
     e->names = json_object();
     e->tokens = json_object();
@@ -286,6 +349,7 @@ void sgx_emu_msads_stop(sgx_emu_msads_t *e)
     sgx_free(e->account);
     sgx_free(e->client);
     sgx_free(e->refresh);
+    json_decref(e->refresh_valid);
     sgx_free(e);
 }
 
@@ -375,6 +439,42 @@ void sgx_emu_msads_fail_uploads(sgx_emu_msads_t *e, int n)
     pthread_mutex_unlock(&e->mu);
 }
 
+void sgx_emu_msads_set_row_cap(sgx_emu_msads_t *e, size_t n)
+{
+    pthread_mutex_lock(&e->mu);
+    e->row_cap = n ? n : 4000000;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_inject_too_many(sgx_emu_msads_t *e, int n)
+{
+    pthread_mutex_lock(&e->mu);
+    e->too_many_n = n;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_final_status(sgx_emu_msads_t *e, const char *status)
+{
+    pthread_mutex_lock(&e->mu);
+    e->final_status = status;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_retire_refresh_tokens(sgx_emu_msads_t *e)
+{
+    pthread_mutex_lock(&e->mu);
+    json_object_clear(e->refresh_valid);
+    json_object_set_new(e->refresh_valid, e->refresh, json_true());
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_refresh_token(sgx_emu_msads_t *e, char *out, size_t cap)
+{
+    pthread_mutex_lock(&e->mu);
+    snprintf(out, cap, "%s", e->refresh);
+    pthread_mutex_unlock(&e->mu);
+}
+
 void sgx_emu_msads_set_terms(sgx_emu_msads_t *e, bool accepted)
 {
     pthread_mutex_lock(&e->mu);
@@ -387,72 +487,4 @@ void sgx_emu_msads_stats(sgx_emu_msads_t *e, sgx_emu_msads_stats_t *out)
     pthread_mutex_lock(&e->mu);
     *out = e->stats;
     pthread_mutex_unlock(&e->mu);
-}
-
-/* ---- standalone ---------------------------------------------------------------------------- */
-
-static int usage(void)
-{
-    fprintf(stderr, "usage: segexport-emulator microsoft_ads --listen HOST:PORT "
-                    "[--developer-token T] [--customer-id C] [--account-id A] [--client-id I] "
-                    "[--refresh-token R] [--token-ttl S] [--polls N] [--lists id1,id2] "
-                    "[--terms-not-accepted]\n");
-    return 2;
-}
-
-static void add_list_cb(void *e, const char *id)
-{
-    sgx_emu_msads_add_list(e, id);
-}
-
-int sgx_emu_msads_main(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"developer-token", required_argument, NULL, 'd'},
-        {"customer-id", required_argument, NULL, 'c'}, {"account-id", required_argument, NULL, 'a'},
-        {"client-id", required_argument, NULL, 'i'}, {"refresh-token", required_argument, NULL, 'r'},
-        {"token-ttl", required_argument, NULL, 't'}, {"polls", required_argument, NULL, 'p'},
-        {"lists", required_argument, NULL, 'L'}, {"terms-not-accepted", no_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0}};
-    sgx_emu_msads_opts_t o = {.terms_accepted = true};
-    char host[64] = "127.0.0.1";
-    const char *lists = NULL;
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'l': {
-            const char *colon = strrchr(optarg, ':');
-            if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof host) {
-                return usage();
-            }
-            memcpy(host, optarg, (size_t)(colon - optarg));
-            host[colon - optarg] = '\0';
-            o.port = (uint16_t)atoi(colon + 1);
-            break;
-        }
-        case 'd': o.developer_token = optarg; break;
-        case 'c': o.customer_id = optarg; break;
-        case 'a': o.account_id = optarg; break;
-        case 'i': o.client_id = optarg; break;
-        case 'r': o.refresh_token = optarg; break;
-        case 't': o.token_ttl_s = atoi(optarg); break;
-        case 'p': o.polls_before_done = atoi(optarg); break;
-        case 'L': lists = optarg; break;
-        case 'T': o.terms_accepted = false; break;
-        default: return usage();
-        }
-    }
-    o.listen_host = host;
-    sigset_t set;
-    sgx_emu_block_signals(&set);
-    sgx_emu_msads_t *e = NULL;
-    if (sgx_emu_msads_start(&o, &e) != SGX_OK) {
-        fprintf(stderr, "segexport-emulator: cannot listen on %s:%u\n", host, o.port);
-        return 1;
-    }
-    sgx_emu_for_each_csv(lists, add_list_cb, e);
-    sgx_emu_serve_until_signal(host, sgx_emu_msads_port(e), &set);
-    sgx_emu_msads_stop(e);
-    return 0;
 }

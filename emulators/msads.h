@@ -2,17 +2,22 @@
  * adapters (destinations.md §2, §6), served by libmicrohttpd:
  *   POST /oauth2/v2.0/token                   refresh_token grant -> access token (token_ttl_s)
  *   POST /Bulk/v13/BulkUploadUrl/Query        {"AccountId","ResponseMode"} -> RequestId, UploadUrl
- *   POST /upload/{token}                      multipart file; single use (3224), 15 min (3225)
+ *   POST /upload/{token}                      multipart file, CSV or ZIP; single use (3224),
+ *                                             15 min (3226), row cap (3225), 3227 on demand
  *   POST /Bulk/v13/BulkUploadStatus/Query     {"RequestId"} -> FileUploaded, InProgress, then
  *                                             Completed/CompletedWithErrors/Failed/...
- *   GET  /results/{RequestId}                 the result CSV (BOM, Error, Error Number columns)
- * API calls check AuthenticationToken (401), DeveloperToken, CustomerId and CustomerAccountId
- * (400, code 105) and the terms flag (8003). The file is validated and applied when the job
- * completes, so members appear only then. Lists are sets of lowercase hex.
+ *   GET  /results/{RequestId}                 a ZIP holding the result CSV (BOM, Error, Error
+ *                                             Number columns)
+ * REST calls check Authorization: Bearer (401), DeveloperToken, CustomerId, CustomerAccountId
+ * (400, code 105), AccountId as a JSON string, and the terms flag (8003); the upload takes
+ * Authorization: Bearer or AuthenticationToken with AccountId. Refresh tokens rotate with every
+ * grant; older ones work until retired (a fault). The file is validated and applied when the job completes, so members
+ * appear only then. Lists are sets of lowercase hex.
  * Inspection (unauthenticated): GET /_emulator/audiences/{id} -> {"id","name","count",
  * "members":[sorted]}, GET /_emulator/stats, POST /_emulator/audiences {"id","name"},
  * POST /_emulator/faults {"kind":"throttle|5xx|expire_tokens|expire_urls|fail_prefix|
- * fail_upload|terms", "count", "code", "prefix", "accepted"}.
+ * fail_upload|terms|too_many|final_status|retire_refresh_tokens", "count", "code", "prefix",
+ * "accepted", "status"}.
  * @locality every function may be called from any thread; state is guarded by one mutex. */
 #ifndef SGX_EMU_MSADS_H
 #define SGX_EMU_MSADS_H
@@ -42,6 +47,7 @@ typedef struct {
     size_t row_cap;          /* 0 = 4,000,000 */
     size_t max_bytes;        /* 0 = 100 MB */
     int url_ttl_s;           /* 0 = 900 */
+    bool fixed_refresh;      /* true: the refresh token never rotates (default: it does) */
 } sgx_emu_msads_opts_t;
 
 sgx_err_t sgx_emu_msads_start(const sgx_emu_msads_opts_t *o, sgx_emu_msads_t **out);
@@ -69,6 +75,16 @@ void sgx_emu_msads_expire_urls(sgx_emu_msads_t *e);
 void sgx_emu_msads_fail_prefix(sgx_emu_msads_t *e, const char *prefix);
 /** @brief The next n uploads end with status Failed. */
 void sgx_emu_msads_fail_uploads(sgx_emu_msads_t *e, int n);
+/** @brief Uploads of more than n records (0: 4,000,000) fail with 3225. */
+void sgx_emu_msads_set_row_cap(sgx_emu_msads_t *e, size_t n);
+/** @brief The next n uploads fail with 3227 BulkServiceTooManyRequests. */
+void sgx_emu_msads_inject_too_many(sgx_emu_msads_t *e, int n);
+/** @brief The next job to complete ends with status (static string, e.g. "Expired"). */
+void sgx_emu_msads_final_status(sgx_emu_msads_t *e, const char *status);
+/** @brief Every refresh token but the newest stops working (they aged out). */
+void sgx_emu_msads_retire_refresh_tokens(sgx_emu_msads_t *e);
+/** @brief Copies the newest refresh token into out (cap bytes). */
+void sgx_emu_msads_refresh_token(sgx_emu_msads_t *e, char *out, size_t cap);
 /** @brief Sets the customer's Customer Match terms flag. */
 void sgx_emu_msads_set_terms(sgx_emu_msads_t *e, bool accepted);
 /** @brief While stalled, uploaded jobs answer InProgress and make no progress (GetBulkUploadStatus
@@ -92,7 +108,10 @@ typedef struct {
     uint64_t throttled;       /* 4204 */
     uint64_t failed_5xx;
     uint64_t url_reused;      /* 3224 */
-    uint64_t url_expired;     /* 3225 */
+    uint64_t url_expired;     /* 3226 */
+    uint64_t row_count_exceeded; /* 3225 */
+    uint64_t too_many;        /* 3227 */
+    uint64_t refresh_refused; /* invalid_grant for a refresh token */
     uint64_t terms_refused;   /* 8003 */
     uint64_t rows_received;   /* item rows in completed files */
     uint64_t rows_failed;     /* item error rows */

@@ -1,5 +1,5 @@
-/* The emulated bulk job: upload URL, multipart upload, status progression, validation and
- * application of the file at completion, and the result file. */
+/* The emulated bulk job: upload URL, status progression, validation and application of the
+ * file at completion, and the result file. The upload itself is in msads_upload.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,16 +260,16 @@ static const char *process_locked(sgx_emu_msads_t *e, msads_job_t *job)
         e->fail_uploads_n--;
         return "Failed";
     }
+    if (e->final_status) {
+        /* Failed, Expired, Aborted or a status the SDK does not know: all final
+         * (bulk_operation.py BulkUploadOperation.get_status()/track()). */
+        const char *st = e->final_status;
+        e->final_status = NULL;
+        return st;
+    }
     const sgx_buf_t *f = &job->file;
     if (f->len < 3 || memcmp(f->data, "\xEF\xBB\xBF", 3) != 0) {
         return "UploadFileFormatNotSupported"; /* UTF-8 files need a BOM */
-    }
-    size_t rows = 0;
-    for (size_t i = 0; i < f->len; i++) {
-        rows += f->data[i] == '\n';
-    }
-    if (rows > e->row_cap + 1) { /* the header row is not a record */
-        return "UploadFileRowCountExceeded";
     }
     emu_csv_t c = {.p = f->data + 3, .end = f->data + f->len};
     int ki[K__N];
@@ -313,7 +313,8 @@ out:
     return status;
 }
 
-static msads_job_t *find_job(sgx_emu_msads_t *e, const char *request_id, const char *url_token)
+msads_job_t *sgx_emu_msads_find_job_locked(sgx_emu_msads_t *e, const char *request_id,
+                                           const char *url_token)
 {
     for (msads_job_t *j = e->jobs; j; j = j->next) {
         if ((request_id && strcmp(j->request_id, request_id) == 0) ||
@@ -335,7 +336,7 @@ void sgx_emu_msads_free_jobs(sgx_emu_msads_t *e)
     }
 }
 
-static bool api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r)
+bool sgx_emu_msads_api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r)
 {
     if (e->fail5xx_n > 0) {
         e->fail5xx_n--;
@@ -355,17 +356,21 @@ static bool api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r)
     return false;
 }
 
-static void upload_url(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
+void sgx_emu_msads_upload_url_locked(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
 {
+    /* The REST schema types AccountId as a string (the official SDK's generated model,
+     * openapi_client/models/bulk/get_bulk_upload_url_request.py: StrictStr), the int64 of the
+     * SOAP reference carried as text; a JSON number is not what the schema describes. The
+     * error number for a wrongly typed field is ours (the docs name none). */
     json_t *acct = json_object_get(req, "AccountId");
-    char a[32] = "";
-    if (json_is_integer(acct)) {
-        snprintf(a, sizeof a, "%lld", (long long)json_integer_value(acct));
-    } else if (json_is_string(acct)) {
-        snprintf(a, sizeof a, "%s", json_string_value(acct));
-    }
     const char *mode = json_string_value(json_object_get(req, "ResponseMode"));
-    if (strcmp(a, e->account) != 0) {
+    if (acct && !json_is_string(acct)) {
+        sgx_emu_msads_error(r, 400, 100, "InvalidRequest",
+                            "AccountId must be a string (int64 as text)");
+        return;
+    }
+    const char *a = json_string_value(acct);
+    if (!a || strcmp(a, e->account) != 0) {
         sgx_emu_msads_error(r, 400, 105, "InvalidCredentials", "AccountId is not accessible");
         return;
     }
@@ -391,10 +396,11 @@ static void upload_url(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
     r->json = json_pack("{s:s, s:s}", "RequestId", j->request_id, "UploadUrl", url);
 }
 
-static void upload_status(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r)
+void sgx_emu_msads_upload_status_locked(sgx_emu_msads_t *e, const json_t *req,
+                                        msads_reply_t *r)
 {
     const char *id = json_string_value(json_object_get(req, "RequestId"));
-    msads_job_t *j = id ? find_job(e, id, NULL) : NULL;
+    msads_job_t *j = id ? sgx_emu_msads_find_job_locked(e, id, NULL) : NULL;
     if (!j) {
         sgx_emu_msads_error(r, 400, 3100, "BulkServiceInvalidRequestId", "unknown RequestId");
         return;
@@ -430,78 +436,6 @@ static void upload_status(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *
                         pct, "ResultFileUrl", url[0] ? url : NULL, "Errors");
 }
 
-/* The "file" part of a multipart/form-data body. */
-static bool multipart_file(struct MHD_Connection *conn, const sgx_emu_body_t *body,
-                           const char **data, size_t *len)
-{
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-    const char *b = ct ? strstr(ct, "boundary=") : NULL;
-    if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0 || !b || !body->buf.data) {
-        return false;
-    }
-    char delim[128];
-    int n = snprintf(delim, sizeof delim, "--%s", b + 9);
-    if (n <= 2 || (size_t)n >= sizeof delim) {
-        return false;
-    }
-    const char *s = body->buf.data, *end = s + body->buf.len;
-    const char *start = memmem(s, body->buf.len, delim, (size_t)n);
-    const char *hdr_end = start ? memmem(start, (size_t)(end - start), "\r\n\r\n", 4) : NULL;
-    if (!hdr_end || !memmem(start, (size_t)(hdr_end - start), "name=\"file\"", 11)) {
-        return false;
-    }
-    const char *fstart = hdr_end + 4;
-    char close[132];
-    int cn = snprintf(close, sizeof close, "\r\n%s", delim);
-    const char *fend = memmem(fstart, (size_t)(end - fstart), close, (size_t)cn);
-    if (!fend) {
-        return false;
-    }
-    *data = fstart;
-    *len = (size_t)(fend - fstart);
-    return true;
-}
-
-static void upload(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *token,
-                   const sgx_emu_body_t *body, msads_reply_t *r)
-{
-    msads_job_t *j = find_job(e, NULL, token);
-    const char *data;
-    size_t len;
-    /* destinations.md §2: every upload refusal is HTTP 400 with a JSON body
-     * {"TrackingId","RequestId","Code":322x,"ErrorCode","Message"}. */
-    if (!j) {
-        sgx_emu_msads_error(r, 400, 3221, "BulkServiceUploadUrlNotFound", "unknown upload URL");
-    } else if (j->used) {
-        e->stats.url_reused++;
-        sgx_emu_msads_error(r, 400, 3224, "BulkServiceUrlAlreadyUsedForUpload",
-                            "the upload URL was already used");
-    } else if (sgx_emu_msads_now_ms() - j->issued_ms > (int64_t)e->url_ttl_s * 1000) {
-        e->stats.url_expired++;
-        sgx_emu_msads_error(r, 400, 3225, "BulkServiceUploadUrlExpired",
-                            "the upload URL has expired");
-    } else if (body->overflow) {
-        sgx_emu_msads_error(r, 400, 3226, "BulkServiceUploadFileTooLarge",
-                            "the file exceeds the size limit");
-    } else if (!multipart_file(conn, body, &data, &len)) {
-        sgx_emu_msads_error(r, 400, 3220, "BulkServiceNoFileInUpload",
-                            "expected multipart/form-data with a file part");
-    } else if (len > e->max_bytes) {
-        sgx_emu_msads_error(r, 400, 3226, "BulkServiceUploadFileTooLarge",
-                            "the file exceeds the size limit");
-    } else {
-        j->used = j->uploaded = true;
-        j->status = "FileUploaded";
-        sgx_buf_append(&j->file, data, len);
-        e->stats.uploads++;
-        r->status = 200;
-        r->json = json_pack("{s:s, s:s}", "TrackingId", "emu", "RequestId", j->request_id);
-    }
-    if (j && r->status != 200 && json_is_object(r->json)) {
-        json_object_set_new(r->json, "RequestId", json_string(j->request_id));
-    }
-}
-
 void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *method,
                         const sgx_emu_path_t *path, const sgx_emu_body_t *body,
                         msads_reply_t *r)
@@ -510,20 +444,22 @@ void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const c
     pthread_mutex_lock(&e->mu);
     if (!post && path->n == 2 && strcmp(path->seg[0], "results") == 0 &&
         strcmp(method, "GET") == 0) {
-        msads_job_t *j = find_job(e, path->seg[1], NULL);
+        msads_job_t *j = sgx_emu_msads_find_job_locked(e, path->seg[1], NULL);
         e->stats.result_requests++;
-        if (j && j->final && j->result.len && !e->results_gone) {
+        char member[64];
+        snprintf(member, sizeof member, "%s.csv", j ? j->request_id : "");
+        if (j && j->final && j->result.len && !e->results_gone &&
+            sgx_emu_msads_zip(member, j->result.data, j->result.len, &r->csv) == SGX_OK) {
             r->status = 200;
-            r->ctype = "text/csv";
-            sgx_buf_append(&r->csv, j->result.data, j->result.len);
+            r->ctype = "application/zip";
         } else {
             r->status = 404;
             r->ctype = "text/plain";
             sgx_buf_puts(&r->csv, "not found");
         }
     } else if (post && path->n == 2 && strcmp(path->seg[0], "upload") == 0) {
-        if (sgx_emu_msads_check_headers_locked(e, conn, r)) {
-            upload(e, conn, path->seg[1], body, r);
+        if (sgx_emu_msads_check_headers_locked(e, conn, true, r)) {
+            sgx_emu_msads_upload_locked(e, conn, path->seg[1], body, r);
         }
     } else if (post && path->n == 4 && strcmp(path->seg[0], "Bulk") == 0 &&
                strcmp(path->seg[1], "v13") == 0 && strcmp(path->seg[3], "Query") == 0 &&
@@ -536,16 +472,20 @@ void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const c
             e->stats.status_requests++;
         }
         json_t *req = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
-        if (!api_faults_locked(e, r) && sgx_emu_msads_check_headers_locked(e, conn, r)) {
+        if (!sgx_emu_msads_api_faults_locked(e, r) &&
+            sgx_emu_msads_check_headers_locked(e, conn, false, r)) {
             if (!json_is_object(req)) {
                 sgx_emu_msads_error(r, 400, 100, "NullRequest", "expected a JSON object");
             } else if (is_url) {
-                upload_url(e, req, r);
+                sgx_emu_msads_upload_url_locked(e, req, r);
             } else {
-                upload_status(e, req, r);
+                sgx_emu_msads_upload_status_locked(e, req, r);
             }
         }
         json_decref(req);
+    } else if (post && path->n == 5 && strcmp(path->seg[0], "Api") == 0 &&
+               strcmp(path->seg[4], "BulkService.svc") == 0) {
+        sgx_emu_msads_soap_locked(e, body, r);
     } else {
         sgx_emu_msads_error(r, 404, 0, "NotFound", "no such endpoint");
     }

@@ -19,7 +19,7 @@ typedef struct msads_job {
     int polls;
     const char *status;     /* static */
     sgx_buf_t file;         /* the uploaded CSV until processed */
-    sgx_buf_t result;       /* the result CSV once final */
+    sgx_buf_t result;       /* the result CSV once final (served zipped) */
     struct msads_job *next;
 } msads_job_t;
 
@@ -27,8 +27,10 @@ struct sgx_emu_msads {
     struct MHD_Daemon *mhd;
     uint16_t port;
     char host[64];
-    char *dev_token, *customer, *account, *client, *refresh;
+    char *dev_token, *customer, *account, *client;
+    char *refresh; /* the newest refresh token; guarded by mu once started */
     int token_ttl_s, url_ttl_s, polls_before_done;
+    bool rotate_refresh;
     size_t row_cap, max_bytes;
 
     pthread_mutex_t mu; /* guards everything below */
@@ -36,10 +38,12 @@ struct sgx_emu_msads {
     json_t *lists;      /* id -> {member: true} */
     json_t *names;      /* id -> name */
     json_t *tokens;     /* access token -> expiry (ms) */
+    json_t *refresh_valid; /* refresh tokens honoured: the newest and those not yet retired */
     msads_job_t *jobs;
     uint64_t seq;
     uint64_t next_list;
-    int throttle_n, fail5xx_n, fail5xx_status, fail_uploads_n;
+    int throttle_n, fail5xx_n, fail5xx_status, fail_uploads_n, too_many_n;
+    const char *final_status; /* static or NULL: the next job ends with this status */
     bool stall; /* uploaded jobs stay InProgress (sgx_emu_msads_stall_jobs) */
     bool results_gone; /* result file URLs answer 404 (sgx_emu_msads_expire_results) */
     char fail_prefix[65];
@@ -60,11 +64,39 @@ void sgx_emu_msads_error(msads_reply_t *r, unsigned status, int code, const char
                          const char *msg);
 /** @returns true when the API headers are valid; else fills r. @locks_required e->mu. */
 bool sgx_emu_msads_check_headers_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
+                                        bool upload, msads_reply_t *r);
+/** @brief As sgx_emu_msads_check_headers_locked on values already extracted (SOAP headers).
+ *  @locks_required e->mu. */
+bool sgx_emu_msads_check_creds_locked(sgx_emu_msads_t *e, const char *tok, const char *dev,
+                                      const char *cust, const char *acct, bool upload,
+                                      msads_reply_t *r);
+/** @brief GetBulkUploadUrl: fills r from {"AccountId","ResponseMode"}. @locks_required e->mu. */
+void sgx_emu_msads_upload_url_locked(sgx_emu_msads_t *e, const json_t *req, msads_reply_t *r);
+/** @brief GetBulkUploadStatus: fills r from {"RequestId"}. @locks_required e->mu. */
+void sgx_emu_msads_upload_status_locked(sgx_emu_msads_t *e, const json_t *req,
                                         msads_reply_t *r);
+/** @returns true when a fault (5xx, 4204) was injected into r. @locks_required e->mu. */
+bool sgx_emu_msads_api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r);
+/** @brief The SOAP endpoint BulkService.svc (msads_soap.c): GetBulkUploadUrl and
+ *  GetBulkUploadStatus as the SOAP SDK on PyPI calls them. @locks_required e->mu. */
+void sgx_emu_msads_soap_locked(sgx_emu_msads_t *e, const sgx_emu_body_t *body,
+                               msads_reply_t *r);
 /** @brief Serves the bulk endpoints (everything but the token and inspection). */
 void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *method,
                         const sgx_emu_path_t *path, const sgx_emu_body_t *body,
                         msads_reply_t *r);
+/** @brief out = a ZIP archive holding data[0..len) as member. @returns SGX_ERR_IO on failure. */
+sgx_err_t sgx_emu_msads_zip(const char *member, const char *data, size_t len, sgx_buf_t *out);
+/** @brief out = the one member of the ZIP data[0..len), at most cap bytes.
+ *  @returns SGX_ERR_INVALID when it is not such an archive. */
+sgx_err_t sgx_emu_msads_unzip(const char *data, size_t len, size_t cap, sgx_buf_t *out);
+/** @returns the job with this request id or upload-URL token, or NULL. @locks_required e->mu. */
+msads_job_t *sgx_emu_msads_find_job_locked(sgx_emu_msads_t *e, const char *request_id,
+                                           const char *url_token);
+/** @brief POST /upload/{token} (msads_upload.c). @locks_required e->mu. */
+void sgx_emu_msads_upload_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn,
+                                 const char *token, const sgx_emu_body_t *body,
+                                 msads_reply_t *r);
 /** @brief Frees every job. @locks_required e->mu or exclusive access. */
 void sgx_emu_msads_free_jobs(sgx_emu_msads_t *e);
 

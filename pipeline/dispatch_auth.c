@@ -1,21 +1,78 @@
 /* Expiring credentials: the dispatcher fetches a token before a destination's first request,
  * again a minute before it expires, and after a REAUTH verdict. The connector builds the token
- * request and parses the answer; the token itself never reaches a log. */
+ * request and parses the answer; the token itself never reaches a log. Rotating refresh tokens
+ * (auth_rotated) are kept here and persisted at the destination's state_path, which is read
+ * before the first token request so a restart uses the newest one. */
 #include <string.h>
 
 #include "base/backoff.h"
+#include "pipeline/state_file.h"
 #include "pipeline/dispatch_req.h"
 #include "base/log.h"
 #include "base/mem.h"
 
 #define REFRESH_EARLY_MS 60000
 
+static const char *state_file(const sgx_dest_rt_t *dr)
+{
+    const char *p = sgx_settings_get(&dr->d->cfg->settings, "state_path");
+    return p && *p ? p : NULL;
+}
+
+/* Once per destination: the refresh token persisted by an earlier run wins over the config. */
+static void load_refresh_token(sgx_dest_rt_t *dr)
+{
+    const char *path = state_file(dr);
+    dr->refresh_loaded = true;
+    if (!path || !dr->d->def->auth_rotated) {
+        return;
+    }
+    sgx_err_t err = sgx_state_file_get(path, "refresh_token", &dr->refresh_token);
+    if (err == SGX_OK) {
+        SGX_INFO("auth", "%s: using the refresh token saved in %s", dr->d->cfg->name, path);
+    } else if (err != SGX_ERR_NOT_FOUND) {
+        SGX_ERROR("auth", "%s: state file %s unreadable (%s); using the configured refresh "
+                  "token", dr->d->cfg->name, path, sgx_err_str(err));
+    }
+}
+
+/* A successful token response may carry a new refresh token: keep it and persist it. */
+static void take_rotated(sgx_dest_rt_t *dr, const sgx_response_t *resp)
+{
+    char *fresh = dr->d->def->auth_rotated ? dr->d->def->auth_rotated(dr->ctx, resp) : NULL;
+    if (!fresh || (dr->refresh_token && strcmp(fresh, dr->refresh_token) == 0)) {
+        sgx_free(fresh);
+        return;
+    }
+    if (dr->refresh_token) {
+        explicit_bzero(dr->refresh_token, strlen(dr->refresh_token));
+    }
+    sgx_free(dr->refresh_token);
+    dr->refresh_token = fresh;
+    const char *path = state_file(dr);
+    if (!path) {
+        SGX_WARN("auth", "%s: the refresh token rotated but no state_path is configured: a "
+                 "restart will use the configured one, which may have been revoked",
+                 dr->d->cfg->name);
+    } else if (sgx_state_file_set(path, "refresh_token", fresh) != SGX_OK) {
+        SGX_ERROR("auth", "%s: cannot write state file %s: the rotated refresh token is only "
+                  "in memory", dr->d->cfg->name, path);
+    }
+}
+
 static void start_auth(sgx_dispatcher_t *d, sgx_dest_rt_t *dr)
 {
     sgx_req_t *r = sgx_calloc(1, sizeof *r);
     r->dest = dr;
     r->is_auth = true;
-    if (dr->d->def->auth_prepare(dr->ctx, &r->req) ||
+    if (!dr->refresh_loaded) {
+        load_refresh_token(dr);
+    }
+    const sgx_connector_def_t *def = dr->d->def;
+    sgx_err_t err = dr->refresh_token && def->auth_prepare_refresh
+                        ? def->auth_prepare_refresh(dr->ctx, dr->refresh_token, &r->req)
+                        : def->auth_prepare(dr->ctx, &r->req);
+    if (err ||
         sgx_http_setup(&r->http, &r->req, d->o.request_timeout_ms, r)) {
         SGX_ERROR("auth", "%s: cannot build the token request", dr->d->cfg->name);
         sgx_req_free(r);
@@ -66,6 +123,7 @@ void sgx_auth_done(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_response_t *resp
         dr->token_ttl = ttl;
         dr->auth_attempt = 0;
         SGX_INC(dr->st->token_refreshes);
+        take_rotated(dr, resp);
         SGX_INFO("auth", "%s: access token obtained, valid %lld s", dr->d->cfg->name,
                  (long long)(ttl / 1000));
         sgx_block_token(d, dr, false, NULL, now);

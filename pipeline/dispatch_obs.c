@@ -25,6 +25,7 @@ static sgx_outcome_t outcome_of(const sgx_classification_t *c)
         return SGX_OUT_BLOCKED;
     case SGX_CLS_RETRY:
     case SGX_CLS_REAUTH:
+    case SGX_CLS_SPLIT: /* sent again as two halves */
         break;
     }
     return c->throttled ? SGX_OUT_THROTTLED : SGX_OUT_RETRIED;

@@ -113,6 +113,25 @@ sgx_err_t sgx_req_encode(sgx_dispatcher_t *d, sgx_req_t *r)
 static void finish_rows(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now);
 static void reject_all(sgx_dispatcher_t *d, sgx_req_t *r, const char *reason, int64_t now);
 
+/* Removals from an audience this process has not created yet: nothing to remove, and sending
+ * them would create the audience (a new Customer List ignores its Action Type and adds the
+ * rows). Only an ENTER batch may create; these rows are acknowledged without a request. */
+static void exit_before_create(sgx_dispatcher_t *d, sgx_req_t *r, size_t n, int64_t now)
+{
+    sgx_dest_rt_t *dr = r->dest;
+    r->rows = sgx_malloc(n * sizeof *r->rows);
+    sgx_aud_take(dr->auds[r->aud], SGX_OP_EXIT, n, r->rows, now);
+    r->batch.rows = (const sgx_row_t *const *)r->rows;
+    r->batch.nrows = n;
+    dr->inflight++;
+    SGX_ADD(dr->st->rows_delivered, n);
+    SGX_ADD(dr->st->rows_by_aud[r->aud < SGX_STATS_MAX_AUDS ? r->aud : 0][SGX_OP_EXIT], n);
+    SGX_INFO("dispatch", "%s: segment %s: %zu removals acknowledged without a request: the "
+             "audience does not exist yet, so there is nothing to remove", dr->d->cfg->name,
+             r->batch.segment, n);
+    finish_rows(d, r, now);
+}
+
 void sgx_req_send_batch(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, uint32_t aud, sgx_op_t op,
                         int64_t now)
 {
@@ -126,6 +145,10 @@ void sgx_req_send_batch(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, uint32_t aud, sg
                              .segment = dest->cfg->segments[aud], .op = op, .batch_seq = 1,
                              .last_batch = true, .nrows = n,
                              .rows = (const sgx_row_t *const *)open};
+    if (op == SGX_OP_EXIT && !dr->aud_ids[aud]) {
+        exit_before_create(d, r, n, now);
+        return;
+    }
     sgx_err_t err;
     n = encode_fitting(d, dr, &r->batch, &r->body, &err);
     r->ctx_gen = dr->ctx_gen;
@@ -321,6 +344,48 @@ static void reauth_twice(sgx_req_t *r, sgx_classification_t *c)
     snprintf(c->reason + n, sizeof c->reason - n, "%s", " (again after a fresh token)");
 }
 
+/* Re-encodes a job for its (new) rows and audience id and queues it at step 0. */
+static void restart_job(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
+{
+    if (sgx_req_encode(d, r) != SGX_OK) {
+        reject_all(d, r, "cannot_encode_split_batch", now);
+        return;
+    }
+    r->job = (sgx_job_t){.batch = &r->batch, .body = &r->body};
+    sgx_free(r->state);
+    r->state = NULL;
+    r->retry_at = now;
+    list_push(&d->waiting, r);
+}
+
+/* SPLIT: each half goes out again as a batch of its own. When the audience does not exist yet,
+ * the first half creates it and the second waits for its id (sgx_req_start_due_retries). */
+static void split(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_classification_t *c,
+                  int64_t now)
+{
+    size_t n = r->batch.nrows, half = n / 2;
+    if (n < 2) {
+        reject_all(d, r, c->reason, now); /* one row that does not fit: dead-letter it */
+        return;
+    }
+    sgx_req_t *b = sgx_calloc(1, sizeof *b);
+    b->dest = r->dest;
+    b->aud = r->aud;
+    b->rows = sgx_malloc((n - half) * sizeof *b->rows);
+    memcpy(b->rows, r->rows + half, (n - half) * sizeof *b->rows);
+    b->batch = r->batch;
+    b->batch.rows = (const sgx_row_t *const *)b->rows;
+    b->batch.nrows = n - half;
+    b->await_audience = !r->batch.audience_id;
+    r->batch.nrows = half;
+    r->dest->inflight++;
+    SGX_WARN("dispatch", "%s: audience %s: %s; sending the %zu rows as two batches",
+             r->dest->d->cfg->name, r->batch.audience_id ? r->batch.audience_id : "(new)",
+             c->reason, n);
+    restart_job(d, r, now);
+    restart_job(d, b, now);
+}
+
 static void handle_verdict(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c,
                            int64_t now)
 {
@@ -361,6 +426,9 @@ static void handle_verdict(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification
     case SGX_CLS_FATAL:
         schedule_retry(d, r, c, now);
         break;
+    case SGX_CLS_SPLIT:
+        split(d, r, c, now);
+        break;
     }
 }
 
@@ -394,11 +462,35 @@ void sgx_req_collect(sgx_dispatcher_t *d)
     }
 }
 
+/* A split half without an audience id: waits while the other half creates the audience, then
+ * takes the created id (re-encoding its file), or creates it itself if that failed.
+ * @returns true when it may start. */
+static bool await_audience_done(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
+{
+    sgx_dest_rt_t *dr = r->dest;
+    if (!dr->aud_ids[r->aud] && dr->creating[r->aud]) {
+        return false;
+    }
+    r->await_audience = false;
+    if (!dr->aud_ids[r->aud]) {
+        dr->creating[r->aud] = true;
+        return true;
+    }
+    list_remove(&d->waiting, r);
+    r->batch.audience_id = dr->aud_ids[r->aud];
+    restart_job(d, r, now); /* back on the list, encoded for the audience; starts next round */
+    return false;
+}
+
 void sgx_req_start_due_retries(sgx_dispatcher_t *d, int64_t now)
 {
     sgx_req_t *r = d->waiting;
     while (r) {
         sgx_req_t *next = r->next;
+        if (r->await_audience && !await_audience_done(d, r, now)) {
+            r = next;
+            continue;
+        }
         if (now >= r->retry_at && sgx_dest_ready(d, r->dest, now) &&
             sgx_block_may_start(d, r, now)) {
             list_remove(&d->waiting, r);

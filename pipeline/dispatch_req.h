@@ -42,6 +42,8 @@ typedef struct {
     sgx_req_t *auth;     /* token request under way, or NULL */
     int auth_attempt;
     int64_t auth_retry_at;
+    char *refresh_token; /* owned: the newest rotated refresh token, or NULL (dispatch_auth.c) */
+    bool refresh_loaded; /* the state file was read */
     sgx_dest_stats_t *st;
     void *ctx;           /* the connector ctx requests use: d->ctx, or own_ctx once rebuilt */
     void *own_ctx;       /* owned: rebuilt after a *_file secret changed, or NULL */
@@ -79,6 +81,7 @@ struct sgx_req {
     char *state;         /* owned: carried between the steps of an async job */
     bool overdue;        /* the connector said the job ran past its bound (logged once) */
     int backs;           /* NEXT_STEPs back to an earlier step: paced after the first */
+    bool await_audience; /* half of a SPLIT batch that must wait for its audience's id */
     int64_t retry_at;
     int64_t started_at;  /* last (re)start: only requests started while blocked may unblock */
     int reauths;         /* REAUTH verdicts: a fresh token refused again blocks instead */

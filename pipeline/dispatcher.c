@@ -231,6 +231,7 @@ void sgx_dispatcher_join(sgx_dispatcher_t *d)
         sgx_free(d->dests[i].listed);
         sgx_free(d->dests[i].token);
         sgx_block_free(&d->dests[i]);
+        sgx_free(d->dests[i].refresh_token);
     }
     sgx_free(d->dests);
     if (d->multi) {

@@ -30,10 +30,13 @@ static const sgx_config_key_t msads_config_keys[] = {
      "Status polling: first poll after this per 10,000 rows, then every interval (Microsoft "
      "suggests 60000)"},
     {"throttle_wait_ms", SGX_CFG_INT, "60000",
-     "Wait after error 4204 (no more bulk calls for the period) when no Retry-After is given"},
+     "Wait after error 4204 or 3227 (too many requests) when no Retry-After is given"},
     {"job_timeout_s", SGX_CFG_INT, "10800",
      "A bulk job still not final after this much polling is overdue: logged, counted, polled "
      "every retry_cap_ms; its rows stay unacknowledged until it is final"},
+    {"state_path", SGX_CFG_STRING, "",
+     "Writable file where the core keeps the newest (rotated) refresh token, mode 0600; read "
+     "on restart in preference to refresh_token"},
     {NULL, SGX_CFG_STRING, NULL, NULL},
 };
 
@@ -78,6 +81,15 @@ static void form_field(sgx_buf_t *out, const char *key, const char *val)
     sgx_conn_urlencode(out, val, strlen(val), NULL);
 }
 
+/* The refresh_token grant: the fixed fields plus refresh (borrowed). @returns owned text. */
+static char *token_form(const sgx_msads_ctx_t *m, const char *refresh)
+{
+    sgx_buf_t f = {0};
+    sgx_buf_puts(&f, m->auth_fields);
+    form_field(&f, "refresh_token", refresh);
+    return f.data;
+}
+
 static void msads_destroy(void *ctx)
 {
     sgx_msads_ctx_t *m = ctx;
@@ -89,6 +101,7 @@ static void msads_destroy(void *ctx)
     sgx_conn_free_secret(m->developer_token);
     sgx_free(m->token_url);
     sgx_conn_free_secret(m->auth_form);
+    sgx_conn_free_secret(m->auth_fields);
     sgx_free(m->base_url);
     sgx_free(m);
 }
@@ -146,9 +159,9 @@ static sgx_err_t msads_init(const sgx_dest_settings_t *s, void **ctx_out, char *
     if (secret) {
         form_field(&f, "client_secret", secret);
     }
-    form_field(&f, "refresh_token", refresh);
     form_field(&f, "scope", sgx_conn_setting(s, "scope", MSADS_DEFAULT_SCOPE));
-    m->auth_form = f.data;
+    m->auth_fields = f.data;
+    m->auth_form = token_form(m, refresh);
     *ctx_out = m;
     return SGX_OK;
 }
@@ -160,15 +173,50 @@ static void msads_keys_cb(const void *ctx, const sgx_key_t **keys, size_t *nkeys
     *nkeys = 1;
 }
 
-static sgx_err_t msads_auth_prepare(const void *ctx, sgx_request_t *req)
+static void token_request(const sgx_msads_ctx_t *m, const char *form, sgx_request_t *req)
 {
-    const sgx_msads_ctx_t *m = ctx;
     snprintf(req->method, sizeof req->method, "POST");
     req->url = sgx_strdup(m->token_url);
     req->content_type = sgx_strdup("application/x-www-form-urlencoded");
-    sgx_buf_puts(&req->owned_body, m->auth_form);
+    sgx_buf_puts(&req->owned_body, form);
     req->body = &req->owned_body;
+}
+
+static sgx_err_t msads_auth_prepare(const void *ctx, sgx_request_t *req)
+{
+    token_request(ctx, ((const sgx_msads_ctx_t *)ctx)->auth_form, req);
     return SGX_OK;
+}
+
+/* The same grant with the newest refresh token the core kept (rotation). */
+static sgx_err_t msads_auth_prepare_refresh(const void *ctx, const char *refresh,
+                                            sgx_request_t *req)
+{
+    if (!refresh || !*refresh) {
+        return SGX_ERR_INVALID;
+    }
+    char *form = token_form(ctx, refresh);
+    token_request(ctx, form, req);
+    sgx_conn_free_secret(form);
+    return SGX_OK;
+}
+
+/* Microsoft's identity platform returns a new refresh token with every refresh_token grant
+ * and the old one is to be replaced (learn.microsoft.com/advertising/guides/
+ * authentication-oauth-get-tokens: "Get the access_token, refresh_token, and expires_in values";
+ * the Python SDK hands each new OAuthTokens to token_refreshed_callback for storing,
+ * bingads/authorization.py request_oauth_tokens_by_refresh_token). */
+static char *msads_auth_rotated(const void *ctx, const sgx_response_t *resp)
+{
+    (void)ctx;
+    if (resp->status != 200 || !resp->body) {
+        return NULL;
+    }
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    const char *rt = json_string_value(json_object_get(root, "refresh_token"));
+    char *out = rt && *rt && strlen(rt) < 8192 && header_safe(rt) ? sgx_strdup(rt) : NULL;
+    json_decref(root);
+    return out;
 }
 
 /* {"access_token","expires_in","refresh_token"?} or {"error","error_description"}. The reason
@@ -271,4 +319,6 @@ const sgx_connector_def_t sgx_connector_microsoft_ads = {
     .classify = sgx_msads_classify,
     .auth_prepare = msads_auth_prepare,
     .auth_parse = msads_auth_parse,
+    .auth_rotated = msads_auth_rotated,
+    .auth_prepare_refresh = msads_auth_prepare_refresh,
 };

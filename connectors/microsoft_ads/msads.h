@@ -3,11 +3,13 @@
  *   0  POST {base}/Bulk/v13/BulkUploadUrl/Query    {"AccountId","ResponseMode"} -> RequestId, UploadUrl
  *   1  POST UploadUrl, multipart/form-data (the CSV as the "file" part)
  *   2  POST {base}/Bulk/v13/BulkUploadStatus/Query {"RequestId"} until the job is final
- *   3  GET  ResultFileUrl (only after CompletedWithErrors, or to learn the id of a new list)
+ *   3  GET  ResultFileUrl, a ZIP holding the result CSV (only after CompletedWithErrors, or to
+ *           learn the id of a new list)
  * Rows are acknowledged only when the job is final (architecture.md §3 rule 5); per-row errors
  * of the result file come back by their Client Id, "r<index in batch>".
  * Files: msads.c (descriptor, config, OAuth), msads_encode.c (the CSV), msads_request.c
- * (prepare), msads_classify.c (verdicts), msads_result.c (result-file parsing). */
+ * (prepare), msads_classify.c (verdicts), msads_result.c (result-file parsing), msads_unzip.c
+ * (the result archive). */
 #ifndef SGX_CONNECTOR_MSADS_H
 #define SGX_CONNECTOR_MSADS_H
 
@@ -41,6 +43,7 @@ typedef struct {
     char *developer_token;
     char *token_url;
     char *auth_form;       /* the urlencoded refresh_token grant, built once */
+    char *auth_fields;     /* the grant without refresh_token, for a rotated one */
     char *base_url;        /* without trailing '/' */
     int64_t poll_interval_ms;
     int64_t throttle_wait_ms;
@@ -74,6 +77,20 @@ void sgx_msads_classify(const void *ctx, const sgx_job_t *job, const sgx_respons
  */
 void sgx_msads_parse_result(const sgx_batch_t *batch, const char *body, size_t len,
                             sgx_classification_t *out);
+
+/** @brief sgx_msads_parse_result on the CSV inside a result ZIP (the service's format); a
+ *  plain CSV body is parsed as is. @param body borrowed. */
+void sgx_msads_read_result(const sgx_batch_t *batch, const char *body, size_t len,
+                           sgx_classification_t *out);
+
+/** @returns true when body starts like a ZIP archive (a local file header). */
+bool sgx_msads_is_zip(const char *body, size_t len);
+/**
+ * @brief Inflates the first member of the ZIP archive body[0..len) (borrowed) into out
+ * (caller-owned, replaced). @returns SGX_ERR_TOO_LARGE when it exceeds cap bytes,
+ * SGX_ERR_INVALID when the archive cannot be read.
+ */
+sgx_err_t sgx_msads_unzip(const char *body, size_t len, size_t cap, sgx_buf_t *out);
 
 /** @returns true when s[0..n) is a plausible id: 1-19 digits. */
 bool sgx_msads_digits(const char *s, size_t n);

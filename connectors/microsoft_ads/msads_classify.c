@@ -1,9 +1,15 @@
 /* Responses of the four steps -> verdicts. API errors arrive as
  *   {"TrackingId","RequestId","Code":3224,"ErrorCode":"...","Message"}        (upload)
  *   {"TrackingId","OperationErrors":[{"Code","ErrorCode","Message"}], ...}   (REST calls)
- * and the code decides: 4204 throttled, 8003 terms not accepted (FATAL), 3224/3225 the upload
- * URL is spent or expired (start over), 105/106 credentials refused. Reasons carry codes and
- * symbolic names only, never Message (it may quote what we sent). */
+ * and the code decides (operation-error-codes, learn.microsoft.com/advertising/guides/
+ * operation-error-codes; the upload range 3220-3227 per guides/bulk-download-upload):
+ *   3224 BulkServiceUrlAlreadyUsedForUpload, 3226 BulkServiceUrlExpired -> a new upload URL
+ *   3225 BulkServiceFileRowCountExceeded -> the batch is split (SPLIT)
+ *   3227 BulkServiceTooManyRequests, 4204, 117 -> wait and retry (throttled)
+ *   8003 terms not accepted (FATAL), 105/106 credentials refused.
+ * The symbolic ErrorCode is matched as well as the number, so a renumbering cannot turn an
+ * expiry into a dead-letter. Reasons carry codes and symbolic names only, never Message (it
+ * may quote what we sent). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +23,9 @@
 #define CODE_THROTTLED 4204
 #define CODE_CALL_RATE 117
 #define CODE_URL_USED 3224
-#define CODE_URL_EXPIRED 3225 /* UNCONFIRMED symbolic code for an expired upload URL */
+#define CODE_ROW_COUNT 3225
+#define CODE_URL_EXPIRED 3226
+#define CODE_TOO_MANY 3227
 #define CODE_INVALID_CREDENTIALS 105
 #define CODE_TOKEN_EXPIRED 109
 
@@ -79,6 +87,24 @@ static int64_t retry_after_header(const sgx_response_t *resp)
     return atoll(v) * 1000;
 }
 
+/* The documented symbolic names of the upload codes, for a reply whose number differs. */
+static long long code_of(const api_reply_t *r)
+{
+    static const struct {
+        const char *name;
+        long long code;
+    } names[] = {{"BulkServiceUrlAlreadyUsedForUpload", CODE_URL_USED},
+                 {"BulkServiceFileRowCountExceeded", CODE_ROW_COUNT},
+                 {"BulkServiceUrlExpired", CODE_URL_EXPIRED},
+                 {"BulkServiceTooManyRequests", CODE_TOO_MANY}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(r->name, names[i].name) == 0) {
+            return names[i].code;
+        }
+    }
+    return r->code;
+}
+
 /* Decides by error code. @returns false when the code says nothing definite. */
 static bool by_code(const sgx_msads_ctx_t *m, const sgx_job_t *job, const sgx_response_t *resp,
                     const api_reply_t *r, sgx_classification_t *out)
@@ -87,13 +113,14 @@ static bool by_code(const sgx_msads_ctx_t *m, const sgx_job_t *job, const sgx_re
         return false;
     }
     snprintf(out->reason, sizeof out->reason, "msads_error code=%lld %s", r->code, r->name);
-    switch (r->code) {
+    switch (code_of(r)) {
     case CODE_TERMS:
         out->verdict = SGX_CLS_FATAL;
         snprintf(out->reason, sizeof out->reason, "%s", SGX_MSADS_TERMS_REASON);
         return true;
     case CODE_THROTTLED:
     case CODE_CALL_RATE:
+    case CODE_TOO_MANY:
         out->verdict = SGX_CLS_RETRY;
         out->throttled = true;
         out->retry_after_ms = retry_after_header(resp);
@@ -109,6 +136,11 @@ static bool by_code(const sgx_msads_ctx_t *m, const sgx_job_t *job, const sgx_re
         out->verdict = SGX_CLS_NEXT_STEP; /* a fresh URL, the same file */
         out->next_step = SGX_MSADS_STEP_URL;
         out->retry_after_ms = 0;
+        return true;
+    case CODE_ROW_COUNT:
+        /* Too many rows for one file (4,000,000 in production, 20,000 in the sandbox): the
+         * same file would fail again, so the core sends each half as its own file. */
+        out->verdict = SGX_CLS_SPLIT;
         return true;
     case CODE_TOKEN_EXPIRED:
         out->verdict = SGX_CLS_REAUTH;
@@ -198,8 +230,30 @@ static int64_t first_poll_ms(const sgx_msads_ctx_t *m, const sgx_job_t *job)
     return m->poll_interval_ms * (int64_t)(units ? units : 1);
 }
 
-static const char *const status_failed[] = {"Failed", "UploadFileRowCountExceeded",
-                                            "UploadFileFormatNotSupported"};
+/* The statuses of a job still running. Everything else is final: the SDK's
+ * BulkUploadOperation.track() (bingads/v13/bulk/bulk_operation.py) polls only while the status
+ * is InProgress, FileUploaded or PendingFileUpload, and get_status() lists Completed,
+ * CompletedWithErrors, Failed, Expired and Aborted as final. An unknown status is final too:
+ * polling it forever would hold the batch's offsets for good. */
+static bool still_running(const char *status)
+{
+    return strcmp(status, "InProgress") == 0 || strcmp(status, "FileUploaded") == 0 ||
+           strcmp(status, "PendingFileUpload") == 0;
+}
+
+static void poll_again(const sgx_msads_ctx_t *m, sgx_msads_state_t *st, const char *name,
+                       sgx_classification_t *out)
+{
+    st->polls++;
+    out->verdict = SGX_CLS_NEXT_STEP;
+    out->next_step = SGX_MSADS_STEP_STATUS;
+    out->retry_after_ms = m->poll_interval_ms;
+    /* The uploaded file may still be applied: never given up, polled slowly by the core. */
+    out->overdue = st->polls >= m->max_polls;
+    out->state = sgx_msads_state_format(st);
+    snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s polls=%ld", name,
+             st->polls);
+}
 
 static void got_status(const sgx_msads_ctx_t *m, const sgx_job_t *job, const api_reply_t *r,
                        sgx_classification_t *out)
@@ -214,21 +268,23 @@ static void got_status(const sgx_msads_ctx_t *m, const sgx_job_t *job, const api
     }
     char name[40];
     copy_name(name, sizeof name, status);
-    for (size_t i = 0; i < sizeof status_failed / sizeof status_failed[0]; i++) {
-        if (strcmp(status, status_failed[i]) == 0) {
-            out->verdict = SGX_CLS_REJECTED;
-            snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s", name);
-            sgx_msads_state_free(&st);
-            return;
-        }
-    }
     bool with_errors = strcmp(status, "CompletedWithErrors") == 0;
     bool done = with_errors || strcmp(status, "Completed") == 0;
     bool need_file = with_errors || (done && !job->batch->audience_id);
-    if (done && !need_file) {
+    if (still_running(status)) {
+        poll_again(m, &st, name, out);
+    } else if (strcmp(status, "UploadFileRowCountExceeded") == 0) {
+        out->verdict = SGX_CLS_SPLIT; /* as error 3225: the file holds too many rows */
+        snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s", name);
+    } else if (!done) {
+        /* Failed, Expired, Aborted, UploadFileFormatNotSupported or a status we do not know:
+         * the job is over and applied nothing we can tell. */
+        out->verdict = SGX_CLS_REJECTED;
+        snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s", name);
+    } else if (!need_file) {
         out->verdict = SGX_CLS_DELIVERED;
         snprintf(out->reason, sizeof out->reason, "msads_upload_status=Completed");
-    } else if (done && http_url(result)) {
+    } else if (http_url(result)) {
         sgx_free(st.result_url);
         st.result_url = sgx_strdup(result);
         out->verdict = SGX_CLS_NEXT_STEP;
@@ -237,16 +293,7 @@ static void got_status(const sgx_msads_ctx_t *m, const sgx_job_t *job, const api
         out->state = sgx_msads_state_format(&st);
         snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s", name);
     } else {
-        /* FileUploaded, InProgress, PendingFileUpload, or done without a usable file URL. */
-        st.polls++;
-        out->verdict = SGX_CLS_NEXT_STEP;
-        out->next_step = SGX_MSADS_STEP_STATUS;
-        out->retry_after_ms = m->poll_interval_ms;
-        /* The uploaded file may still be applied: never given up, polled slowly by the core. */
-        out->overdue = st.polls >= m->max_polls;
-        out->state = sgx_msads_state_format(&st);
-        snprintf(out->reason, sizeof out->reason, "msads_upload_status=%s polls=%ld", name,
-                 st.polls);
+        poll_again(m, &st, name, out); /* final without a usable file URL yet */
     }
     sgx_msads_state_free(&st);
 }
@@ -255,7 +302,7 @@ static void classify_result_file(const sgx_job_t *job, const sgx_response_t *res
                                  sgx_classification_t *out)
 {
     if (resp->status == 200) {
-        sgx_msads_parse_result(job->batch, resp->body, resp->body_len, out);
+        sgx_msads_read_result(job->batch, resp->body, resp->body_len, out);
         if (out->verdict == SGX_CLS_FATAL) {
             /* The job is final and applied nothing (a list-level error such as 8003); its result
              * file will never change. Once a person fixes the cause only a new upload of the same

@@ -51,6 +51,11 @@ sgx_err_t sgx_msads_encode(const void *ctx, const sgx_batch_t *b, sgx_buf_t *out
     if (b->audience_id && !sgx_msads_digits(id, strlen(id))) {
         return SGX_ERR_INVALID; /* list ids are numbers; anything else is a config mistake */
     }
+    if (!b->audience_id && b->op == SGX_OP_EXIT) {
+        /* A new Customer List ignores Action Type and adds its items (customer-list.md): a
+         * removal must never create the list. The core acknowledges such rows unsent. */
+        return SGX_ERR_INVALID;
+    }
     size_t idlen = strlen(id);
     sgx_buf_reserve(out, sizeof MSADS_HEADER + 256 + b->nrows * (idlen + 100));
     sgx_buf_append(out, MSADS_HEADER, sizeof MSADS_HEADER - 1);

@@ -1,25 +1,42 @@
-/* Requests of the four steps. The API steps carry AuthenticationToken, DeveloperToken,
- * CustomerId and CustomerAccountId; the result file is a pre-signed URL on another host and
- * gets no credentials. */
+/* Requests of the four steps, with the headers Microsoft's own clients send for each:
+ *   REST calls  the REST SDK (BingAds-Python-SDK main, 13.0.28 "RestApi": service_client.py
+ *               create_rest_headers()): Authorization: Bearer <token>, CustomerAccountId,
+ *               CustomerId, DeveloperToken, all strings
+ *   upload      AuthenticationToken <token>, DeveloperToken, CustomerId, AccountId - what the
+ *               SDK published on PyPI sends (bingads 13.0.30.1 bulk_service_manager.py
+ *               _upload_file_by_url() + authorization.py enrich_headers()) and the Bulk upload
+ *               guide shows (guides/bulk-download-upload, "HTTP POST"); the REST SDK sends
+ *               Authorization: Bearer there instead, a form nothing documents
+ *   result file bulk_operation.py download_result_file(): no credentials (a pre-signed URL) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "connectors/conn_util.h"
 #include "connectors/microsoft_ads/msads.h"
 #include "base/mem.h"
 
-static sgx_err_t api_headers(const sgx_msads_ctx_t *m, const sgx_job_t *job, sgx_request_t *req)
+/* @param upload false: a REST call (Authorization: Bearer, CustomerAccountId); true: the file
+ * upload (AuthenticationToken, AccountId). */
+static sgx_err_t api_headers(const sgx_msads_ctx_t *m, const sgx_job_t *job, bool upload,
+                             sgx_request_t *req)
 {
     if (!job->auth_token) {
         return SGX_ERR_INVALID;
     }
-    if (sgx_request_add_header(req, "AuthenticationToken", job->auth_token) ||
+    size_t n = strlen(job->auth_token) + 8;
+    char *bearer = sgx_malloc(n);
+    snprintf(bearer, n, "%s%s", upload ? "" : "Bearer ", job->auth_token);
+    const char *account_header = upload ? "AccountId" : "CustomerAccountId";
+    sgx_err_t err = SGX_OK;
+    if (sgx_request_add_header(req, upload ? "AuthenticationToken" : "Authorization", bearer) ||
         sgx_request_add_header(req, "DeveloperToken", m->developer_token) ||
         sgx_request_add_header(req, "CustomerId", m->customer_id) ||
-        sgx_request_add_header(req, "CustomerAccountId", m->account_id)) {
-        return SGX_ERR_FULL;
+        sgx_request_add_header(req, account_header, m->account_id)) {
+        err = SGX_ERR_FULL;
     }
-    return SGX_OK;
+    sgx_conn_free_secret(bearer);
+    return err;
 }
 
 static sgx_err_t json_post(const sgx_msads_ctx_t *m, const char *path, sgx_request_t *req)
@@ -68,10 +85,12 @@ sgx_err_t sgx_msads_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t
     sgx_err_t err = SGX_OK;
     if (job->step == SGX_MSADS_STEP_URL) {
         json_post(m, "/Bulk/v13/BulkUploadUrl/Query", req);
-        sgx_buf_puts(&req->owned_body, "{\"AccountId\":");
-        sgx_buf_puts(&req->owned_body, m->account_id);
-        sgx_buf_puts(&req->owned_body, ",\"ResponseMode\":\"ErrorsAndResults\"}");
-        return api_headers(m, job, req);
+        /* GetBulkUploadUrlRequest (openapi_client/models/bulk): AccountId is a string (the
+         * REST schema's int64-as-string), ResponseMode the enum name. */
+        sgx_buf_puts(&req->owned_body, "{\"ResponseMode\":\"ErrorsAndResults\",\"AccountId\":\"");
+        sgx_buf_puts(&req->owned_body, m->account_id); /* checked: digits */
+        sgx_buf_puts(&req->owned_body, "\"}");
+        return api_headers(m, job, false, req);
     }
     if (job->step < 0 || job->step > SGX_MSADS_STEP_RESULT ||
         sgx_msads_state_parse(job->state, &st) != SGX_OK) {
@@ -82,14 +101,14 @@ sgx_err_t sgx_msads_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t
         req->url = sgx_strdup(st.upload_url);
         snprintf(req->method, sizeof req->method, "POST");
         multipart(job, req);
-        err = api_headers(m, job, req);
+        err = api_headers(m, job, true, req);
         break;
     case SGX_MSADS_STEP_STATUS:
         json_post(m, "/Bulk/v13/BulkUploadStatus/Query", req);
         sgx_buf_puts(&req->owned_body, "{\"RequestId\":\"");
         sgx_buf_puts(&req->owned_body, st.request_id); /* checked: [A-Za-z0-9-] */
         sgx_buf_puts(&req->owned_body, "\"}");
-        err = api_headers(m, job, req);
+        err = api_headers(m, job, false, req);
         break;
     default:
         if (!st.result_url) {

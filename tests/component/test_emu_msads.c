@@ -1,6 +1,7 @@
 /* Component test of the Microsoft Advertising Customer Match emulator over real HTTP (libcurl,
- * 127.0.0.1, ephemeral port): the OAuth token endpoint, the API headers (AuthenticationToken,
- * DeveloperToken, CustomerId, CustomerAccountId), terms acceptance, the single-use and expiring
+ * 127.0.0.1, ephemeral port): the OAuth token endpoint and its rotating refresh tokens, the API
+ * headers (Authorization: Bearer, DeveloperToken, CustomerId, CustomerAccountId; AccountId on
+ * the upload, which also takes AuthenticationToken), AccountId as a JSON string, terms acceptance, the single-use and expiring
  * upload URL, the multipart body, every file-level and row-level rejection of the bulk file with
  * its exact code, the row and size caps, and the asynchronous happy path (status progression,
  * members visible only at completion, new lists named after their Audience, result file).
@@ -21,6 +22,7 @@
 
 #include "base/buf.h"
 #include "emulators/msads.h"
+#include "emulators/msads_priv.h"
 
 #define H1 "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"
 #define H2 "7f73355bf032dcbb8e5a3f51f1e4a8ba92ef1344de2d95382634cf91da6d6181"
@@ -54,7 +56,8 @@
 
 typedef struct {
     long status;
-    sgx_buf_t body;
+    sgx_buf_t body; /* a ZIP reply is unzipped here (zipped is set) */
+    bool zipped;
     json_t *json;
 } resp_t;
 
@@ -64,9 +67,12 @@ typedef struct {
     char token[128];
 } state_t;
 
-/* The four API header values; NULL omits the header. */
+/* The four API header values; NULL omits the header. REST calls send Authorization: Bearer
+ * and CustomerAccountId, the upload (upload set) AccountId; legacy sends the token as
+ * AuthenticationToken instead (the SOAP-era header). */
 typedef struct {
     const char *tok, *dev, *cust, *acct;
+    bool upload, legacy;
 } creds_t;
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -95,12 +101,14 @@ static void http(const char *method, const char *url, const char *ctype, const c
         hl = curl_slist_append(hl, line);
     }
     if (c) {
-        const char *names[4] = {"AuthenticationToken", "DeveloperToken", "CustomerId",
-                                "CustomerAccountId"};
+        const char *names[4] = {c->legacy ? "AuthenticationToken" : "Authorization",
+                                "DeveloperToken", "CustomerId",
+                                c->upload ? "AccountId" : "CustomerAccountId"};
         const char *vals[4] = {c->tok, c->dev, c->cust, c->acct};
         for (int i = 0; i < 4; i++) {
             if (vals[i]) {
-                snprintf(line, sizeof line, "%s: %s", names[i], vals[i]);
+                snprintf(line, sizeof line, "%s: %s%s", names[i],
+                         i == 0 && !c->legacy ? "Bearer " : "", vals[i]);
                 hl = curl_slist_append(hl, line);
             }
         }
@@ -122,13 +130,27 @@ static void http(const char *method, const char *url, const char *ctype, const c
     curl_slist_free_all(hl);
     sgx_buf_putc(&r->body, '\0');
     r->body.len--;
+    if (r->body.len >= 4 && memcmp(r->body.data, "PK\x03\x04", 4) == 0) {
+        sgx_buf_t csv = {0};
+        assert_int_equal(sgx_emu_msads_unzip(r->body.data, r->body.len, 1 << 20, &csv), SGX_OK);
+        sgx_buf_free(&r->body);
+        r->body = csv;
+        r->zipped = true;
+    }
     r->json = json_loadb(r->body.data, r->body.len, 0, NULL);
 }
 
 static creds_t good(const state_t *st)
 {
     return (creds_t){st->token, SGX_EMU_MSADS_DEV_TOKEN, SGX_EMU_MSADS_CUSTOMER,
-                     SGX_EMU_MSADS_ACCOUNT};
+                     SGX_EMU_MSADS_ACCOUNT, false, false};
+}
+
+static creds_t good_upload(const state_t *st)
+{
+    creds_t c = good(st);
+    c.upload = true;
+    return c;
 }
 
 static void get_token(const state_t *st, const char *form, resp_t *r)
@@ -182,7 +204,7 @@ static void upload_url(const state_t *st, const char *mode, char *rid, char *url
 {
     resp_t r;
     char body[128];
-    snprintf(body, sizeof body, "{\"AccountId\":%s,\"ResponseMode\":\"%s\"}",
+    snprintf(body, sizeof body, "{\"AccountId\":\"%s\",\"ResponseMode\":\"%s\"}",
              SGX_EMU_MSADS_ACCOUNT, mode);
     api(st, "BulkUploadUrl", body, &r);
     assert_int_equal(r.status, 200);
@@ -214,7 +236,7 @@ static void post_file(const state_t *st, const creds_t *c, const char *url, cons
 
 static void upload(const state_t *st, const char *url, const char *csv, resp_t *r)
 {
-    creds_t c = good(st);
+    creds_t c = good_upload(st);
     post_file(st, &c, url, "file", csv, strlen(csv), r);
 }
 
@@ -263,6 +285,7 @@ static void run_file(const state_t *st, const char *mode, const char *csv, char 
         assert_string_equal(rurl, want);
         http("GET", rurl, NULL, NULL, NULL, 0, &r);
         assert_int_equal(r.status, 200);
+        assert_true(r.zipped); /* the service serves the result file as a ZIP */
         sgx_buf_append(result, r.body.data, r.body.len);
         sgx_buf_putc(result, '\0');
         result->len--;
@@ -299,8 +322,11 @@ static void audience(const state_t *st, const char *id, char *out, size_t cap)
     resp_free(&r);
 }
 
+/* Refresh tokens stay fixed here so every test can fetch tokens with GOOD_FORM; their
+ * rotation has a test of its own. */
 static int setup_with(void **state, sgx_emu_msads_opts_t *o)
 {
+    o->fixed_refresh = true;
     state_t *st = calloc(1, sizeof *st);
     if (sgx_emu_msads_start(o, &st->emu) != SGX_OK) {
         free(st);
@@ -385,7 +411,7 @@ static void test_token(void **state)
 
 /* ---- API headers --------------------------------------------------------------------------- */
 
-#define URL_BODY "{\"AccountId\":" SGX_EMU_MSADS_ACCOUNT ",\"ResponseMode\":\"ErrorsAndResults\"}"
+#define URL_BODY "{\"AccountId\":\"" SGX_EMU_MSADS_ACCOUNT "\",\"ResponseMode\":\"ErrorsAndResults\"}"
 
 static void test_headers(void **state)
 {
@@ -403,12 +429,12 @@ static void test_headers(void **state)
     resp_free(&r);
     /* DeveloperToken, CustomerId, CustomerAccountId: wrong or missing -> 400 105. */
     const creds_t wrong[] = {
-        {st->token, "other-dev", SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT},
-        {st->token, NULL, SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT},
-        {st->token, SGX_EMU_MSADS_DEV_TOKEN, "1000009", SGX_EMU_MSADS_ACCOUNT},
-        {st->token, SGX_EMU_MSADS_DEV_TOKEN, NULL, SGX_EMU_MSADS_ACCOUNT},
-        {st->token, SGX_EMU_MSADS_DEV_TOKEN, SGX_EMU_MSADS_CUSTOMER, "2000009"},
-        {st->token, SGX_EMU_MSADS_DEV_TOKEN, SGX_EMU_MSADS_CUSTOMER, NULL},
+        {st->token, "other-dev", SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT, false, false},
+        {st->token, NULL, SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT, false, false},
+        {st->token, SGX_EMU_MSADS_DEV_TOKEN, "1000009", SGX_EMU_MSADS_ACCOUNT, false, false},
+        {st->token, SGX_EMU_MSADS_DEV_TOKEN, NULL, SGX_EMU_MSADS_ACCOUNT, false, false},
+        {st->token, SGX_EMU_MSADS_DEV_TOKEN, SGX_EMU_MSADS_CUSTOMER, "2000009", false, false},
+        {st->token, SGX_EMU_MSADS_DEV_TOKEN, SGX_EMU_MSADS_CUSTOMER, NULL, false, false},
     };
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
         api_as(st, &wrong[i], "BulkUploadUrl", URL_BODY, &r);
@@ -419,8 +445,23 @@ static void test_headers(void **state)
         resp_free(&r);
     }
     /* The body's AccountId must be the account too; the body must be a JSON object. */
-    api(st, "BulkUploadUrl", "{\"AccountId\":2000009,\"ResponseMode\":\"ErrorsAndResults\"}",
+    api(st, "BulkUploadUrl", "{\"AccountId\":\"2000009\",\"ResponseMode\":\"ErrorsAndResults\"}",
         &r);
+    assert_error(&r, 400, 105, "InvalidCredentials");
+    resp_free(&r);
+    /* AccountId as a JSON number: the REST schema (and the SDK) carry it as a string. */
+    api(st, "BulkUploadUrl", "{\"AccountId\":" SGX_EMU_MSADS_ACCOUNT ",\"ResponseMode\":\"ErrorsAndResults\"}",
+        &r);
+    assert_error(&r, 400, 100, "InvalidRequest");
+    resp_free(&r);
+    /* The SOAP-era AuthenticationToken header is not the REST API's: 401. */
+    c = good(st), c.legacy = true;
+    api_as(st, &c, "BulkUploadUrl", URL_BODY, &r);
+    assert_error(&r, 401, 105, "InvalidCredentials");
+    resp_free(&r);
+    /* REST calls want CustomerAccountId; AccountId (the upload's header) is not it. */
+    c = good(st), c.upload = true;
+    api_as(st, &c, "BulkUploadUrl", URL_BODY, &r);
     assert_error(&r, 400, 105, "InvalidCredentials");
     resp_free(&r);
     api(st, "BulkUploadUrl", "AccountId=2000002", &r);
@@ -432,11 +473,11 @@ static void test_headers(void **state)
     /* The upload itself checks the headers too (and a refused upload does not spend the URL). */
     char rid[32], url[160];
     upload_url(st, "ErrorsAndResults", rid, url);
-    c = good(st), c.tok = "forged";
+    c = good_upload(st), c.tok = "forged";
     post_file(st, &c, url, "file", HEAD, strlen(HEAD), &r);
     assert_error(&r, 401, 105, "InvalidCredentials");
     resp_free(&r);
-    c = good(st), c.dev = "other-dev";
+    c = good_upload(st), c.dev = "other-dev";
     post_file(st, &c, url, "file", HEAD, strlen(HEAD), &r);
     assert_error(&r, 400, 105, "InvalidCredentials");
     resp_free(&r);
@@ -445,7 +486,7 @@ static void test_headers(void **state)
     api(st, "BulkUploadUrl", URL_BODY, &r);
     assert_error(&r, 401, 109, "AuthenticationTokenExpired");
     resp_free(&r);
-    c = good(st);
+    c = good_upload(st);
     post_file(st, &c, url, "file", HEAD, strlen(HEAD), &r);
     assert_error(&r, 401, 109, "AuthenticationTokenExpired");
     resp_free(&r);
@@ -453,12 +494,14 @@ static void test_headers(void **state)
     snprintf(st->token, sizeof st->token, "%s",
              json_string_value(json_object_get(r.json, "access_token")));
     resp_free(&r);
-    upload(st, url, HEAD, &r);
+    /* The upload takes the guide's AuthenticationToken header as well as Authorization. */
+    c = good_upload(st), c.legacy = true;
+    post_file(st, &c, url, "file", HEAD, strlen(HEAD), &r);
     assert_int_equal(r.status, 200);
     resp_free(&r);
     sgx_emu_msads_stats_t s;
     sgx_emu_msads_stats(st->emu, &s);
-    assert_int_equal(s.unauthorized, 5);
+    assert_int_equal(s.unauthorized, 6);
     assert_int_equal(s.uploads, 1);
 }
 
@@ -546,12 +589,12 @@ static void test_upload_url(void **state)
     assert_error(&r, 400, 3224, "BulkServiceUrlAlreadyUsedForUpload");
     assert_string_equal(json_string_value(json_object_get(r.json, "RequestId")), rid);
     resp_free(&r);
-    /* Expired by fault: 3225. */
+    /* Expired by fault: 3226. */
     char rid2[32], url2[160];
     upload_url(st, "ErrorsAndResults", rid2, url2);
     emu_post(st, "/_emulator/faults", "{\"kind\":\"expire_urls\"}");
     upload(st, url2, ONE_ITEM, &r);
-    assert_error(&r, 400, 3225, "BulkServiceUploadUrlExpired");
+    assert_error(&r, 400, 3226, "BulkServiceUrlExpired");
     assert_string_equal(json_string_value(json_object_get(r.json, "RequestId")), rid2);
     resp_free(&r);
     /* A URL never issued. */
@@ -588,7 +631,7 @@ static void test_url_ttl(void **state)
     upload_url(st, "ErrorsAndResults", rid, url);
     usleep(1100 * 1000);
     upload(st, url, ONE_ITEM, &r);
-    assert_error(&r, 400, 3225, "BulkServiceUploadUrlExpired");
+    assert_error(&r, 400, 3226, "BulkServiceUrlExpired");
     resp_free(&r);
     upload_url(st, "ErrorsAndResults", rid, url);
     upload(st, url, ONE_ITEM, &r);
@@ -602,7 +645,7 @@ static void test_multipart(void **state)
     state_t *st = *state;
     sgx_emu_msads_add_list(st->emu, "777");
     resp_t r;
-    creds_t c = good(st);
+    creds_t c = good_upload(st);
     char rid[32], url[160];
     upload_url(st, "ErrorsAndResults", rid, url);
     /* A part that is not "file". */
@@ -627,13 +670,13 @@ static void test_multipart(void **state)
     }
     big.len = 2049;
     post_file(st, &c, url, "file", big.data, big.len, &r);
-    assert_error(&r, 400, 3226, "BulkServiceUploadFileTooLarge");
+    assert_error(&r, 400, 3220, "BulkServiceNoFileInUpload");
     resp_free(&r);
     while (big.len < 2048 + 70000) {
         sgx_buf_putc(&big, '\n');
     }
     post_file(st, &c, url, "file", big.data, big.len, &r);
-    assert_error(&r, 400, 3226, "BulkServiceUploadFileTooLarge");
+    assert_error(&r, 400, 3220, "BulkServiceNoFileInUpload");
     resp_free(&r);
     /* Exactly max_bytes is accepted; none of the refusals spent the URL. */
     big.len = 2048;
@@ -674,10 +717,6 @@ static void test_file_format(void **state)
          "UploadFileFormatNotSupported"},
         /* empty file */
         {"", "UploadFileFormatNotSupported"},
-        /* row cap 4: Format Version + list + 3 items is 5 records */
-        {HEAD LIST("777", "", "Add") ITEM("777", "r0", "Email", H1)
-             ITEM("777", "r1", "Email", H2) ITEM("777", "r2", "Email", H3),
-         "UploadFileRowCountExceeded"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char status[48];
@@ -688,6 +727,15 @@ static void test_file_format(void **state)
         }
         sgx_buf_free(&res);
     }
+    /* Row cap 4: Format Version + list + 3 items is 5 records, refused at the upload with
+     * 3225 BulkServiceFileRowCountExceeded; the URL stays unspent. */
+    char rid[32], url[160];
+    resp_t r;
+    upload_url(st, "ErrorsAndResults", rid, url);
+    upload(st, url, HEAD LIST("777", "", "Add") ITEM("777", "r0", "Email", H1)
+                        ITEM("777", "r1", "Email", H2) ITEM("777", "r2", "Email", H3), &r);
+    assert_error(&r, 400, 3225, "BulkServiceFileRowCountExceeded");
+    resp_free(&r);
     char members[512];
     audience(st, "777", members, sizeof members);
     assert_string_equal(members, "|");
@@ -704,7 +752,8 @@ static void test_file_format(void **state)
     assert_string_equal(members, "|" H2 "," H1);
     sgx_emu_msads_stats_t s;
     sgx_emu_msads_stats(st->emu, &s);
-    assert_int_equal(s.jobs_failed, 7);
+    assert_int_equal(s.jobs_failed, 6);
+    assert_int_equal(s.row_count_exceeded, 1);
     assert_int_equal(s.jobs_completed, 1);
     assert_int_equal(s.rows_received, 2);
 }
@@ -853,6 +902,90 @@ static void test_happy_path(void **state)
     assert_int_equal(s.uploads, 3);
 }
 
+/* Every grant returns a new refresh token; older ones keep working until they age out
+ * (retire_refresh_tokens), then only the newest is honoured. */
+static void test_refresh_rotation(void **state)
+{
+    (void)state;
+    sgx_emu_msads_opts_t o = {.terms_accepted = true};
+    sgx_emu_msads_t *emu = NULL;
+    assert_int_equal(sgx_emu_msads_start(&o, &emu), SGX_OK);
+    state_t st = {.emu = emu};
+    snprintf(st.base, sizeof st.base, "http://127.0.0.1:%u", sgx_emu_msads_port(emu));
+    resp_t r;
+    get_token(&st, GOOD_FORM, &r);
+    assert_int_equal(r.status, 200);
+    const char *fresh = json_string_value(json_object_get(r.json, "refresh_token"));
+    assert_non_null(fresh);
+    assert_string_not_equal(fresh, SGX_EMU_MSADS_REFRESH);
+    char now[64];
+    sgx_emu_msads_refresh_token(emu, now, sizeof now);
+    assert_string_equal(now, fresh);
+    char form[256];
+    snprintf(form, sizeof form,
+             "grant_type=refresh_token&client_id=" SGX_EMU_MSADS_CLIENT
+             "&refresh_token=%s&scope=%s", fresh, SCOPE_ENC);
+    resp_free(&r);
+    get_token(&st, GOOD_FORM, &r); /* the first one still works (and rotates again) */
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    sgx_emu_msads_refresh_token(emu, now, sizeof now);
+    snprintf(form, sizeof form,
+             "grant_type=refresh_token&client_id=" SGX_EMU_MSADS_CLIENT
+             "&refresh_token=%s&scope=%s", now, SCOPE_ENC);
+    emu_post(&st, "/_emulator/faults", "{\"kind\":\"retire_refresh_tokens\"}");
+    get_token(&st, GOOD_FORM, &r); /* aged out */
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_string_value(json_object_get(r.json, "error")), "invalid_grant");
+    resp_free(&r);
+    get_token(&st, form, &r); /* the newest */
+    assert_int_equal(r.status, 200);
+    assert_non_null(json_object_get(r.json, "access_token"));
+    resp_free(&r);
+    sgx_emu_msads_stats_t s;
+    sgx_emu_msads_stats(emu, &s);
+    assert_int_equal(s.refresh_refused, 1);
+    sgx_emu_msads_stop(emu);
+}
+
+/* 3227 on demand; a ZIP upload (the SDK's default) is read like the CSV; Expired, Aborted and
+ * unknown statuses end a job (no result file). */
+static void test_upload_zip_and_final_statuses(void **state)
+{
+    state_t *st = *state;
+    sgx_emu_msads_add_list(st->emu, "777");
+    char rid[32], url[160], status[48];
+    resp_t r;
+    upload_url(st, "ErrorsAndResults", rid, url);
+    emu_post(st, "/_emulator/faults", "{\"kind\":\"too_many\",\"count\":1}");
+    upload(st, url, ONE_ITEM, &r);
+    assert_error(&r, 400, 3227, "BulkServiceTooManyRequests");
+    resp_free(&r);
+    sgx_buf_t zip = {0};
+    const char *csv = HEAD LIST("777", "", "Add") ITEM("777", "r0", "Email", H2);
+    assert_int_equal(sgx_emu_msads_zip("upload.csv", csv, strlen(csv), &zip), SGX_OK);
+    creds_t c = good_upload(st);
+    post_file(st, &c, url, "file", zip.data, zip.len, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    sgx_buf_free(&zip);
+    for (int i = 0; i < 3; i++) {
+        poll_status(st, rid, status, NULL);
+    }
+    assert_string_equal(status, "Completed");
+    assert_int_equal(sgx_emu_msads_list_count(st->emu, "777", H2), 1);
+    static const char *const finals[] = {"Expired", "Aborted", "SomethingNew"};
+    for (size_t i = 0; i < 3; i++) {
+        char body[96];
+        snprintf(body, sizeof body, "{\"kind\":\"final_status\",\"status\":\"%s\"}", finals[i]);
+        emu_post(st, "/_emulator/faults", body);
+        sgx_buf_t res;
+        run_file(st, "ErrorsAndResults", ONE_ITEM, status, &res);
+        assert_string_equal(status, finals[i]);
+        sgx_buf_free(&res);
+    }
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -867,6 +1000,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_format, setup_row_cap, teardown),
         cmocka_unit_test_setup_teardown(test_row_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_happy_path, setup, teardown),
+        cmocka_unit_test(test_refresh_rotation),
+        cmocka_unit_test_setup_teardown(test_upload_zip_and_final_statuses, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

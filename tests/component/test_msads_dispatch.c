@@ -2,8 +2,12 @@
  * a YAML configuration with `type: microsoft_ads` and the real pipeline. Phases in one run:
  * ENTER into an existing list and into a list the connector must create (segment with id ""),
  * EXIT under an expired token and 4204 throttling, per-row failures dead-lettered with their
- * reason, a failed upload dead-lettered whole, and terms not accepted (nothing acknowledged
- * until a person accepts them). Membership is checked in the emulator after each phase. */
+ * reason, a failed upload dead-lettered whole, terms not accepted (nothing acknowledged until a
+ * person accepts them), removals from a list never created (acknowledged, nothing created),
+ * files over the service's row cap (3225: split until they fit, one list created), and the
+ * rotating refresh token kept in the state file (0600) and used after a restart. Membership is
+ * checked in the emulator after each phase. */
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -46,6 +50,7 @@ typedef struct {
     sgx_buf_t buf;
     uint64_t produced;
     char fail_prefix;
+    char state_path[64];
 } env_t;
 
 static void email_of(int i, char *out, size_t cap)
@@ -103,6 +108,11 @@ static void make_config(env_t *e)
 {
     char y[4096];
     unsigned port = sgx_emu_msads_port(e->ms);
+    snprintf(e->state_path, sizeof e->state_path, "/tmp/sgx-msads-state-XXXXXX");
+    int fd = mkstemp(e->state_path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(e->state_path); /* the core creates it on the first rotation */
     snprintf(y, sizeof y,
              "kafka:\n  bootstrap.servers: \"%s\"\n  group.id: msads-test\n"
              "  session.timeout.ms: 6000\n  log_level: 3\n"
@@ -116,11 +126,13 @@ static void make_config(env_t *e)
              "      token_url: http://127.0.0.1:%u/oauth2/v2.0/token\n"
              "      base_url: http://127.0.0.1:%u\n"
              "      poll_interval_ms: 30\n      throttle_wait_ms: 100\n      job_timeout_s: 1\n"
+             "      state_path: %s\n"
              "    limits:\n      linger_ms: 100\n"
-             "    segments:\n      seg-a: \"%s\"\n      seg-b: \"\"\n",
+             "    segments:\n      seg-a: \"%s\"\n      seg-b: \"\"\n      seg-c: \"\"\n"
+             "      seg-d: \"\"\n",
              e->bootstrap, TOPIC, DLQ, (unsigned)sgx_emu_registry_port(e->reg),
              SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT, SGX_EMU_MSADS_DEV_TOKEN,
-             SGX_EMU_MSADS_CLIENT, SGX_EMU_MSADS_REFRESH, port, port, LIST_A);
+             SGX_EMU_MSADS_CLIENT, SGX_EMU_MSADS_REFRESH, port, port, e->state_path, LIST_A);
     char errbuf[SGX_ERRBUF_SIZE] = "";
     if (sgx_config_parse(y, strlen(y), &e->cfg, errbuf) != SGX_OK) {
         fail_msg("config: %s", errbuf);
@@ -169,12 +181,14 @@ static void env_down(env_t *e)
     sgx_config_free(e->cfg);
     sgx_emu_msads_stop(e->ms);
     sgx_emu_registry_stop(e->reg);
+    unlink(e->state_path);
     rd_kafka_mock_cluster_destroy(e->mock);
     rd_kafka_destroy(e->mock_rk);
 }
 
-/* Counts DLQ records per reason: [0] row errors 8004, [1] upload Failed, [2] other. */
-static void read_dlq(env_t *e, int want, int counts[3])
+/* Counts DLQ records per reason: [0] row errors 8004, [1] upload Failed, [2] other, [3] a
+ * single row over the service's row cap (3225). */
+static void read_dlq(env_t *e, int want, int counts[4])
 {
     char errbuf[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -186,7 +200,7 @@ static void read_dlq(env_t *e, int want, int counts[3])
     rd_kafka_topic_partition_list_add(l, DLQ, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
     assert_int_equal(rd_kafka_assign(rk, l), RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_topic_partition_list_destroy(l);
-    memset(counts, 0, 3 * sizeof *counts);
+    memset(counts, 0, 4 * sizeof *counts);
     int total = 0;
     for (int idle = 0; idle < 8 && total <= want;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 250);
@@ -213,6 +227,9 @@ static void read_dlq(env_t *e, int want, int counts[3])
                 counts[0]++;
             } else if (strcmp(reason, "msads_upload_status=Failed") == 0) {
                 counts[1]++;
+            } else if (strcmp(reason, "msads_error code=3225 BulkServiceFileRowCountExceeded") ==
+                       0) {
+                counts[3]++;
             } else {
                 print_message("unexpected DLQ reason '%s'\n", reason);
                 counts[2]++;
@@ -333,15 +350,94 @@ static void test_end_to_end(void **state)
         assert_member(&e, LIST_A, i, true);
     }
 
-    int counts[3];
-    read_dlq(&e, expect_bad + 5, counts);
+    /* 6. Removals from seg-c, which no ENTER created yet: nothing to remove, so they are
+     * acknowledged without a request and no list appears (a new Customer List would add them). */
+    sgx_emu_msads_stats_t s3;
+    sgx_emu_msads_stats(e.ms, &s3);
+    for (int i = 0; i < 5; i++) {
+        produce(&e, i, "seg-c", SGX_OP_EXIT);
+    }
+    assert_true(wait_done(&e, 30000));
+    sgx_emu_msads_stats_t s4;
+    sgx_emu_msads_stats(e.ms, &s4);
+    assert_false(sgx_emu_msads_find_list(e.ms, "seg-c", created, sizeof created));
+    assert_int_equal(s4.lists_created, s3.lists_created);
+    assert_int_equal(s4.uploads, s3.uploads);
+
+    /* 7. The service takes at most 4 records a file now (3225): the batches are split until
+     * they fit; seg-d is created once, by the first half, and the rest joins that list. */
+    sgx_emu_msads_set_row_cap(e.ms, 4);
+    for (int i = 100; i < 112; i++) {
+        produce(&e, i, "seg-a", SGX_OP_ENTER);
+        produce(&e, i, "seg-d", SGX_OP_ENTER);
+    }
+    assert_true(wait_done(&e, 60000));
+    /* A cap no single row fits under (Format Version + list + 1 item = 3 records): split down
+     * to one row, that row is dead-lettered with the code; nothing loops. */
+    sgx_emu_msads_set_row_cap(e.ms, 2);
+    produce(&e, 300, "seg-a", SGX_OP_ENTER);
+    assert_true(wait_done(&e, 30000));
+    assert_member(&e, LIST_A, 300, false);
+    sgx_emu_msads_set_row_cap(e.ms, 0);
+    char seg_d[32];
+    assert_true(sgx_emu_msads_find_list(e.ms, "seg-d", seg_d, sizeof seg_d));
+    for (int i = 100; i < 112; i++) {
+        assert_member(&e, LIST_A, i, true);
+        assert_member(&e, seg_d, i, true);
+    }
+    sgx_emu_msads_stats_t s5;
+    sgx_emu_msads_stats(e.ms, &s5);
+    assert_true(s5.row_count_exceeded >= 2);
+    assert_int_equal(s5.lists_created, s4.lists_created + 1);
+
+    /* 8. The refresh token rotated with every grant: the newest is in the state file, 0600. */
+    char rt[64];
+    sgx_emu_msads_refresh_token(e.ms, rt, sizeof rt);
+    assert_string_not_equal(rt, SGX_EMU_MSADS_REFRESH);
+    struct stat sb;
+    assert_int_equal(stat(e.state_path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    sgx_buf_t text = {0};
+    FILE *f = fopen(e.state_path, "r");
+    assert_non_null(f);
+    char chunk[512];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        sgx_buf_append(&text, chunk, got);
+    }
+    fclose(f);
+    assert_non_null(strstr(text.data, rt));
+    sgx_buf_free(&text);
+
+    /* 9. A restart after the configured refresh token aged out: the saved one works. */
+    sgx_emu_msads_retire_refresh_tokens(e.ms);
+    sgx_pipeline_stop(e.pipe, true);
+    sgx_pipeline_destroy(e.pipe);
+    e.pipe = NULL;
+    char errbuf[512];
+    assert_int_equal(sgx_pipeline_start(e.cfg, &e.pipe, errbuf), SGX_OK);
+    st = sgx_pipeline_stats(e.pipe);
+    e.produced = 0; /* the new pipeline counts from zero; replays are idempotent adds */
+    for (int i = 200; i < 205; i++) {
+        produce(&e, i, "seg-a", SGX_OP_ENTER);
+    }
+    assert_true(wait_done(&e, 30000));
+    for (int i = 200; i < 205; i++) {
+        assert_member(&e, LIST_A, i, true);
+    }
+    sgx_emu_msads_stats_t s6;
+    sgx_emu_msads_stats(e.ms, &s6);
+    assert_int_equal(s6.refresh_refused, 0);
+
+    int counts[4];
+    read_dlq(&e, expect_bad + 5 + 1, counts);
     print_message("row errors %d (expected %d), failed upload %d, other %d\n", counts[0],
                   expect_bad, counts[1], counts[2]);
     assert_true(expect_bad >= 1);
     assert_int_equal(counts[0], expect_bad);
     assert_int_equal(counts[1], 5);
     assert_int_equal(counts[2], 0);
-    assert_int_equal(SGX_GET(st->dest[0].rows_rejected), (uint64_t)expect_bad + 5);
+    assert_int_equal(counts[3], 1);
     env_down(&e);
 }
 

@@ -11,6 +11,7 @@
 
 #include "connectors/microsoft_ads/msads.h"
 #include "base/mem.h"
+#include "emulators/msads_priv.h" /* builds ZIPs independently of the connector */
 
 #define ST "req-1\nhttp://up/1\n0\n"
 #define ST_RES "req-1\nhttp://up/1\n0\nhttp://files/r"
@@ -61,12 +62,22 @@ static const case_t cases[] = {
      "file uploaded", NULL},
     {1, ST, false, 400, E(3224, "BulkServiceUrlAlreadyUsedForUpload"), NULL, SGX_CLS_NEXT_STEP,
      0, 0, "msads_error code=3224", NULL},
-    {1, ST, false, 400, E(3225, "BulkServiceUploadUrlExpired"), NULL, SGX_CLS_NEXT_STEP, 0, 0,
+    /* 3226 expired: a new URL; 3225 too many rows: split; 3227: wait and retry. */
+    {1, ST, false, 400, E(3226, "BulkServiceUrlExpired"), NULL, SGX_CLS_NEXT_STEP, 0, 0,
+     "msads_error code=3226", NULL},
+    {1, ST, false, 400, E(3225, "BulkServiceFileRowCountExceeded"), NULL, SGX_CLS_SPLIT, 0, -2,
      "msads_error code=3225", NULL},
+    {1, ST, false, 400, E(3227, "BulkServiceTooManyRequests"), NULL, SGX_CLS_RETRY, 0, 7000,
+     "msads_error code=3227", NULL},
+    {1, ST, false, 400, E(3227, "BulkServiceTooManyRequests"), "Retry-After: 12\r\n",
+     SGX_CLS_RETRY, 0, 12000, "msads_error code=3227", NULL},
+    /* The symbolic name decides when the number differs. */
+    {1, ST, false, 400, E(3299, "BulkServiceUrlExpired"), NULL, SGX_CLS_NEXT_STEP, 0, 0,
+     "msads_error code=3299", NULL},
     {1, ST, false, 401, E(105, "InvalidCredentials"), NULL, SGX_CLS_REAUTH, 0, -2,
      "msads_error code=105", NULL},
-    {1, ST, false, 413, E(3226, "BulkServiceUploadFileTooLarge"), NULL, SGX_CLS_REJECTED, 0,
-     -2, "msads_error code=3226", NULL},
+    {1, ST, false, 400, E(3220, "BulkServiceNoFileInUpload"), NULL, SGX_CLS_REJECTED, 0,
+     -2, "msads_error code=3220", NULL},
     /* step 2 */
     {2, ST, false, 200, STATUS("InProgress"), NULL, SGX_CLS_NEXT_STEP, 2, 7000,
      "msads_upload_status=InProgress polls=1", "req-1\nhttp://up/1\n1\n"},
@@ -80,8 +91,17 @@ static const case_t cases[] = {
      "msads_upload_status=CompletedWithErrors", ST_RES},
     {2, ST, false, 200, STATUS("Failed"), NULL, SGX_CLS_REJECTED, 0, -2,
      "msads_upload_status=Failed", NULL},
-    {2, ST, false, 200, STATUS("UploadFileRowCountExceeded"), NULL, SGX_CLS_REJECTED, 0, -2,
+    {2, ST, false, 200, STATUS("UploadFileRowCountExceeded"), NULL, SGX_CLS_SPLIT, 0, -2,
      "msads_upload_status=UploadFileRowCountExceeded", NULL},
+    /* Final as in the SDK's get_status()/track(): never polled again. */
+    {2, ST, false, 200, STATUS("Expired"), NULL, SGX_CLS_REJECTED, 0, -2,
+     "msads_upload_status=Expired", NULL},
+    {2, ST, false, 200, STATUS("Aborted"), NULL, SGX_CLS_REJECTED, 0, -2,
+     "msads_upload_status=Aborted", NULL},
+    {2, ST, false, 200, STATUS("SomethingNew"), NULL, SGX_CLS_REJECTED, 0, -2,
+     "msads_upload_status=SomethingNew", NULL},
+    {2, ST, false, 200, STATUS("PendingFileUpload"), NULL, SGX_CLS_NEXT_STEP, 2, 7000,
+     "msads_upload_status=PendingFileUpload polls=1", "req-1\nhttp://up/1\n1\n"},
     {2, ST, false, 200, STATUS("UploadFileFormatNotSupported"), NULL, SGX_CLS_REJECTED, 0, -2,
      "msads_upload_status=UploadFileFormatNotSupported", NULL},
     {2, ST, false, 400, OPE(4204, "X"), NULL, SGX_CLS_RETRY, 0, 7000, "msads_error code=4204",
@@ -196,6 +216,46 @@ static void test_result_created(void **state)
     sgx_classification_clear(&out);
 }
 
+static void classify_bytes(const char *file, size_t len, sgx_classification_t *out)
+{
+    void *ctx = ctx_new();
+    sgx_batch_t b = {.audience_id = "5", .nrows = 5};
+    sgx_job_t job = {.batch = &b, .step = 3, .state = ST_RES};
+    sgx_response_t resp = {.status = 200, .body = file, .body_len = len};
+    *out = (sgx_classification_t){.retry_after_ms = -1, .next_step = 4};
+    sgx_connector_microsoft_ads.classify(ctx, &job, &resp, out);
+    sgx_connector_microsoft_ads.destroy(ctx);
+}
+
+/* The service serves the result file as a ZIP (the SDKs always unzip it): the rows inside are
+ * read as from the CSV; a truncated archive is fetched again, never taken as a result. */
+static void test_result_zip(void **state)
+{
+    (void)state;
+    const char *csv = RHDR "Customer List,,5,,list,,,,Customer,,Add,,,,\r\n"
+                           "Customer List Item Error,,,5,r2,,,,,,,Email,zz,EmailMustBeHashed,8004\r\n";
+    sgx_buf_t zip = {0};
+    assert_int_equal(sgx_emu_msads_zip("req-1.csv", csv, strlen(csv), &zip), SGX_OK);
+    assert_memory_equal(zip.data, "PK\x03\x04", 4);
+    sgx_classification_t out;
+    classify_bytes(zip.data, zip.len, &out);
+    assert_int_equal(out.verdict, SGX_CLS_PARTIAL);
+    assert_int_equal(out.nrejected, 1);
+    assert_int_equal(out.rejected_idx[0], 2);
+    assert_string_equal(out.row_reasons[0], "msads_row_error code=8004 EmailMustBeHashed");
+    sgx_classification_clear(&out);
+    classify_bytes(zip.data, zip.len / 2, &out);
+    assert_int_equal(out.verdict, SGX_CLS_RETRY);
+    assert_string_equal(out.reason, "msads_unreadable_result_zip invalid");
+    sgx_classification_clear(&out);
+    sgx_buf_t big = {0};
+    assert_int_equal(sgx_msads_unzip(zip.data, zip.len, 10, &big), SGX_ERR_TOO_LARGE);
+    assert_int_equal(sgx_msads_unzip(zip.data, zip.len, 1000, &big), SGX_OK);
+    assert_string_equal(big.data, csv);
+    sgx_buf_free(&big);
+    sgx_buf_free(&zip);
+}
+
 static void test_result_list_errors(void **state)
 {
     (void)state;
@@ -248,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_result_partial),
         cmocka_unit_test(test_result_created),
+        cmocka_unit_test(test_result_zip),
         cmocka_unit_test(test_result_list_errors),
         cmocka_unit_test(test_status_overdue),
     };

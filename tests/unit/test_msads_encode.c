@@ -70,14 +70,30 @@ static void test_golden_add(void **state)
     sgx_free(r[1]);
 }
 
-static void test_golden_new_list_remove(void **state)
+static void test_golden_new_list_add(void **state)
 {
     (void)state;
     sgx_row_t *r[1] = {row_digest(H1)};
-    sgx_batch_t b = {.audience_id = NULL, .segment = "VIP, \"gold\"", .op = SGX_OP_EXIT,
+    sgx_batch_t b = {.audience_id = NULL, .segment = "VIP, \"gold\"", .op = SGX_OP_ENTER,
                      .nrows = 1, .rows = (const sgx_row_t *const *)r};
-    check_golden(&b, "msads_new_list_remove.csv");
+    check_golden(&b, "msads_new_list_add.csv");
     sgx_free(r[0]);
+}
+
+/* A new Customer List ignores Action Type and adds its items: a removal never creates one. */
+static void test_remove_never_creates(void **state)
+{
+    (void)state;
+    void *ctx = ctx_new();
+    sgx_row_t *r[1] = {row_digest(H1)};
+    sgx_batch_t b = {.audience_id = NULL, .segment = "seg", .op = SGX_OP_EXIT, .nrows = 1,
+                     .rows = (const sgx_row_t *const *)r};
+    sgx_buf_t out = {0};
+    assert_int_equal(sgx_connector_microsoft_ads.encode(ctx, &b, &out), SGX_ERR_INVALID);
+    assert_null(out.data ? strstr(out.data, "Customer List,Active") : NULL);
+    sgx_buf_free(&out);
+    sgx_free(r[0]);
+    sgx_connector_microsoft_ads.destroy(ctx);
 }
 
 static void test_bad_list_id(void **state)
@@ -94,12 +110,21 @@ static void test_bad_list_id(void **state)
     sgx_connector_microsoft_ads.destroy(ctx);
 }
 
-static void check_api_headers(const sgx_request_t *req)
+/* REST calls as the REST SDK sends them (service_client.py create_rest_headers); the upload
+ * as the PyPI SDK and the upload guide do (bulk_service_manager.py _upload_file_by_url). */
+static void check_api_headers(const sgx_request_t *req, const char *account_header)
 {
-    assert_true(sgx_test_has_header(req, "AuthenticationToken: at-1"));
+    char want[64];
+    bool upload = strcmp(account_header, "AccountId") == 0;
+    snprintf(want, sizeof want, "%s: 222", account_header);
+    assert_true(sgx_test_has_header(req, upload ? "AuthenticationToken: at-1"
+                                                : "Authorization: Bearer at-1"));
+    assert_false(sgx_test_has_header(req, upload ? "Authorization: Bearer at-1"
+                                                 : "AuthenticationToken: at-1"));
     assert_true(sgx_test_has_header(req, "DeveloperToken: dev-tok"));
     assert_true(sgx_test_has_header(req, "CustomerId: 111"));
-    assert_true(sgx_test_has_header(req, "CustomerAccountId: 222"));
+    assert_true(sgx_test_has_header(req, want));
+    assert_int_equal(req->nheaders, 4);
 }
 
 static void test_prepare_steps(void **state)
@@ -117,8 +142,10 @@ static void test_prepare_steps(void **state)
     assert_int_equal(sgx_connector_microsoft_ads.prepare(ctx, &job, &req), SGX_OK);
     assert_string_equal(req.method, "POST");
     assert_string_equal(req.url, "http://h:1/Bulk/v13/BulkUploadUrl/Query");
-    assert_string_equal(req.body->data, "{\"AccountId\":222,\"ResponseMode\":\"ErrorsAndResults\"}");
-    check_api_headers(&req);
+    /* AccountId is a string in the REST schema (GetBulkUploadUrlRequest: StrictStr). */
+    assert_string_equal(req.body->data,
+                        "{\"ResponseMode\":\"ErrorsAndResults\",\"AccountId\":\"222\"}");
+    check_api_headers(&req, "CustomerAccountId");
     sgx_request_clear(&req);
 
     job.step = 1;
@@ -133,14 +160,14 @@ static void test_prepare_steps(void **state)
     assert_memory_equal(req.body->data, head, strlen(head));
     assert_memory_equal(req.body->data + strlen(head), csv.data, csv.len);
     assert_string_equal(req.body->data + strlen(head) + csv.len, tail);
-    check_api_headers(&req);
+    check_api_headers(&req, "AccountId");
     sgx_request_clear(&req);
 
     job.step = 2;
     assert_int_equal(sgx_connector_microsoft_ads.prepare(ctx, &job, &req), SGX_OK);
     assert_string_equal(req.url, "http://h:1/Bulk/v13/BulkUploadStatus/Query");
     assert_string_equal(req.body->data, "{\"RequestId\":\"req-9\"}");
-    check_api_headers(&req);
+    check_api_headers(&req, "CustomerAccountId");
     sgx_request_clear(&req);
 
     job.step = 3;
@@ -170,8 +197,14 @@ static void test_auth_request(void **state)
     assert_int_equal(sgx_connector_microsoft_ads.auth_prepare(ctx, &req), SGX_OK);
     assert_string_equal(req.url, "https://login.microsoftonline.com/common/oauth2/v2.0/token");
     assert_string_equal(req.body->data,
-                        "grant_type=refresh_token&client_id=cid&refresh_token=rt&scope="
-                        "https%3A%2F%2Fads.microsoft.com%2Fmsads.manage");
+                        "grant_type=refresh_token&client_id=cid&scope="
+                        "https%3A%2F%2Fads.microsoft.com%2Fmsads.manage&refresh_token=rt");
+    sgx_request_clear(&req);
+    /* A rotated refresh token the core kept replaces the configured one. */
+    assert_int_equal(sgx_connector_microsoft_ads.auth_prepare_refresh(ctx, "new+1", &req), SGX_OK);
+    assert_string_equal(req.body->data,
+                        "grant_type=refresh_token&client_id=cid&scope="
+                        "https%3A%2F%2Fads.microsoft.com%2Fmsads.manage&refresh_token=new%2B1");
     sgx_request_clear(&req);
     char *tok = NULL, reason[128] = "";
     int64_t ttl = 0;
@@ -181,11 +214,15 @@ static void test_auth_request(void **state)
     assert_string_equal(tok, "AT");
     assert_int_equal(ttl, 3599000);
     sgx_free(tok);
+    char *rotated = sgx_connector_microsoft_ads.auth_rotated(ctx, &resp);
+    assert_string_equal(rotated, "n");
+    sgx_free(rotated);
     const char *bad = "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS70000 x@y\"}";
     resp = (sgx_response_t){.status = 400, .body = bad, .body_len = strlen(bad)};
     assert_int_not_equal(sgx_connector_microsoft_ads.auth_parse(ctx, &resp, &tok, &ttl, reason),
                          SGX_OK);
     assert_string_equal(reason, "oauth_error http=400 error=invalid_grant");
+    assert_null(sgx_connector_microsoft_ads.auth_rotated(ctx, &resp));
     sgx_connector_microsoft_ads.destroy(ctx);
 }
 
@@ -209,7 +246,8 @@ static void test_config_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_add),     cmocka_unit_test(test_golden_new_list_remove),
+        cmocka_unit_test(test_golden_add),     cmocka_unit_test(test_golden_new_list_add),
+        cmocka_unit_test(test_remove_never_creates),
         cmocka_unit_test(test_bad_list_id),    cmocka_unit_test(test_prepare_steps),
         cmocka_unit_test(test_auth_request),   cmocka_unit_test(test_config_errors),
     };
