@@ -15,6 +15,16 @@
 
 /** @brief Expands ${NAME}; an unset variable is an error. @param out owned on success. */
 sgx_err_t sgx_cfg_expand_env(const char *in, const char *where, char **out, char *errbuf);
+/** @brief Expands ${NAME} like sgx_cfg_expand_env, refusing an empty result ("line N: where
+ *  is empty"). @param out owned on success. */
+sgx_err_t sgx_cfg_expand_nonempty(const char *in, int line, const char *where, char **out,
+                                  char *errbuf);
+/** @brief Reads a `*_file` secret: an empty file is an error, a file that group or others may
+ *  read logs a warning naming the path (never the content). @param out owned on success. */
+sgx_err_t sgx_cfg_read_secret_file(const char *path, int line, const char *where, char **out,
+                                   char *errbuf);
+/** @brief Wipes a NUL-terminated copy of a secret and frees it. NULL is a no-op. */
+void sgx_cfg_free_secret(char *s);
 /** @brief Reads a secret file without its trailing newline. @param out owned on success. */
 sgx_err_t sgx_cfg_read_secret(const char *path, const char *where, char **out, char *errbuf);
 /** @returns the node's text if it is a scalar (borrowed), else NULL. */
