@@ -36,6 +36,7 @@ static void free_dest(sgx_dest_config_t *d)
     free_secretv((char **)d->settings.values, d->settings.nsettings);
     free_strv(d->segments, d->naudiences);
     free_strv(d->audience_ids, d->naudiences);
+    sgx_http_tls_clear(&d->tls);
 }
 
 void sgx_config_free(sgx_config_t *cfg)
@@ -48,6 +49,7 @@ void sgx_config_free(sgx_config_t *cfg)
     free_strv(cfg->topics, cfg->ntopics);
     sgx_free(cfg->dead_letter_topic);
     sgx_cfg_free_secret(cfg->registry_url);
+    sgx_http_tls_clear(&cfg->registry_tls);
     for (size_t i = 0; i < cfg->nschema_files; i++) {
         sgx_free(cfg->schema_files[i].path);
     }
@@ -149,8 +151,10 @@ static sgx_err_t parse_topics(const sgx_yaml_t *n, sgx_config_t *cfg, char *errb
 
 static sgx_err_t parse_registry(const sgx_yaml_t *n, sgx_config_t *cfg, char *errbuf)
 {
-    static const char *const keys[] = {"url", "schemas", NULL};
-    if (!n || n->kind != SGX_YAML_MAP || check_keys(n, keys, "schema_registry", errbuf)) {
+    static const char *const keys[] = {"url", "schemas", "ca_file", "client_cert_file",
+                                       "client_key_file", "proxy", NULL};
+    if (!n || n->kind != SGX_YAML_MAP || check_keys(n, keys, "schema_registry", errbuf) ||
+        sgx_cfg_parse_tls(n, "schema_registry", &cfg->registry_tls, errbuf)) {
         if (!n || n->kind != SGX_YAML_MAP) {
             FAIL("schema_registry: a map with url and/or schemas (id: file) is required");
         }

@@ -181,12 +181,15 @@ static sgx_err_t parse_dest(const sgx_yaml_t *n, const sgx_config_t *cfg, sgx_de
         while (k < 5 && strcmp(keys[k], n->keys[i]) != 0) {
             k++;
         }
-        if (k == 5) {
+        if (k == 5 && !sgx_cfg_is_tls_key(n->keys[i])) {
             FAIL("line %d: destination %s: unknown key '%s'", n->items[i]->line, name,
                  n->keys[i]);
         }
     }
-    if (parse_settings(sgx_yaml_get(n, "settings"), d, errbuf) ||
+    char where[160];
+    snprintf(where, sizeof where, "destination %s", name);
+    if (sgx_cfg_parse_tls(n, where, &d->tls, errbuf) ||
+        parse_settings(sgx_yaml_get(n, "settings"), d, errbuf) ||
         parse_segments(sgx_yaml_get(n, "segments"), d, errbuf) ||
         parse_limits(sgx_yaml_get(n, "limits"), d, errbuf)) {
         return SGX_ERR_CONFIG;

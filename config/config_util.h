@@ -2,6 +2,7 @@
 #ifndef SGX_CONFIG_UTIL_H
 #define SGX_CONFIG_UTIL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "base/err.h"
@@ -34,6 +35,13 @@ sgx_err_t sgx_cfg_get_int(const sgx_yaml_t *root, const char *key, long min, lon
                           long *out, char *errbuf);
 #include "config/config.h"
 
+/** @returns true for ca_file, client_cert_file, client_key_file and proxy. */
+bool sgx_cfg_is_tls_key(const char *key);
+/** @brief Reads those keys of map (paths must be readable; cert and key go together) into out,
+ *  whose strings become owned by the caller (free with sgx_http_tls_clear).
+ *  @param where names the map in messages ("schema_registry", "destination meta"). */
+sgx_err_t sgx_cfg_parse_tls(const sgx_yaml_t *map, const char *where, sgx_http_tls_t *out,
+                            char *errbuf);
 /** @brief Parses `destinations:` (a sequence of maps) into cfg->dests. */
 sgx_err_t sgx_cfg_parse_dests(const sgx_yaml_t *seq, sgx_config_t *cfg, char *errbuf);
 #endif

@@ -15,6 +15,7 @@ static void start_auth(sgx_dispatcher_t *d, sgx_dest_rt_t *dr)
     sgx_req_t *r = sgx_calloc(1, sizeof *r);
     r->dest = dr;
     r->is_auth = true;
+    r->http.tls = &dr->d->cfg->tls;
     if (dr->d->def->auth_prepare(dr->d->ctx, &r->req) ||
         sgx_http_setup(&r->http, &r->req, d->o.request_timeout_ms, r)) {
         SGX_ERROR("auth", "%s: cannot build the token request", dr->d->cfg->name);

@@ -213,6 +213,108 @@ static void test_env_empty_where_invalid(void **state)
               "not set");
 }
 
+/* Parses (must succeed), then sgx_config_check: refused with a message containing frag. */
+static void check_err(const char *yaml, const char *frag1, const char *frag2)
+{
+    char errbuf[SGX_ERRBUF_SIZE] = "";
+    sgx_config_t *cfg = parse_ok(yaml);
+    sgx_err_t err = sgx_config_check(cfg, errbuf);
+    sgx_config_free(cfg);
+    if (err == SGX_OK) {
+        fail_msg("check accepted a bad config (expected '%s')", frag1);
+    }
+    assert_int_equal(err, SGX_ERR_CONFIG);
+    if (!strstr(errbuf, frag1) || (frag2 && !strstr(errbuf, frag2))) {
+        fail_msg("message '%s' lacks '%s'/'%s'", errbuf, frag1, frag2 ? frag2 : "");
+    }
+}
+
+static void check_ok(const char *yaml)
+{
+    char errbuf[SGX_ERRBUF_SIZE] = "";
+    sgx_config_t *cfg = parse_ok(yaml);
+    if (sgx_config_check(cfg, errbuf)) {
+        fail_msg("check refused a good config: %s", errbuf);
+    }
+    sgx_config_free(cfg);
+}
+
+#define BASE KAFKA TOPICS DLQ REG
+#define CRITEO(extra) "destinations:\n  - name: crt\n    type: criteo\n    settings:\n" \
+    "      client_id: c\n      client_secret: s\n" extra
+#define DD "destinations:\n  - name: dd\n    type: dotdigital\n    settings:\n" \
+    "      api_user: u@example.com\n      api_password: p\n"
+#define MS "destinations:\n  - name: ms\n    type: microsoft_ads\n    settings:\n" \
+    "      customer_id: \"1\"\n      account_id: \"2\"\n      developer_token: d\n" \
+    "      client_id: c\n      refresh_token: r\n"
+
+static void test_audience_ids_per_connector(void **state)
+{
+    (void)state;
+    /* Meta: Graph ids are numbers; segexport never creates a Meta audience. */
+    check_err(BASE DEST_HEAD SETTINGS "    segments:\n      seg-a: aud-1\n",
+              "destination meta: segment 'seg-a'", "custom audience id 'aud-1' must be a number");
+    check_err(BASE DEST_HEAD SETTINGS "    segments:\n      seg-a: \"\"\n",
+              "destination meta: segment 'seg-a'", "does not create Meta audiences");
+    check_ok(BASE DEST);
+    /* Criteo: numbers; "" creates a segment, which needs advertiser_id. */
+    check_err(BASE CRITEO("") "    segments:\n      s1: \"12/34\"\n", "segment 's1'",
+              "audience segment id '12/34' must be a number");
+    check_err(BASE CRITEO("") "    segments:\n      s1: \"\"\n", "destination crt: segment 's1'",
+              "advertiser_id");
+    check_ok(BASE CRITEO("      advertiser_id: \"55\"\n") "    segments:\n      s1: \"\"\n");
+    /* Dotdigital: numeric address books, no creation. */
+    check_err(BASE DD "    segments:\n      s1: \"\"\n", "destination dd: segment 's1'",
+              "does not create Dotdigital address books");
+    check_err(BASE DD "    segments:\n      s1: book\n", "address book id 'book'", NULL);
+    check_ok(BASE DD "    segments:\n      s1: \"600001\"\n");
+    /* Microsoft: numeric list ids; "" creates a list (no extra setting needed). */
+    check_err(BASE MS "    segments:\n      s1: \"-10\"\n", "customer list id '-10'", NULL);
+    check_ok(BASE MS "    segments:\n      s1: \"\"\n      s2: \"8100000001\"\n");
+}
+
+static void test_connector_settings_checked(void **state)
+{
+    (void)state;
+    /* What init refuses, check refuses (run would fail at start). */
+    check_err(BASE DEST_HEAD SETTINGS "      ad_account_id: act_x1\n" SEGMENTS,
+              "destination meta", "ad_account_id");
+}
+
+static void test_tls_options(void **state)
+{
+    (void)state;
+    char ca[64], cert[64], key[64], yaml[2048];
+    write_file(ca, sizeof ca, "-----BEGIN CERTIFICATE-----\n", 0644);
+    write_file(cert, sizeof cert, "-----BEGIN CERTIFICATE-----\n", 0644);
+    write_file(key, sizeof key, "-----BEGIN PRIVATE KEY-----\n", 0600);
+    snprintf(yaml, sizeof yaml,
+             KAFKA TOPICS DLQ "schema_registry:\n  url: https://reg.example\n  ca_file: %s\n"
+             "  proxy: http://proxy.example:3128\n" DEST_HEAD "    ca_file: %s\n"
+             "    client_cert_file: %s\n    client_key_file: %s\n" SETTINGS SEGMENTS,
+             ca, ca, cert, key);
+    sgx_config_t *cfg = parse_ok(yaml);
+    assert_string_equal(cfg->registry_tls.ca_file, ca);
+    assert_string_equal(cfg->registry_tls.proxy, "http://proxy.example:3128");
+    assert_null(cfg->registry_tls.cert_file);
+    assert_string_equal(cfg->dests[0].tls.ca_file, ca);
+    assert_string_equal(cfg->dests[0].tls.cert_file, cert);
+    assert_string_equal(cfg->dests[0].tls.key_file, key);
+    assert_null(cfg->dests[0].tls.proxy);
+    sgx_config_free(cfg);
+    /* A certificate without its key. */
+    snprintf(yaml, sizeof yaml, BASE DEST_HEAD "    client_cert_file: %s\n" SETTINGS SEGMENTS,
+             cert);
+    parse_err(yaml, "line 11: destination meta", "client_cert_file and client_key_file go together");
+    /* An unreadable CA file fails at check time, not on the first request. */
+    snprintf(yaml, sizeof yaml, KAFKA TOPICS DLQ "schema_registry:\n  url: https://r\n"
+             "  ca_file: /nonexistent/ca.pem\n" DEST);
+    parse_err(yaml, "line 8: schema_registry.ca_file: cannot read /nonexistent/ca.pem", NULL);
+    unlink(ca);
+    unlink(cert);
+    unlink(key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +325,9 @@ int main(void)
         cmocka_unit_test(test_readable_secret_warns),
         cmocka_unit_test(test_env_in_every_string),
         cmocka_unit_test(test_env_empty_where_invalid),
+        cmocka_unit_test(test_audience_ids_per_connector),
+        cmocka_unit_test(test_connector_settings_checked),
+        cmocka_unit_test(test_tls_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,52 @@
+#include "cli/cmd_check.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+
+#include "pipeline/dlq.h"
+
+/* rd_kafka_new catches what setting single properties cannot: combinations (SASL without a
+ * mechanism's settings), unreadable ssl.* files, a bad ssl.ca.location. It starts librdkafka's
+ * threads; the handle is destroyed at once, before any group join. */
+static int check_kafka(const sgx_config_t *cfg, bool producer)
+{
+    char errbuf[SGX_ERRBUF_SIZE] = "";
+    const char *what = producer ? "dead-letter producer" : "consumer";
+    rd_kafka_conf_t *conf = sgx_kafka_conf(cfg, producer, errbuf);
+    if (!conf) {
+        fprintf(stderr, "segexport: %s\n", errbuf);
+        return 1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER, conf, errbuf,
+                                  sizeof errbuf);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        fprintf(stderr, "segexport: kafka (%s): %s\n", what, errbuf);
+        return 1;
+    }
+    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return 0;
+}
+
+int sgx_cmd_check(const sgx_config_t *cfg, bool online)
+{
+    char errbuf[SGX_ERRBUF_SIZE] = "";
+    if (sgx_config_check(cfg, errbuf)) {
+        fprintf(stderr, "segexport: %s\n", errbuf);
+        return 1;
+    }
+    if (check_kafka(cfg, false) || check_kafka(cfg, true)) {
+        return 1;
+    }
+    printf("configuration OK: %zu topic(s), %zu destination(s), dead-letter topic %s\n",
+           cfg->ntopics, cfg->ndests, cfg->dead_letter_topic);
+    if (!online) {
+        return 0;
+    }
+    int failed = sgx_check_online(cfg);
+    if (failed) {
+        printf("%d online check(s) failed\n", failed);
+    }
+    fflush(stdout);
+    return failed ? 1 : 0;
+}
