@@ -156,7 +156,11 @@ static int check_audience(const sgx_dest_config_t *d, void *ctx, size_t a, const
     if (d->def->probe_prepare(ctx, id, token, &req) == SGX_OK) {
         perform(&req, &d->tls, &h, &resp);
         reason[0] = '\0';
-        ok = d->def->probe_classify(ctx, id, &resp, reason);
+        if (resp.status == 0) {
+            transport_reason(&resp, reason); /* curl's words: TLS verification, refused… */
+        } else {
+            ok = d->def->probe_classify(ctx, id, &resp, reason);
+        }
     }
     sgx_http_cleanup(&h);
     if (req.url) { /* a GET's URL may carry the token (Meta) */
