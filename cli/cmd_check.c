@@ -5,6 +5,13 @@
 
 #include "pipeline/dlq.h"
 
+/* An offline check must not print librdkafka's connection attempts of the throw-away handle;
+ * rd_kafka_new reports its own refusals through errstr, not the log. */
+static void silent_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
 /* rd_kafka_new catches what setting single properties cannot: combinations (SASL without a
  * mechanism's settings), unreadable ssl.* files, a bad ssl.ca.location. It starts librdkafka's
  * threads; the handle is destroyed at once, before any group join. */
@@ -17,6 +24,7 @@ static int check_kafka(const sgx_config_t *cfg, bool producer)
         fprintf(stderr, "segexport: %s\n", errbuf);
         return 1;
     }
+    rd_kafka_conf_set_log_cb(conf, silent_log);
     rd_kafka_t *rk = rd_kafka_new(producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER, conf, errbuf,
                                   sizeof errbuf);
     if (!rk) {
