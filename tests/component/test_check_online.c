@@ -131,10 +131,40 @@ static void test_all_ok(void **state)
     sgx_free(out);
 }
 
+static const char *get_setting(const sgx_dest_config_t *d, const char *key)
+{
+    const char *v = sgx_settings_get(&d->settings, key);
+    assert_non_null(v);
+    return v;
+}
+
+/* With a valid token, an audience Meta does not know: Graph code 100 (subcode 33). */
+static void test_meta_unknown_audience(void **state)
+{
+    fixture_t *f = *state;
+    sgx_dest_config_t *meta = dest(f->env.cfg, "meta");
+    char *saved = meta->audience_ids[1];
+    meta->audience_ids[1] = sgx_strdup("238509999999999");
+    int rc = -1;
+    char *out = run_check(f->env.cfg, &rc);
+    sgx_free(meta->audience_ids[1]);
+    meta->audience_ids[1] = saved;
+    assert_int_not_equal(rc, 0);
+    char id[32], line[160];
+    sgx_demo_audience_id(SGX_DEST_FACEBOOK, 0, id, sizeof id);
+    snprintf(line, sizeof line, "ok   destination meta: segment seg-00 -> audience %s\n", id);
+    expect_line(out, line);
+    expect_line(out, "FAIL destination meta: segment seg-01 -> audience 238509999999999: "
+                     "meta_100: audience not found or not readable (HTTP 400)");
+    expect_line(out, "1 online check(s) failed");
+    sgx_free(out);
+}
+
 static void test_failures_named(void **state)
 {
     fixture_t *f = *state;
     sgx_config_t *cfg = f->env.cfg;
+    assert_string_not_equal(get_setting(dest(cfg, "meta"), "access_token"), WRONG_TOKEN);
     set_setting(dest(cfg, "meta"), "access_token", WRONG_TOKEN);
     set_setting(dest(cfg, "criteo"), "client_secret", WRONG_SECRET);
     set_setting(dest(cfg, "microsoft"), "refresh_token", WRONG_TOKEN);
@@ -169,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_ok),
+        cmocka_unit_test(test_meta_unknown_audience),
         cmocka_unit_test(test_failures_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
