@@ -55,15 +55,15 @@ static sgx_err_t check_dest(const sgx_dest_config_t *d, char *errbuf)
     char why[SGX_ERRBUF_SIZE] = "";
     void *ctx = NULL;
     if (d->def->init(&d->settings, &ctx, why)) {
-        snprintf(errbuf, SGX_ERRBUF_SIZE, "destination %s: %s", d->name, why);
+        snprintf(errbuf, SGX_ERRBUF_SIZE, "destination %.40s: %.190s", d->name, why);
         return SGX_ERR_CONFIG;
     }
     sgx_err_t err = SGX_OK;
     for (size_t a = 0; !err && d->def->validate_audience && a < d->naudiences; a++) {
         err = d->def->validate_audience(ctx, d->audience_ids[a], why);
         if (err) {
-            snprintf(errbuf, SGX_ERRBUF_SIZE, "destination %s: segment '%.64s': %s", d->name,
-                     d->segments[a], why);
+            snprintf(errbuf, SGX_ERRBUF_SIZE, "destination %.40s: segment '%.40s': %.140s",
+                     d->name, d->segments[a], why);
         }
     }
     d->def->destroy(ctx);
