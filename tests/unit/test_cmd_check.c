@@ -75,6 +75,15 @@ static void test_good_config_passes(void **state)
     }
     assert_non_null(strstr(log, "configuration OK"));
     sgx_free(log);
+    /* The canonical schema pinned by file compiles with the default mapping. */
+    rc = check(KAFKA "topics: [t]\ndead_letter_topic: dlq\nschema_registry:\n  schemas:\n"
+               "    1: " SGX_SOURCE_DIR "/deploy/schemas/segment_membership.avsc\n"
+               "destinations:\n  - name: meta\n    type: facebook\n    settings:\n"
+               "      access_token: tok\n    segments:\n      s1: \"1\"\n", &log);
+    if (rc != 0) {
+        fail_msg("refused the canonical schema: %s", log);
+    }
+    sgx_free(log);
 }
 
 static void test_unknown_property(void **state)
@@ -115,6 +124,24 @@ static void test_audience_refused_by_check(void **state)
                    "destination meta: segment 's1'", "must be a number");
 }
 
+static void test_schema_files_compiled(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sgx-cmd-check-avsc-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *bad = "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"x\"";
+    assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+    close(fd);
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, KAFKA "topics: [t]\ndead_letter_topic: dlq\nschema_registry:\n"
+             "  schemas:\n    7: %s\ndestinations:\n  - name: meta\n    type: facebook\n"
+             "    settings:\n      access_token: tok\n    segments:\n      s1: \"1\"\n", path);
+    expect_refused(yaml, "schema_registry.schemas: 7", path);
+    unlink(path);
+    expect_refused(yaml, "schema_registry.schemas: 7", "/tmp/sgx-cmd-check-avsc-");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_invalid_value),
         cmocka_unit_test(test_invalid_combination),
         cmocka_unit_test(test_audience_refused_by_check),
+        cmocka_unit_test(test_schema_files_compiled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
