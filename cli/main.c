@@ -70,7 +70,8 @@ static void version(void)
 }
 
 /* Parses the options of run and check; unknown options and stray arguments are errors.
- * @param path out: the config path (borrowed from argv). @returns 0, 1 for --help, -1 usage. */
+ * @param path out: the config path (borrowed from argv). @param online out: --online, which
+ * only check accepts. @returns 0, 1 for --help, -1 usage. */
 static int parse_run_opts(int argc, char **argv, const char **path, bool *online)
 {
     static const struct option longopts[] = {
