@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/cmd_check.h"
 #include "cli/cmd_demo.h"
 #include "cli/cmd_normalize.h"
 #include "config/config.h"
@@ -34,7 +35,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  run -c FILE [--log-level LEVEL] [--log-format FORMAT]\n"
             "                                         run the service until SIGTERM/SIGINT\n"
-            "  check -c FILE [--log-level LEVEL] [--log-format FORMAT]\n"
+            "  check -c FILE [--online] [--log-level LEVEL] [--log-format FORMAT]\n"
             "                                         validate a configuration and exit\n"
             "  demo [OPTIONS]                         embedded end-to-end demo (demo --help)\n"
             "  normalize --destination D [--default-country CC]\n"
@@ -47,13 +48,18 @@ static void usage(FILE *f)
 
 static void usage_run(FILE *f, const char *cmd)
 {
+    bool check = strcmp(cmd, "check") == 0;
     fprintf(f,
-            "usage: segexport %s -c FILE [--log-level LEVEL] [--log-format FORMAT]\n"
+            "usage: segexport %s -c FILE%s [--log-level LEVEL] [--log-format FORMAT]\n"
             "  -c, --config FILE      the YAML configuration (see README)\n"
+            "%s"
             "  --log-level LEVEL      error, warn, info (default) or debug\n"
             "  --log-format FORMAT    text or json (default: log_format in the config, text)\n"
             "  -h, --help             this help\n",
-            cmd);
+            cmd, check ? " [--online]" : "",
+            check ? "  --online               also contact the broker, the registry and each\n"
+                    "                         destination (read-only calls), one line per check\n"
+                  : "");
 }
 
 static void version(void)
@@ -66,23 +72,34 @@ static void version(void)
 }
 
 /* Parses the options of run and check; unknown options and stray arguments are errors.
- * @param path out: the config path (borrowed from argv). @returns 0, 1 for --help, -1 usage. */
-static int parse_run_opts(int argc, char **argv, const char **path, int *format)
+ * @param path out: the config path (borrowed from argv). @param format out: --log-format, -1
+ * when absent. @param online out: --online, which only check accepts. @returns 0, 1 for
+ * --help, -1 usage. */
+static int parse_run_opts(int argc, char **argv, const char **path, int *format, bool *online)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {"online", no_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int ch;
     *path = NULL;
     *format = -1;
+    *online = false;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c': *path = optarg; break;
         case 'h': return 1;
+        case 'o':
+            if (strcmp(argv[0], "check") != 0) {
+                fprintf(stderr, "segexport: unknown option %s\n", argv[optind - 1]);
+                return -1;
+            }
+            *online = true;
+            break;
         case 'l':
             if (sgx_log_level_parse(optarg) < 0) {
                 fprintf(stderr, "segexport: --log-level must be error, warn, info or debug\n");
@@ -114,27 +131,6 @@ static int parse_run_opts(int argc, char **argv, const char **path, int *format)
         return -1;
     }
     return 0;
-}
-
-static int cmd_check(sgx_config_t *cfg)
-{
-    char errbuf[SGX_ERRBUF_SIZE] = "";
-    int rc = 0;
-    for (size_t i = 0; i < cfg->ndests; i++) {
-        const sgx_dest_config_t *d = &cfg->dests[i];
-        void *ctx = NULL;
-        if (d->def->init(&d->settings, &ctx, errbuf)) {
-            fprintf(stderr, "segexport: destination %s: %s\n", d->name, errbuf);
-            rc = 1;
-        } else {
-            d->def->destroy(ctx);
-        }
-    }
-    if (rc == 0) {
-        printf("configuration OK: %zu topic(s), %zu destination(s), dead-letter topic %s\n",
-               cfg->ntopics, cfg->ndests, cfg->dead_letter_topic);
-    }
-    return rc;
 }
 
 /* Waits for SIGTERM/SIGINT; SIGHUP is logged and ignored (configuration is read once: a
@@ -231,7 +227,8 @@ int main(int argc, char **argv)
     }
     const char *path = NULL;
     int format = -1;
-    int prc = parse_run_opts(argc - 1, argv + 1, &path, &format);
+    bool online = false;
+    int prc = parse_run_opts(argc - 1, argv + 1, &path, &format, &online);
     if (prc != 0) {
         usage_run(prc > 0 ? stdout : stderr, cmd);
         return prc > 0 ? 0 : EXIT_USAGE;
@@ -246,7 +243,14 @@ int main(int argc, char **argv)
         return 1;
     }
     sgx_log_set_format((sgx_log_format_t)(format >= 0 ? format : cfg->log_format));
-    int rc = strcmp(cmd, "check") == 0 ? cmd_check(cfg) : cmd_run(cfg);
+    int rc = 1;
+    if (strcmp(cmd, "check") == 0) {
+        rc = sgx_cmd_check(cfg, online);
+    } else if (sgx_config_check(cfg, errbuf)) { /* run refuses what check refuses */
+        fprintf(stderr, "segexport: %s: %s\n", path, errbuf);
+    } else {
+        rc = cmd_run(cfg);
+    }
     sgx_config_free(cfg);
     return rc;
 }

@@ -64,6 +64,12 @@ bool sgx_norm_country_code(const char *in, size_t len, char cc[3])
     return true;
 }
 
+bool sgx_country_known(const char *cc)
+{
+    char out[3];
+    return cc && sgx_norm_country_code(cc, strlen(cc), out);
+}
+
 bool sgx_norm_ctx_country(const sgx_norm_ctx_t *ctx, char cc[3])
 {
     if (!ctx) {

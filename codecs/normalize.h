@@ -81,6 +81,9 @@ const char *sgx_key_name(sgx_key_t key);
 int sgx_key_parse(const char *name); /* -1 when unknown */
 const char *sgx_drop_str(sgx_drop_t drop);
 const char *sgx_dest_kind_name(sgx_dest_kind_t dest);
+/** @returns true when cc (alpha-2, alpha-3 or English name; borrowed) is in the country table
+ *  normalization resolves countries with, so a default_country can be checked before a run. */
+bool sgx_country_known(const char *cc);
 int sgx_dest_kind_parse(const char *name); /* -1 when unknown */
 
 #endif

@@ -155,6 +155,13 @@ sgx_err_t sgx_schema_cache_new(const char *registry_url, const sgx_mapping_t *ma
     return SGX_OK;
 }
 
+void sgx_schema_cache_set_tls(sgx_schema_cache_t *c, const sgx_http_tls_t *tls)
+{
+    if (c && c->curl) {
+        sgx_http_tls_apply(c->curl, tls);
+    }
+}
+
 void sgx_schema_cache_destroy(sgx_schema_cache_t *c)
 {
     if (!c) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/http_tls.h"
 #include "codecs/avro_projection.h"
 
 typedef struct sgx_schema_cache sgx_schema_cache_t;
@@ -27,6 +28,10 @@ typedef struct sgx_schema_cache sgx_schema_cache_t;
  */
 sgx_err_t sgx_schema_cache_new(const char *registry_url, const sgx_mapping_t *map,
                                sgx_schema_cache_t **out);
+
+/** @brief Applies the registry's ca_file, client certificate and proxy (tls borrowed, only read
+ * here) to its HTTP handle; the CURL_CA_BUNDLE/SSL_CERT_FILE environment when tls has no CA. */
+void sgx_schema_cache_set_tls(sgx_schema_cache_t *c, const sgx_http_tls_t *tls);
 
 /** @brief Compiles json (borrowed, len bytes) under id, replacing any entry. SGX_ERR_CONFIG with
  * errbuf (SGX_ERRBUF_SIZE or NULL) filled when it does not compile. */

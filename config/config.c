@@ -21,14 +21,24 @@ static void free_strv(char **v, size_t n)
     sgx_free(v);
 }
 
+/* For values that may be secrets (sasl.password, tokens, user:pass@ in a URL): wiped. */
+static void free_secretv(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        sgx_cfg_free_secret(v[i]);
+    }
+    sgx_free(v);
+}
+
 static void free_dest(sgx_dest_config_t *d)
 {
     sgx_free(d->name);
     free_strv((char **)d->settings.keys, d->settings.nsettings);
-    free_strv((char **)d->settings.values, d->settings.nsettings);
+    free_secretv((char **)d->settings.values, d->settings.nsettings);
     free_strv(d->setting_files, d->settings.nsettings);
     free_strv(d->segments, d->naudiences);
     free_strv(d->audience_ids, d->naudiences);
+    sgx_http_tls_clear(&d->tls);
 }
 
 void sgx_config_free(sgx_config_t *cfg)
@@ -37,10 +47,11 @@ void sgx_config_free(sgx_config_t *cfg)
         return;
     }
     free_strv(cfg->kafka_keys, cfg->nkafka);
-    free_strv(cfg->kafka_values, cfg->nkafka);
+    free_secretv(cfg->kafka_values, cfg->nkafka);
     free_strv(cfg->topics, cfg->ntopics);
     sgx_free(cfg->dead_letter_topic);
-    sgx_free(cfg->registry_url);
+    sgx_cfg_free_secret(cfg->registry_url);
+    sgx_http_tls_clear(&cfg->registry_tls);
     for (size_t i = 0; i < cfg->nschema_files; i++) {
         sgx_free(cfg->schema_files[i].path);
     }
@@ -136,25 +147,33 @@ static sgx_err_t parse_topics(const sgx_yaml_t *n, sgx_config_t *cfg, char *errb
     cfg->topics = sgx_calloc(n->n, sizeof(char *));
     for (size_t i = 0; i < n->n; i++) {
         const char *t = sgx_cfg_scalar(n->items[i]);
-        if (!t || !*t) {
+        if (!t) {
             FAIL("line %d: topics: each entry must be a topic name", n->items[i]->line);
         }
-        cfg->topics[cfg->ntopics++] = sgx_strdup(t);
+        char *topic = NULL;
+        if (sgx_cfg_expand_nonempty(t, n->items[i]->line, "topics: entry", &topic, errbuf)) {
+            return SGX_ERR_CONFIG;
+        }
+        cfg->topics[cfg->ntopics++] = topic;
     }
     return SGX_OK;
 }
 
 static sgx_err_t parse_registry(const sgx_yaml_t *n, sgx_config_t *cfg, char *errbuf)
 {
-    static const char *const keys[] = {"url", "schemas", NULL};
-    if (!n || n->kind != SGX_YAML_MAP || check_keys(n, keys, "schema_registry", errbuf)) {
+    static const char *const keys[] = {"url", "schemas", "ca_file", "client_cert_file",
+                                       "client_key_file", "proxy", NULL};
+    if (!n || n->kind != SGX_YAML_MAP || check_keys(n, keys, "schema_registry", errbuf) ||
+        sgx_cfg_parse_tls(n, "schema_registry", &cfg->registry_tls, errbuf)) {
         if (!n || n->kind != SGX_YAML_MAP) {
             FAIL("schema_registry: a map with url and/or schemas (id: file) is required");
         }
         return SGX_ERR_CONFIG;
     }
-    const char *url = sgx_cfg_scalar(sgx_yaml_get(n, "url"));
-    if (url && sgx_cfg_expand_env(url, "schema_registry.url", &cfg->registry_url, errbuf)) {
+    const sgx_yaml_t *un = sgx_yaml_get(n, "url");
+    const char *url = sgx_cfg_scalar(un);
+    if (url && sgx_cfg_expand_nonempty(url, un->line, "schema_registry.url", &cfg->registry_url,
+                                       errbuf)) {
         return SGX_ERR_CONFIG;
     }
     const sgx_yaml_t *files = sgx_yaml_get(n, "schemas");
@@ -169,8 +188,13 @@ static sgx_err_t parse_registry(const sgx_yaml_t *n, sgx_config_t *cfg, char *er
             FAIL("line %d: schema_registry.schemas: '%s' must be a schema id with a file path",
                  files->items[i]->line, files->keys[i]);
         }
+        char *p = NULL;
+        if (sgx_cfg_expand_nonempty(path, files->items[i]->line, "schema_registry.schemas: file",
+                                    &p, errbuf)) {
+            return SGX_ERR_CONFIG;
+        }
         cfg->schema_files = sgx_realloc(cfg->schema_files, (i + 1) * sizeof *cfg->schema_files);
-        cfg->schema_files[i] = (sgx_schema_file_t){(uint32_t)id, sgx_strdup(path)};
+        cfg->schema_files[i] = (sgx_schema_file_t){(uint32_t)id, p};
         cfg->nschema_files = i + 1;
     }
     if (!cfg->registry_url && cfg->nschema_files == 0) {
@@ -195,7 +219,14 @@ static sgx_err_t parse_mapping(const sgx_yaml_t *n, sgx_config_t *cfg, char *err
             FAIL("line %d: mapping.%s: not a known event field, or no source field named",
                  n->items[i]->line, key);
         }
-        *slot = sgx_strdup(src);
+        char where[96];
+        snprintf(where, sizeof where, "mapping.%.64s", key);
+        char *v = NULL;
+        if (sgx_cfg_expand_nonempty(src, n->items[i]->line, where, &v, errbuf)) {
+            return SGX_ERR_CONFIG;
+        }
+        sgx_free((char *)*slot); /* unique keys, but keep a leak impossible */
+        *slot = v;
     }
     return SGX_OK;
 }
@@ -223,6 +254,12 @@ static sgx_err_t parse_limits(const sgx_yaml_t *root, sgx_config_t *cfg, char *e
     cfg->request_timeout_ms = (int)v[6];
     cfg->max_uncommitted_span = (size_t)v[7];
     cfg->max_server_wait_ms = (int)v[8];
+    if (cfg->retry_base_ms > cfg->retry_cap_ms) {
+        const sgx_yaml_t *b = sgx_yaml_get(root, "retry_base_ms");
+        FAIL("line %d: retry_base_ms (%d) must not exceed retry_cap_ms (%d)",
+             b ? b->line : sgx_yaml_get(root, "retry_cap_ms")->line, cfg->retry_base_ms,
+             cfg->retry_cap_ms);
+    }
     return SGX_OK;
 }
 
@@ -236,11 +273,15 @@ static sgx_err_t parse_root(const sgx_yaml_t *root, sgx_config_t *cfg, char *err
         parse_limits(root, cfg, errbuf) || sgx_cfg_parse_obs(root, cfg, errbuf)) {
         return SGX_ERR_CONFIG;
     }
-    const char *dlq = sgx_cfg_scalar(sgx_yaml_get(root, "dead_letter_topic"));
+    const sgx_yaml_t *dn = sgx_yaml_get(root, "dead_letter_topic");
+    const char *dlq = sgx_cfg_scalar(dn);
     if (!dlq || !*dlq) {
         FAIL("dead_letter_topic is required: bad records must go somewhere");
     }
-    cfg->dead_letter_topic = sgx_strdup(dlq);
+    if (sgx_cfg_expand_nonempty(dlq, dn->line, "dead_letter_topic", &cfg->dead_letter_topic,
+                                errbuf)) {
+        return SGX_ERR_CONFIG;
+    }
     return sgx_cfg_parse_dests(sgx_yaml_get(root, "destinations"), cfg, errbuf);
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "base/http_tls.h"
 #include "codecs/avro_projection.h"
 #include "connectors/connector.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     char **audience_ids;             /* same index: the platform audience each one writes to */
     sgx_limits_t limits;             /* connector defaults lowered by config */
     const char *default_country;     /* borrowed from settings (may be NULL) */
+    sgx_http_tls_t tls;              /* ca_file, client cert/key, proxy for its requests */
 } sgx_dest_config_t;
 
 typedef struct {
@@ -36,6 +38,7 @@ typedef struct {
     char **topics;
     char *dead_letter_topic;
     char *registry_url;        /* may be NULL when schema files are given */
+    sgx_http_tls_t registry_tls; /* ca_file, client cert/key, proxy for the registry */
     size_t nschema_files;
     sgx_schema_file_t *schema_files;
     sgx_mapping_t mapping;     /* strings owned */
@@ -68,6 +71,14 @@ sgx_err_t sgx_config_parse(const char *text, size_t len, sgx_config_t **out, cha
 
 /** @brief Reads FILE and parses it (see sgx_config_parse). */
 sgx_err_t sgx_config_load(const char *path, sgx_config_t **out, char *errbuf);
+
+/**
+ * @brief What needs the connectors (config_check.c): each destination's settings through its
+ * init, each audience id through its validate_audience rule ("" only where creation works);
+ * warns about http:// URLs carrying credentials off the host. @param cfg borrowed.
+ * @param errbuf names the destination and segment on SGX_ERR_CONFIG.
+ */
+sgx_err_t sgx_config_check(const sgx_config_t *cfg, char *errbuf);
 
 /** @brief Frees a configuration. NULL-safe. */
 void sgx_config_free(sgx_config_t *cfg);

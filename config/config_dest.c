@@ -4,6 +4,7 @@
 
 #include "config/config_util.h"
 #include "base/mem.h"
+#include "codecs/normalize.h"
 #include "connectors/registry.h"
 
 static const sgx_config_key_t *find_key(const sgx_connector_def_t *def, const char *name)
@@ -53,8 +54,9 @@ static sgx_err_t parse_settings(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
         char *path = NULL;
         if (is_file) {
             char *secret = NULL;
-            sgx_err_t err = sgx_cfg_read_secret(val, key, &secret, errbuf);
-            path = val;
+            sgx_err_t err = sgx_cfg_read_secret_file(val, n->items[i]->line, n->keys[i], &secret,
+                                                     errbuf);
+            path = val; /* kept: a blocked destination re-reads it (dispatch_block.c) */
             if (err) {
                 sgx_free(path);
                 return err;
@@ -75,6 +77,39 @@ static sgx_err_t parse_settings(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
     return SGX_OK;
 }
 
+/* Segment ids and audience ids may come from the environment like any string. A literal ""
+ * audience id asks for creation; one that only became empty through ${VAR} is a mistake. */
+static sgx_err_t expand_segment(const sgx_yaml_t *n, size_t i, sgx_dest_config_t *d,
+                                char *errbuf)
+{
+    char where[160];
+    int line = n->items[i]->line;
+    snprintf(where, sizeof where, "destination %s: segment id", d->name);
+    if (sgx_cfg_expand_nonempty(n->keys[i], line, where, &d->segments[i], errbuf)) {
+        return SGX_ERR_CONFIG;
+    }
+    const char *aud = sgx_cfg_scalar(n->items[i]);
+    snprintf(where, sizeof where, "destination %s: audience id of segment '%.64s'", d->name,
+             d->segments[i]);
+    if (!*aud) {
+        d->audience_ids[i] = sgx_strdup("");
+        return SGX_OK;
+    }
+    return sgx_cfg_expand_nonempty(aud, line, where, &d->audience_ids[i], errbuf);
+}
+
+static sgx_err_t check_country(const sgx_yaml_t *settings, const sgx_dest_config_t *d,
+                               char *errbuf)
+{
+    const char *cc = d->default_country;
+    if (cc && *cc && !sgx_country_known(cc)) {
+        const sgx_yaml_t *k = sgx_yaml_get(settings, "default_country");
+        FAIL("line %d: destination %s: default_country '%.16s' is not a known country (ISO "
+             "3166-1 alpha-2, e.g. US, DE, FR)", k ? k->line : 0, d->name, cc);
+    }
+    return SGX_OK;
+}
+
 static sgx_err_t parse_segments(const sgx_yaml_t *n, sgx_dest_config_t *d, char *errbuf)
 {
     if (!n || n->kind != SGX_YAML_MAP || n->n == 0) {
@@ -89,9 +124,14 @@ static sgx_err_t parse_segments(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
             FAIL("line %d: destination %s: segment '%s' needs an audience id (or \"\" to "
                  "create one)", n->items[i]->line, d->name, n->keys[i]);
         }
+        d->naudiences = i + 1;
+        if (expand_segment(n, i, d, errbuf)) {
+            return SGX_ERR_CONFIG;
+        }
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(d->segments[j], n->keys[i]) == 0) {
-                FAIL("destination %s: segment '%s' listed twice", d->name, n->keys[i]);
+            if (strcmp(d->segments[j], d->segments[i]) == 0) {
+                FAIL("line %d: destination %s: segment '%s' listed twice", n->items[i]->line,
+                     d->name, d->segments[i]);
             }
             /* Each audience has its own in-flight fence: two segments writing one platform
              * audience could have opposite ops of one profile in flight together. */
@@ -101,9 +141,6 @@ static sgx_err_t parse_segments(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
                      d->name, d->segments[j], n->keys[i], aud);
             }
         }
-        d->segments[i] = sgx_strdup(n->keys[i]);
-        d->audience_ids[i] = sgx_strdup(aud);
-        d->naudiences = i + 1;
     }
     return SGX_OK;
 }
@@ -157,18 +194,21 @@ static sgx_err_t parse_dest(const sgx_yaml_t *n, const sgx_config_t *cfg, sgx_de
         while (k < 5 && strcmp(keys[k], n->keys[i]) != 0) {
             k++;
         }
-        if (k == 5) {
+        if (k == 5 && !sgx_cfg_is_tls_key(n->keys[i])) {
             FAIL("line %d: destination %s: unknown key '%s'", n->items[i]->line, name,
                  n->keys[i]);
         }
     }
-    if (parse_settings(sgx_yaml_get(n, "settings"), d, errbuf) ||
+    char where[160];
+    snprintf(where, sizeof where, "destination %s", name);
+    if (sgx_cfg_parse_tls(n, where, &d->tls, errbuf) ||
+        parse_settings(sgx_yaml_get(n, "settings"), d, errbuf) ||
         parse_segments(sgx_yaml_get(n, "segments"), d, errbuf) ||
         parse_limits(sgx_yaml_get(n, "limits"), d, errbuf)) {
         return SGX_ERR_CONFIG;
     }
     d->default_country = sgx_settings_get(&d->settings, "default_country");
-    return SGX_OK;
+    return check_country(sgx_yaml_get(n, "settings"), d, errbuf);
 }
 
 sgx_err_t sgx_cfg_parse_dests(const sgx_yaml_t *seq, sgx_config_t *cfg, char *errbuf)

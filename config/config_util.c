@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+
 #include "base/buf.h"
+#include "base/log.h"
 #include "base/mem.h"
 
 /* Expands ${NAME} from the environment; an unset variable is an error, never "". */
@@ -53,6 +57,7 @@ sgx_err_t sgx_cfg_read_secret(const char *path, const char *where, char **out, c
         sgx_buf_append(&b, chunk, n);
     }
     fclose(f);
+    OPENSSL_cleanse(chunk, sizeof chunk);
     while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r')) {
         b.data[--b.len] = '\0';
     }
@@ -83,3 +88,48 @@ sgx_err_t sgx_cfg_get_int(const sgx_yaml_t *root, const char *key, long min, lon
     return SGX_OK;
 }
 
+
+sgx_err_t sgx_cfg_expand_nonempty(const char *in, int line, const char *where, char **out,
+                                  char *errbuf)
+{
+    char *v = NULL;
+    if (sgx_cfg_expand_env(in, where, &v, errbuf)) {
+        return SGX_ERR_CONFIG;
+    }
+    if (!*v) {
+        sgx_free(v);
+        FAIL("line %d: %s is empty%s", line, where,
+             *in ? " after expanding its environment variables" : "");
+    }
+    *out = v;
+    return SGX_OK;
+}
+
+sgx_err_t sgx_cfg_read_secret_file(const char *path, int line, const char *where, char **out,
+                                   char *errbuf)
+{
+    struct stat st;
+    char *v = NULL;
+    if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+        /* Warn, not fail: some secret mounts (e.g. Kubernetes fsGroup) are 0440 by design. */
+        SGX_WARN("config", "%s: secret file %s is readable by group or others (mode %04o): "
+                           "chmod 600 it", where, path, (unsigned)(st.st_mode & 07777));
+    }
+    if (sgx_cfg_read_secret(path, where, &v, errbuf)) {
+        return SGX_ERR_CONFIG;
+    }
+    if (!*v) {
+        sgx_free(v);
+        FAIL("line %d: %s: file %s is empty", line, where, path);
+    }
+    *out = v;
+    return SGX_OK;
+}
+
+void sgx_cfg_free_secret(char *s)
+{
+    if (s) {
+        OPENSSL_cleanse(s, strlen(s));
+        sgx_free(s);
+    }
+}

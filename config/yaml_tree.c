@@ -25,6 +25,7 @@ void sgx_yaml_free(sgx_yaml_t *node)
         sgx_yaml_free(node->items[i]);
     }
     sgx_free(node->keys);
+    sgx_free(node->key_lines);
     sgx_free(node->items);
     sgx_free(node->scalar);
     sgx_free(node);
@@ -43,12 +44,15 @@ const sgx_yaml_t *sgx_yaml_get(const sgx_yaml_t *map, const char *key)
     return NULL;
 }
 
-static void add_item(sgx_yaml_t *parent, char *key, sgx_yaml_t *child)
+static void add_item(sgx_yaml_t *parent, char *key, int key_line, sgx_yaml_t *child)
 {
     parent->items = sgx_realloc(parent->items, (parent->n + 1) * sizeof *parent->items);
     if (parent->kind == SGX_YAML_MAP) {
         parent->keys = sgx_realloc(parent->keys, (parent->n + 1) * sizeof *parent->keys);
+        parent->key_lines =
+            sgx_realloc(parent->key_lines, (parent->n + 1) * sizeof *parent->key_lines);
         parent->keys[parent->n] = key;
+        parent->key_lines[parent->n] = key_line;
     }
     parent->items[parent->n++] = child;
 }
@@ -65,6 +69,21 @@ static sgx_err_t next_event(parse_state_t *st, yaml_event_t *ev)
 
 static sgx_err_t parse_node(parse_state_t *st, yaml_event_t *ev, int depth, sgx_yaml_t **out);
 
+/* YAML 1.2 requires unique keys, but libyaml does not check: refuse a repeated key rather than
+ * let "first wins" (sgx_yaml_get) silently ignore what the operator wrote last. */
+static sgx_err_t check_duplicate(parse_state_t *st, const sgx_yaml_t *map, const char *key,
+                                 int key_line)
+{
+    for (size_t i = 0; i < map->n; i++) {
+        if (strcmp(map->keys[i], key) == 0) {
+            snprintf(st->errbuf, SGX_ERRBUF_SIZE, "line %d: duplicate key '%.64s' (first at line %d)",
+                     key_line, key, map->key_lines[i]);
+            return SGX_ERR_CONFIG;
+        }
+    }
+    return SGX_OK;
+}
+
 /* Reads children until the closing event of a map or sequence. */
 static sgx_err_t parse_children(parse_state_t *st, sgx_yaml_t *node, int depth)
 {
@@ -73,6 +92,7 @@ static sgx_err_t parse_children(parse_state_t *st, sgx_yaml_t *node, int depth)
     for (;;) {
         yaml_event_t ev;
         char *key = NULL;
+        int key_line = 0;
         sgx_yaml_t *child = NULL;
         if (next_event(st, &ev)) {
             return SGX_ERR_CONFIG;
@@ -89,6 +109,7 @@ static sgx_err_t parse_children(parse_state_t *st, sgx_yaml_t *node, int depth)
                 return SGX_ERR_CONFIG;
             }
             key = sgx_strndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+            key_line = (int)ev.start_mark.line + 1;
             yaml_event_delete(&ev);
             if (next_event(st, &ev)) {
                 sgx_free(key);
@@ -96,11 +117,14 @@ static sgx_err_t parse_children(parse_state_t *st, sgx_yaml_t *node, int depth)
             }
         }
         sgx_err_t err = parse_node(st, &ev, depth + 1, &child);
+        if (!err && key && (err = check_duplicate(st, node, key, key_line)) != SGX_OK) {
+            sgx_yaml_free(child);
+        }
         if (err) {
             sgx_free(key);
             return err;
         }
-        add_item(node, key, child);
+        add_item(node, key, key_line, child);
     }
 }
 

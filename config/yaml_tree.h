@@ -14,6 +14,7 @@ typedef struct sgx_yaml {
     char *scalar;             /* SCALAR: owned text */
     size_t n;                 /* MAP: pairs; SEQ: items */
     char **keys;              /* MAP: owned keys */
+    int *key_lines;           /* MAP: 1-based line of each key */
     struct sgx_yaml **items;  /* MAP values / SEQ items, owned */
     int line;                 /* 1-based, for error messages */
 } sgx_yaml_t;

@@ -172,3 +172,37 @@ int sgx_conn_month_index(const char *mon)
     }
     return 0;
 }
+
+sgx_err_t sgx_conn_numeric_audience(const char *id, const char *what, bool can_create,
+                                    const char *how, char *errbuf)
+{
+    if (!*id) {
+        return can_create ? SGX_OK
+                          : sgx_conn_cfg_error(errbuf, "empty %s: %s", what, how);
+    }
+    size_t n = strlen(id);
+    if (n > 20 || strspn(id, "0123456789") != n) {
+        return sgx_conn_cfg_error(errbuf, "%s '%.32s' must be a number (digits only)", what, id);
+    }
+    return SGX_OK;
+}
+
+bool sgx_conn_probe_status(const sgx_response_t *resp, const char *prefix, char *reason)
+{
+    long st = resp->status;
+    const char *what = st == 401   ? "credentials refused"
+                       : st == 403 ? "no access to this audience or account"
+                       : st == 404 ? "audience not found"
+                       : st == 429 ? "throttled, try again later"
+                                   : "unexpected answer";
+    if (st == 200) {
+        return true;
+    }
+    if (st == 0) {
+        snprintf(reason, 128, "%s: transport error %d (unreachable, TLS or timeout)", prefix,
+                 resp->transport_error);
+    } else {
+        snprintf(reason, 128, "%s: %s (HTTP %ld)", prefix, what, st);
+    }
+    return false;
+}

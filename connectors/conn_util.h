@@ -79,6 +79,21 @@ void sgx_conn_csv_field(sgx_buf_t *out, const char *s, size_t n);
 void sgx_conn_copy_token(char *dst, size_t cap, const char *src, const char *extra,
                          const char *fallback);
 
+/**
+ * @brief validate_audience helper for platforms whose audience ids are decimal numbers.
+ * @param what names the id in the message ("custom audience id"). @param can_create whether ""
+ * (create the audience) is possible with this configuration; how says what creation needs.
+ */
+sgx_err_t sgx_conn_numeric_audience(const char *id, const char *what, bool can_create,
+                                    const char *how, char *errbuf);
+
+/**
+ * @brief probe_classify helper for REST APIs that answer a read with 200, and 401/403/404 for bad
+ * credentials, a forbidden or an unknown audience. @param prefix starts the reason ("criteo").
+ * @returns true on 200; else reason (128 bytes) says which.
+ */
+bool sgx_conn_probe_status(const sgx_response_t *resp, const char *prefix, char *reason);
+
 /** @brief Wipes a NUL-terminated secret with OPENSSL_cleanse, then sgx_free()s it. NULL is a
  * no-op. */
 void sgx_conn_free_secret(char *s);

@@ -227,6 +227,19 @@ typedef struct sgx_connector_def {
     /** Pure: as auth_prepare, but with refresh_token (borrowed) instead of the configured one. */
     sgx_err_t (*auth_prepare_refresh)(const void *ctx, const char *refresh_token,
                                       sgx_request_t *req);
+    /* Pre-flight (`segexport check`, and `run` before it starts). All optional and pure. */
+    /** Checks one configured audience id against the platform's format, after init; "" asks for
+     *  creation and is refused when this destination cannot create (no advertiser, no API).
+     *  @returns SGX_OK or SGX_ERR_CONFIG with the reason in errbuf (no secrets). */
+    sgx_err_t (*validate_audience)(const void *ctx, const char *audience_id, char *errbuf);
+    /** `check --online`: a cheap read-only request showing that the credentials work and the
+     *  audience exists and may be written. auth_token as in sgx_job_t. req is zeroed. */
+    sgx_err_t (*probe_prepare)(const void *ctx, const char *audience_id, const char *auth_token,
+                               sgx_request_t *req);
+    /** Reads the probe's answer. @returns true when usable; else reason (128 bytes, a stable
+     *  code and short text, no secrets and nothing the platform echoed). */
+    bool (*probe_classify)(const void *ctx, const char *audience_id, const sgx_response_t *resp,
+                           char *reason);
 } sgx_connector_def_t;
 
 /** @brief Frees the strings a request owns and zeroes it. NULL-safe. */

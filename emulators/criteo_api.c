@@ -412,6 +412,29 @@ static void crt_contact_list(sgx_emu_criteo_t *e, struct MHD_Connection *conn, b
     json_decref(root);
 }
 
+/* GET .../audience-segments/{id}/contact-list/statistics: read-only counts of a contact-list
+ * segment (AudienceApi.get_audience_segment_contact_list_statistics, criteo-api-python-sdk
+ * docs/AudienceApi.md; ContactListStatisticsEntityV1: numberOfIdentifiers, numberOfMatches,
+ * matchRate). The emulator does no matching, so it reports every identifier as matched. */
+static void crt_statistics(sgx_emu_criteo_t *e, const char *aud, const char *inst,
+                           sgx_emu_crt_reply_t *r)
+{
+    pthread_mutex_lock(&e->mu);
+    json_t *set = sgx_emu_crt_audience_locked(e, aud, false);
+    json_int_t n = set ? (json_int_t)json_object_size(set) : 0;
+    pthread_mutex_unlock(&e->mu);
+    if (!set) {
+        crt_error(e, r, 404, "not-found", "audience-segment-not-found", inst,
+                  "unknown audience segment");
+        return;
+    }
+    r->status = 200;
+    r->json = json_pack("{s:{s:s, s:s, s:{s:I, s:I, s:f}}, s:[], s:[]}", "data", "type",
+                        "ContactlistStatistics", "id", aud, "attributes", "numberOfIdentifiers",
+                        n, "numberOfMatches", n, "matchRate", n ? 1.0 : 0.0, "errors",
+                        "warnings");
+}
+
 /* ---- segment creation ---------------------------------------------------------------------- */
 
 static void crt_create(sgx_emu_criteo_t *e, struct MHD_Connection *conn, const char *inst,
@@ -484,16 +507,20 @@ void sgx_emu_crt_api(sgx_emu_criteo_t *e, struct MHD_Connection *conn, const cha
     bool create = base && path->n == 4 && strcmp(path->seg[3], "create") == 0 && post;
     bool list = base && path->n == 5 && strcmp(path->seg[4], "contact-list") == 0 &&
                 (patch || del);
+    bool stats = base && path->n == 6 && strcmp(path->seg[4], "contact-list") == 0 &&
+                 strcmp(path->seg[5], "statistics") == 0 && strcmp(method, "GET") == 0;
     char inst[160];
     snprintf(inst, sizeof inst, "/%s/%s", path->n > 0 ? path->seg[0] : "",
              path->n > 3 ? path->seg[3] : "");
     pthread_mutex_lock(&e->mu);
     e->stats.requests++;
     pthread_mutex_unlock(&e->mu);
-    if (!create && !list) {
+    if (!create && !list && !stats) {
         crt_error(e, r, 404, "not-found", "route-not-found", inst, "no such route");
     } else if (crt_auth(e, conn, r) && !crt_limits(e, r)) {
-        if (create) {
+        if (stats) {
+            crt_statistics(e, path->seg[3], inst, r);
+        } else if (create) {
             crt_create(e, conn, inst, body, r);
         } else {
             crt_contact_list(e, conn, del, path->seg[3], inst, body, r);

@@ -581,6 +581,23 @@ static void api_delete(sgx_emu_dd_t *e, const char *book_id, const sgx_emu_body_
     json_decref(ids);
 }
 
+/* GET /v2/address-books/{id}: the book (GetAddressBookById, Dotdigital v2 swagger [DD-swag]:
+ * ApiAddressBook id, name, visibility, contacts); 404 ERROR_ADDRESSBOOK_NOT_FOUND. */
+static void api_book(sgx_emu_dd_t *e, const char *book_id, dd_reply_t *r)
+{
+    pthread_mutex_lock(&e->mu);
+    json_t *book = json_object_get(e->books, book_id);
+    if (!book) {
+        sgx_emu_dd_error(r, 404, "Address book not found. ERROR_ADDRESSBOOK_NOT_FOUND");
+    } else {
+        r->status = 200;
+        r->json = json_pack("{s:I, s:s+, s:s, s:I}", "id", (json_int_t)strtoll(book_id, NULL, 10),
+                            "name", "Address book ", book_id, "visibility", "Private", "contacts",
+                            (json_int_t)json_object_size(book));
+    }
+    pthread_mutex_unlock(&e->mu);
+}
+
 void sgx_emu_dd_api(sgx_emu_dd_t *e, struct MHD_Connection *conn, const char *method,
                     const sgx_emu_path_t *path, const sgx_emu_body_t *body, dd_reply_t *r)
 {
@@ -599,6 +616,8 @@ void sgx_emu_dd_api(sgx_emu_dd_t *e, struct MHD_Connection *conn, const char *me
                strcmp(s[2], "import") == 0 &&
                (n == 4 || strcmp(s[4], "report") == 0 || strcmp(s[4], "report-faults") == 0)) {
         api_import_get(e, s[3], n == 5 ? s[4] : NULL, r);
+    } else if (get && n == 3 && strcmp(s[1], "address-books") == 0) {
+        api_book(e, s[2], r);
     } else if (get && n == 3 && strcmp(s[1], "contacts") == 0) {
         api_contact(e, s[2], r);
     } else {

@@ -354,6 +354,55 @@ static bool is_version(const char *v)
     return digits > 0 && strcmp(v + digits, ".0") == 0;
 }
 
+/* GET /{version}/{custom_audience_id}?fields=... reads the node (Custom Audience reference,
+ * https://developers.facebook.com/docs/marketing-api/reference/custom-audience: fields id, name,
+ * operation_status {code, description}, permission_for_actions {can_edit, ...}); an unknown
+ * field is Graph's (#100) "Tried accessing nonexisting field", an unknown id code 100 subcode 33
+ * (error-handling guide). Names are not kept by this emulator, so a stable one is made up. */
+static void fb_read_audience(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *aud,
+                             sgx_emu_fb_reply_t *r)
+{
+    const sgx_emu_form_t none = {0};
+    if (!fb_auth(e, conn, &none, r)) {
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    bool exists = sgx_emu_fb_audience_locked(e, aud, false) != NULL;
+    pthread_mutex_unlock(&e->mu);
+    if (!exists) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Unsupported get request. Object with ID '%.40s' does not exist, "
+                 "cannot be loaded due to missing permissions, or does not support this operation",
+                 aud);
+        fb_error(e, r, 400, 100, 33, "GraphMethodException", msg);
+        return;
+    }
+    const char *fields = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "fields");
+    json_t *node = json_pack("{s:s}", "id", aud);
+    char list[256], *save = NULL;
+    snprintf(list, sizeof list, "%s", fields ? fields : "id");
+    for (char *f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        if (strcmp(f, "name") == 0) {
+            json_object_set_new(node, "name", json_sprintf("Customer list %s", aud));
+        } else if (strcmp(f, "operation_status") == 0) {
+            json_object_set_new(node, f, json_pack("{s:i, s:s}", "code", 200, "description",
+                                                   "Normal"));
+        } else if (strcmp(f, "permission_for_actions") == 0) {
+            json_object_set_new(node, f, json_pack("{s:b, s:b, s:b}", "can_edit", 1,
+                                                   "can_see_insight", 1, "can_share", 1));
+        } else if (strcmp(f, "id") != 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "(#100) Tried accessing nonexisting field (%.40s) on node "
+                     "type (CustomAudience)", f);
+            json_decref(node);
+            fb_error(e, r, 400, 100, 0, "OAuthException", msg);
+            return;
+        }
+    }
+    r->status = 200;
+    r->json = node;
+}
+
 void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *method,
                       const sgx_emu_path_t *path, const sgx_emu_body_t *body,
                       sgx_emu_fb_reply_t *r)
@@ -362,11 +411,16 @@ void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *
     bool users = path->n == 3 && strcmp(path->seg[2], "users") == 0 && (post || del);
     bool create = path->n == 3 && strcmp(path->seg[2], "customaudiences") == 0 && post &&
                   strncmp(path->seg[1], "act_", 4) == 0;
-    if (!(users || create) || !is_version(path->seg[0])) {
+    bool read = path->n == 2 && strcmp(method, "GET") == 0;
+    if (!(users || create || read) || !is_version(path->seg[0])) {
         fb_unknown_path(e, r);
         return;
     }
     snprintf(r->audience, sizeof r->audience, "%s", path->seg[1]);
+    if (read) {
+        fb_read_audience(e, conn, path->seg[1], r);
+        return;
+    }
     if (users) {
         pthread_mutex_lock(&e->mu);
         *(post ? &e->stats.add_requests : &e->stats.remove_requests) += 1;

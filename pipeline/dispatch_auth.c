@@ -65,6 +65,7 @@ static void start_auth(sgx_dispatcher_t *d, sgx_dest_rt_t *dr)
     sgx_req_t *r = sgx_calloc(1, sizeof *r);
     r->dest = dr;
     r->is_auth = true;
+    r->http.tls = &dr->d->cfg->tls;
     if (!dr->refresh_loaded) {
         load_refresh_token(dr);
     }

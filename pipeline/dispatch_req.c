@@ -87,6 +87,7 @@ static sgx_err_t start(sgx_dispatcher_t *d, sgx_req_t *r)
         err = dest->def->prepare(r->dest->ctx, &r->job, &r->req);
     }
     if (!err) {
+        r->http.tls = &dest->cfg->tls;
         err = sgx_http_setup(&r->http, &r->req, d->o.request_timeout_ms, r);
     }
     if (err) {

@@ -104,8 +104,11 @@ rd_kafka_conf_t *sgx_kafka_conf(const sgx_config_t *cfg, bool for_producer, char
         if (for_producer && consumer_only(cfg->kafka_keys[i])) {
             continue;
         }
-        if (rd_kafka_conf_set(conf, cfg->kafka_keys[i], cfg->kafka_values[i], errbuf,
-                              SGX_ERRBUF_SIZE) != RD_KAFKA_CONF_OK) {
+        char why[SGX_ERRBUF_SIZE];
+        if (rd_kafka_conf_set(conf, cfg->kafka_keys[i], cfg->kafka_values[i], why, sizeof why) !=
+            RD_KAFKA_CONF_OK) {
+            /* librdkafka's text may omit the name; the operator needs the key they wrote. */
+            snprintf(errbuf, SGX_ERRBUF_SIZE, "kafka.%.64s: %.170s", cfg->kafka_keys[i], why);
             rd_kafka_conf_destroy(conf);
             return NULL;
         }

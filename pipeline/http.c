@@ -53,6 +53,7 @@ sgx_err_t sgx_http_setup(sgx_http_t *h, const sgx_request_t *req, long timeout_m
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &h->hdrs);
     curl_easy_setopt(e, CURLOPT_PRIVATE, priv);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    sgx_http_tls_apply(e, h->tls); /* after curl_easy_reset, which dropped them */
     if (req->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body->data ? req->body->data : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
@@ -96,5 +97,7 @@ void sgx_http_cleanup(sgx_http_t *h)
     curl_slist_free_all(h->headers);
     sgx_buf_free(&h->body);
     sgx_buf_free(&h->hdrs);
+    const sgx_http_tls_t *tls = h->tls;
     memset(h, 0, sizeof *h);
+    h->tls = tls;
 }

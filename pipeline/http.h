@@ -5,6 +5,8 @@
 
 #include <curl/curl.h>
 
+#include "base/http_tls.h"
+
 #include "connectors/connector.h"
 
 typedef struct {
@@ -12,6 +14,7 @@ typedef struct {
     struct curl_slist *headers;
     sgx_buf_t body;    /* response body */
     sgx_buf_t hdrs;    /* raw response headers */
+    const sgx_http_tls_t *tls; /* borrowed: the peer's ca_file, client cert, proxy; or NULL */
 } sgx_http_t;
 
 /**

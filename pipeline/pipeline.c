@@ -76,6 +76,7 @@ static sgx_err_t init_consumer(sgx_pipeline_t *p, char *errbuf)
         snprintf(errbuf, SGX_ERRBUF_SIZE, "cannot allocate the pipeline's queues");
         return SGX_ERR_NOMEM;
     }
+    sgx_schema_cache_set_tls(c->schemas, &cfg->registry_tls);
     for (size_t i = 0; i < cfg->nschema_files; i++) {
         if (sgx_schema_cache_add_file(c->schemas, cfg->schema_files[i].id,
                                       cfg->schema_files[i].path, errbuf)) {

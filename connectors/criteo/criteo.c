@@ -168,4 +168,7 @@ const sgx_connector_def_t sgx_connector_criteo = {
     .auth_prepare = crt_auth_prepare,
     .auth_parse = sgx_criteo_auth_parse,
     .plain_key = crt_plain_key,
+    .validate_audience = sgx_criteo_validate_audience,
+    .probe_prepare = sgx_criteo_probe_prepare,
+    .probe_classify = sgx_criteo_probe_classify,
 };

@@ -55,4 +55,11 @@ sgx_err_t sgx_criteo_auth_parse(const void *ctx, const sgx_response_t *resp, cha
  */
 bool sgx_criteo_parse_http_date(const char *s, size_t n, int64_t *out);
 
+/** @brief Pre-flight callbacks (criteo_check.c): numeric ids, creation rules, a read probe. */
+sgx_err_t sgx_criteo_validate_audience(const void *ctx, const char *audience_id, char *errbuf);
+sgx_err_t sgx_criteo_probe_prepare(const void *ctx, const char *audience_id, const char *auth_token,
+                              sgx_request_t *req);
+bool sgx_criteo_probe_classify(const void *ctx, const char *audience_id, const sgx_response_t *resp,
+                         char *reason);
+
 #endif

@@ -191,4 +191,7 @@ const sgx_connector_def_t sgx_connector_dotdigital = {
     .encode = sgx_dd_encode,
     .prepare = sgx_dd_prepare,
     .classify = sgx_dd_classify,
+    .validate_audience = sgx_dd_validate_audience,
+    .probe_prepare = sgx_dd_probe_prepare,
+    .probe_classify = sgx_dd_probe_classify,
 };

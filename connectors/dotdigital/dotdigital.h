@@ -78,4 +78,11 @@ sgx_err_t sgx_dd_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *r
 void sgx_dd_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
                      sgx_classification_t *out);
 
+/** @brief Pre-flight callbacks (dd_check.c): numeric ids, creation rules, a read probe. */
+sgx_err_t sgx_dd_validate_audience(const void *ctx, const char *audience_id, char *errbuf);
+sgx_err_t sgx_dd_probe_prepare(const void *ctx, const char *audience_id, const char *auth_token,
+                          sgx_request_t *req);
+bool sgx_dd_probe_classify(const void *ctx, const char *audience_id, const sgx_response_t *resp,
+                     char *reason);
+
 #endif

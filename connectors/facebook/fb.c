@@ -246,4 +246,7 @@ const sgx_connector_def_t sgx_connector_facebook = {
     .encode = sgx_fb_encode,
     .prepare = sgx_fb_prepare,
     .classify = sgx_fb_classify,
+    .validate_audience = sgx_fb_validate_audience,
+    .probe_prepare = sgx_fb_probe_prepare,
+    .probe_classify = sgx_fb_probe_classify,
 };

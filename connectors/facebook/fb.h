@@ -35,5 +35,11 @@ sgx_err_t sgx_fb_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *r
 /** @brief classify callback (fb_classify.c). */
 void sgx_fb_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
                      sgx_classification_t *out);
+/** @brief Pre-flight callbacks (fb_check.c): numeric ids, no creation, read the audience. */
+sgx_err_t sgx_fb_validate_audience(const void *ctx, const char *audience_id, char *errbuf);
+sgx_err_t sgx_fb_probe_prepare(const void *ctx, const char *audience_id, const char *auth_token,
+                               sgx_request_t *req);
+bool sgx_fb_probe_classify(const void *ctx, const char *audience_id, const sgx_response_t *resp,
+                           char *reason);
 
 #endif

@@ -298,6 +298,14 @@ void sgx_msads_state_free(sgx_msads_state_t *st)
     st->upload_url = st->result_url = NULL;
 }
 
+/* Customer List ids are numbers (Id column, customer-list.md); "" creates a list through a
+ * negative reference id, which needs no extra setting. */
+static sgx_err_t msads_validate_audience(const void *ctx, const char *audience_id, char *errbuf)
+{
+    (void)ctx;
+    return sgx_conn_numeric_audience(audience_id, "customer list id", true, "", errbuf);
+}
+
 const sgx_connector_def_t sgx_connector_microsoft_ads = {
     .abi_version = SGX_CONNECTOR_ABI,
     .name = "microsoft_ads",
@@ -321,4 +329,8 @@ const sgx_connector_def_t sgx_connector_microsoft_ads = {
     .auth_parse = msads_auth_parse,
     .auth_rotated = msads_auth_rotated,
     .auth_prepare_refresh = msads_auth_prepare_refresh,
+    /* No probe: the Bulk API has no read-only call for one list (GetBulkUploadUrl reserves an
+     * upload), so `check --online` proves the credentials with a token refresh only; a missing
+     * list (8000) or terms not accepted (8003) show on the first upload. */
+    .validate_audience = msads_validate_audience,
 };
