@@ -125,7 +125,7 @@ unshare -n bash -c '
     bash -c "$2" && { echo "healthcheck passed on 404"; kill $pid; exit 1; }
     kill $pid; wait $pid 2>/dev/null
     bash -c "$2" && { echo "healthcheck passed with no listener"; exit 1; }
-    exit 0' _ "$work/www" "$cmd" 9>&- || fail "HEALTHCHECK command"
+    exit 0' _ "$work/www" "$cmd" 9>&- 2>/dev/null || fail "HEALTHCHECK command"
 
 size=$(pm image inspect --format '{{.Size}}' "$tag")
 echo "container: PASS (image $((size / 1048576)) MiB, $(wc -l < "$work/ldd.txt") shared objects resolved, $(head -1 "$work/version.txt"))"
