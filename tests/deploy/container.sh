@@ -33,9 +33,7 @@ tag="localhost/segexport-test:$$"
 pm() { podman --root "$cache/storage" --runroot "$runroot" --runtime runc \
               --cgroup-manager cgroupfs --events-backend none "$@"; }
 limits=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-server_pid=""
 cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     pm rmi -f "$tag" >/dev/null 2>&1 || true
     pm image prune -f >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -80,13 +78,15 @@ case "$probe" in *'/dev/tcp/127.0.0.1/9464'*'/healthz'*) ;; *) fail "healthcheck
 run=(pm run --rm --no-healthcheck "${limits[@]}" --network none --read-only --read-only-tmpfs=false
      --cap-drop ALL --security-opt no-new-privileges)
 # Every shared library resolves in the runtime stage.
-pm run --rm --no-healthcheck "${limits[@]}" --network none --entrypoint ldd "$tag" /usr/local/bin/segexport \
-    > "$work/ldd.txt"
-! grep -q 'not found' "$work/ldd.txt" || fail "missing libraries: $(grep 'not found' "$work/ldd.txt")"
+pm run --rm --no-healthcheck "${limits[@]}" --network none --entrypoint ldd "$tag" \
+    /usr/local/bin/segexport > "$work/ldd.txt"
+! grep -q 'not found' "$work/ldd.txt" \
+    || fail "missing libraries: $(grep 'not found' "$work/ldd.txt" | tr -s '\n\t' '  ')"
 # Only what `run` needs: no toolchain, no headers, no package lists left behind.
 pm run --rm --no-healthcheck "${limits[@]}" --network none --entrypoint /bin/bash "$tag" -c \
     'for t in cc gcc cmake make clang curl; do command -v $t && exit 1; done;
-     ! ls /usr/include/librdkafka 2>/dev/null && [ -z "$(ls /var/lib/apt/lists | grep -v -e lock -e partial)" ]' \
+     ! ls /usr/include/librdkafka 2>/dev/null &&
+     [ -z "$(ls /var/lib/apt/lists | grep -v -e lock -e partial)" ]' \
     || fail "runtime stage holds build tools, headers or apt lists"
 # Stripped: no DWARF left in the shipped binary.
 cid=$(pm create --no-healthcheck "$tag")
@@ -96,7 +96,8 @@ pm cp "$cid:/usr/local/bin/segexport" "$work/segexport" && pm rm "$cid" >/dev/nu
 # 4. It runs as the pod does: --version, then `check` of the Kubernetes example's config with the
 # example secrets mounted read-only and the environment the Deployment sets.
 "${run[@]}" "$tag" --version > "$work/version.txt" || fail "segexport --version"
-grep -q '^segexport ' "$work/version.txt" || fail "--version printed: $(head -1 "$work/version.txt")"
+grep -q '^segexport ' "$work/version.txt" \
+    || fail "--version printed: $(head -1 "$work/version.txt")"
 py="$(bash "$src/tests/system/venv.sh" "$src/tests/deploy/requirements.txt")"
 "$py" "$src/tests/deploy/validate.py" --extract "$src/deploy/k8s" "$work/k8s"
 mapfile -t pod < "$work/k8s/podman-args"
@@ -113,7 +114,8 @@ fi
 
 # 5. The HEALTHCHECK command itself, run with bash in a private network namespace (so port 9464
 # is ours) against a server that answers 200, then 404, then nothing.
-cmd=$(python3 -c 'import json,sys; t=json.loads(sys.argv[1]); assert t[0]=="CMD"; print(t[-1])' "$probe")
+cmd=$(python3 -c 'import json,sys; t=json.loads(sys.argv[1]); assert t[0]=="CMD"; print(t[-1])' \
+      "$probe")
 mkdir -p "$work/www"
 unshare -n bash -c '
     ip link set lo up
@@ -128,4 +130,5 @@ unshare -n bash -c '
     exit 0' _ "$work/www" "$cmd" 9>&- 2>/dev/null || fail "HEALTHCHECK command"
 
 size=$(pm image inspect --format '{{.Size}}' "$tag")
-echo "container: PASS (image $((size / 1048576)) MiB, $(wc -l < "$work/ldd.txt") shared objects resolved, $(head -1 "$work/version.txt"))"
+echo "container: PASS (image $((size / 1048576)) MiB, $(wc -l < "$work/ldd.txt") shared objects" \
+     "resolved, $(head -1 "$work/version.txt"))"

@@ -121,7 +121,8 @@ def check_deployment(docs, cfg):
     pod = dep["spec"]["template"]["spec"]
     c = mf.container(dep)
     so = mf.one(docs, "ScaledObject")
-    if so["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"] and "replicas" in dep["spec"]:
+    owned = so["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"]
+    if owned and "replicas" in dep["spec"]:
         errors.append("Deployment sets replicas although the ScaledObject owns scaling")
     grace_ms = pod.get("terminationGracePeriodSeconds", 30) * 1000
     shutdown_ms = cfg.get("shutdown_grace_ms", 10000)
@@ -263,7 +264,8 @@ MUTATIONS = [
     ("keda.yaml", "offsetResetPolicy: earliest", "offsetResetPolicy: latest", "offsetResetPolicy"),
     ("keda.yaml", "topic: segment-membership", "topic: segment-memberships", "topic"),
     ("keda.yaml", "lagThreshold: \"50000\"", "lagThreshold: \"500000\"", "lagThreshold"),
-    ("keda.yaml", "consumerGroup: segexport-prod", "consumergroup: segexport-prod", "unknown to KEDA"),
+    ("keda.yaml", "consumerGroup: segexport-prod", "consumergroup: segexport-prod",
+     "unknown to KEDA"),
     ("keda.yaml", "  cooldownPeriod: 300", "  cooldownPeriods: 300", "cooldownPeriods"),
     ("keda.yaml", "  pollingInterval: 30", "  pollingInterval: \"30\"", "pollingInterval"),
     ("keda.yaml", "{parameter: password,", "{parameter: passwd,", "passwd"),
