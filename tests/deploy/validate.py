@@ -147,6 +147,11 @@ def check_deployment(docs, cfg):
         port = ports.get(get.get("port"), get.get("port"))
         if get.get("path") != path or port != 9464:
             errors.append(f"{probe} should GET {path} on 9464, has {get}")
+    # The probes reach segexport's listener only if the config opens it on the pod's IP.
+    host, _, port = str(cfg.get("metrics_listen", "")).rpartition(":")
+    if host not in ("0.0.0.0", "[::]") or port != "9464":
+        errors.append(f"metrics_listen must be 0.0.0.0:9464 (or [::]:9464) for the probes, "
+                      f"is {cfg.get('metrics_listen')!r}")
     for m in c.get("volumeMounts", []):
         vol = mf.volume(dep, m["name"])
         if "secret" in vol:
@@ -256,6 +261,8 @@ MUTATIONS = [
      "{key: meta_app_secret, path: app_secret}", "not a mounted secret file"),
     ("configmap.yaml", "    dead_letter_topic:", "    dead_letter_topc:", "segexport check"),
     ("configmap.yaml", "    workers: 2\n", "    workers: 2\n    workers: 3\n", "duplicate key"),
+    ("configmap.yaml", "metrics_listen: 0.0.0.0:9464", "metrics_listen: 127.0.0.1:9464",
+     "metrics_listen"),
     ("configmap.yaml", "group.id: segexport-prod", "group.id: segexport-staging", "consumerGroup"),
     ("configmap.yaml", "sasl.mechanisms: SCRAM-SHA-512", "sasl.mechanisms: SCRAM-SHA-256", "sasl"),
     ("configmap.yaml", "shutdown_grace_ms: 20000", "shutdown_grace_ms: 40000",
