@@ -3,7 +3,8 @@
 # the binary loads every library in the runtime stage, `--version` and `check` run as the image's
 # non-root user under the Kubernetes pod's restrictions (read-only root, no capabilities, secrets
 # mounted read-only), no compiler is left in it, the binary is stripped, and the HEALTHCHECK
-# command passes on a 200 from /healthz and fails on a 404 or no listener.
+# command passes on a 200 from /healthz and fails on a 404 or no listener; then the service runs
+# in the image: healthy by its HEALTHCHECK, not ready without a broker, exit 0 on SIGTERM.
 #   container.sh SOURCE_DIR
 #
 # This machine reaches Debian's archive but no container registry, so the pinned base
@@ -75,8 +76,9 @@ case "$probe" in *'/dev/tcp/127.0.0.1/9464'*'/healthz'*) ;; *) fail "healthcheck
 
 # As the Deployment runs it: read-only root without podman's extra tmpfs mounts, no
 # capabilities, no privilege escalation, no network.
-run=(pm run --rm --no-healthcheck "${limits[@]}" --network none --read-only --read-only-tmpfs=false
-     --cap-drop ALL --security-opt no-new-privileges)
+pod_opts=(--no-healthcheck "${limits[@]}" --network none --read-only --read-only-tmpfs=false
+          --cap-drop ALL --security-opt no-new-privileges)
+run=(pm run --rm "${pod_opts[@]}")
 # Every shared library resolves in the runtime stage.
 pm run --rm --no-healthcheck "${limits[@]}" --network none --entrypoint ldd "$tag" \
     /usr/local/bin/segexport > "$work/ldd.txt"
@@ -107,8 +109,10 @@ args=$(pm image inspect --format '{{json .Config.Cmd}}' "$tag")
     || fail "segexport check in the image: $(cat "$work/check.txt")"
 grep -q '^configuration OK' "$work/check.txt" || fail "check printed: $(cat "$work/check.txt")"
 # and refuses a broken one in the image too (so the step above can fail).
-sed -i 's/^\( *\)dead_letter_topic:/\1dead_letter_topc:/' "$work/k8s/config/segexport.yaml"
-if "${run[@]}" "${pod[@]}" "$tag" check -c /etc/segexport/segexport.yaml >/dev/null 2>&1; then
+"$py" "$src/tests/deploy/validate.py" --extract "$src/deploy/k8s" "$work/broken"
+sed -i 's/^\( *\)dead_letter_topic:/\1dead_letter_topc:/' "$work/broken/config/segexport.yaml"
+mapfile -t broken < "$work/broken/podman-args"
+if "${run[@]}" "${broken[@]}" "$tag" check -c /etc/segexport/segexport.yaml >/dev/null 2>&1; then
     fail "check accepted a config with an unknown key"
 fi
 
@@ -128,6 +132,30 @@ unshare -n bash -c '
     kill $pid; wait $pid 2>/dev/null
     bash -c "$2" && { echo "healthcheck passed with no listener"; exit 1; }
     exit 0' _ "$work/www" "$cmd" 9>&- 2>/dev/null || fail "HEALTHCHECK command"
+
+# 6. The service itself, as the pod runs it, with no broker reachable (no network): the image's
+# HEALTHCHECK command passes against the real /healthz (threads alive), /readyz answers 503 (no
+# broker), and SIGTERM stops it gracefully with exit 0 well within the pod's grace period.
+name="sgx-test-$$"
+pm run -d --name "$name" "${pod_opts[@]}" "${pod[@]}" "$tag" >/dev/null
+cleanup_run() { pm rm -f "$name" >/dev/null 2>&1 || true; cleanup; }
+trap cleanup_run EXIT
+live=0
+for _ in $(seq 60); do
+    pm exec "$name" /bin/bash -c "$cmd" 2>/dev/null && { live=1; break; }
+    sleep 1
+done
+[ $live -eq 1 ] \
+    || fail "HEALTHCHECK never passed on the running service: $(pm logs "$name" 2>&1 | tail -3)"
+ready=$(pm exec "$name" /bin/bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464;
+    printf "GET /readyz HTTP/1.0\r\n\r\n" >&3; read -r _ code _ <&3; echo "$code"')
+[ "$ready" = 503 ] || fail "/readyz answered $ready without a broker, want 503"
+grace=$("$py" -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))
+print(d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"])' \
+    "$src/deploy/k8s/deployment.yaml")
+pm stop -t "$grace" "$name" >/dev/null
+code=$(pm inspect --format '{{.State.ExitCode}}' "$name")
+[ "$code" = 0 ] || fail "after SIGTERM the service exited $code: $(pm logs "$name" 2>&1 | tail -3)"
 
 size=$(pm image inspect --format '{{.Size}}' "$tag")
 echo "container: PASS (image $((size / 1048576)) MiB, $(wc -l < "$work/ldd.txt") shared objects" \
