@@ -32,7 +32,7 @@ tsan: deps
 # sanitizers). TSan: the unit tests (librdkafka and libcurl are not instrumented, so component
 # tests would report races inside them).
 test: build asan tsan system-deps
-	bash scripts/check-deps.sh build system
+	bash scripts/check-deps.sh build system deploy
 	cd $(BUILD) && ctest --output-on-failure -j 2
 	cd $(ASAN) && ctest --output-on-failure -j 2
 	cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j 2 -L unit

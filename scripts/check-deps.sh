@@ -5,12 +5,12 @@
 # the install scripts, so a green CI proves that the scripts installed everything: a package the
 # build needs but the list lacks is the only way left to pass here and fail on a bare machine,
 # and the fuzz targets' runtime check (tests/fuzz/run.sh) closes the one such gap we had.
-#   check-deps.sh [build] [system]
+#   check-deps.sh [build] [system] [deploy]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/deps-lib.sh"
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(build system)
+[ ${#groups[@]} -gt 0 ] || groups=(build system deploy)
 mapfile -t missing < <(deps_missing "${groups[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
     for p in "${missing[@]}"; do
