@@ -206,6 +206,9 @@ static void block(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, sgx_block_t *b, const 
     }
     b->auth = auth;
     b->probe_at = now + probe_wait(d, b->attempt);
+    SGX_DEBUG("block", "%s: %s%s blocked: backoff: next probe in %lld ms (attempt %d)",
+              dr->d->cfg->name, b == &dr->block ? "destination" : "audience ",
+              b == &dr->block || !aud ? "" : aud, (long long)(b->probe_at - now), b->attempt);
     if (b == &dr->block && reload_secrets(dr)) {
         b->probe_at = now;
     }
