@@ -11,9 +11,11 @@ deps_entries() {
     done
 }
 
-# deps_installed PKG: true when dpkg knows PKG as installed.
+# deps_installed PKG: true when dpkg knows PKG as installed. grep reads all of dpkg's output
+# (no -q): an early exit would kill dpkg with SIGPIPE, and under pipefail a long status (podman's)
+# would then count as "not installed".
 deps_installed() {
-    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+    dpkg -s "$1" 2>/dev/null | grep '^Status: install ok installed$' >/dev/null
 }
 
 # deps_missing GROUP...: prints, one a line, the first alternative of each entry of which no
