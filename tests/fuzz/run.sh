@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds one libFuzzer target with clang against the codecs, runs it for a fixed number of
+# Builds one libFuzzer target with clang against the codecs and base, runs it for a fixed number of
 # executions (not seconds: the same work on a fast or a slow machine, so a run is comparable and
 # a finding reproducible from its count), then merges what added coverage into the seed corpus
 # in the repository (tests/fuzz/corpus/<target>), so the corpus keeps growing: commit new files
@@ -22,7 +22,7 @@ mkdir -p "$work"
 # shellcheck disable=SC2046
 "$clang" -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -I"$root" -I"$out/../generated" "$src" "$root"/codecs/*.c \
-    "$root"/base/err.c "$root"/base/log.c \
+    "$root"/base/*.c \
     $(pkg-config --cflags --libs avro-c jansson libcrypto libxxhash libutf8proc libcurl) \
     -o "$out/$name"
 seed="$root/tests/fuzz/corpus/$name"
