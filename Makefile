@@ -35,7 +35,8 @@ test: build asan tsan system-deps
 	bash scripts/check-deps.sh build system deploy
 	cd $(BUILD) && ctest --output-on-failure -j 2
 	cd $(ASAN) && ctest --output-on-failure -j 2
-	cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j 2 -L unit
+	cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j 2 -L unit \
+	  -E '^test_cmd_check$$'  # creates librdkafka handles: uninstrumented, TSan aborts inside
 
 bench: build
 	$(BUILD)/segexport-bench $(BENCH_ARGS)
