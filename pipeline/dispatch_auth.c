@@ -2,7 +2,9 @@
  * again a minute before it expires, and after a REAUTH verdict. The connector builds the token
  * request and parses the answer; the token itself never reaches a log. Rotating refresh tokens
  * (auth_rotated) are kept here and persisted at the destination's state_path, which is read
- * before the first token request so a restart uses the newest one. */
+ * before the first token request so a restart uses the newest one. The same file keeps the
+ * audiences a connector found by name or created ("audience:<segment>"), read at start-up. */
+#include <stdio.h>
 #include <string.h>
 
 #include "base/backoff.h"
@@ -17,6 +19,55 @@ static const char *state_file(const sgx_dest_rt_t *dr)
 {
     const char *p = sgx_settings_get(&dr->d->cfg->settings, "state_path");
     return p && *p ? p : NULL;
+}
+
+/* The state file key of a created audience: one per segment, so a restart, or a replica that
+ * shares the file through a volume, reuses the audience instead of creating another. */
+static void audience_key(const sgx_dest_rt_t *dr, size_t aud, char *key, size_t size)
+{
+    snprintf(key, size, "audience:%s", dr->d->cfg->segments[aud]);
+}
+
+void sgx_dest_load_created(sgx_dest_rt_t *dr)
+{
+    const char *path = state_file(dr);
+    for (size_t a = 0; path && a < dr->d->cfg->naudiences; a++) {
+        if (dr->aud_ids[a]) {
+            continue; /* the config names it: the config wins */
+        }
+        char key[320];
+        audience_key(dr, a, key, sizeof key);
+        sgx_err_t err = sgx_state_file_get(path, key, &dr->aud_ids[a]);
+        if (err == SGX_OK) {
+            SGX_INFO("dispatch", "%s: segment %s uses audience %s, created earlier (%s)",
+                     dr->d->cfg->name, dr->d->cfg->segments[a], dr->aud_ids[a], path);
+        } else if (err != SGX_ERR_NOT_FOUND) {
+            SGX_ERROR("dispatch", "%s: state file %s unreadable (%s): segment %s will look its "
+                      "audience up again", dr->d->cfg->name, path, sgx_err_str(err),
+                      dr->d->cfg->segments[a]);
+        }
+    }
+}
+
+void sgx_dest_save_created(const sgx_dest_rt_t *dr, size_t aud)
+{
+    const char *path = state_file(dr);
+    if (!path) {
+        SGX_INFO("dispatch", "%s: created audience %s for segment %s; set state_path (or put the "
+                 "id in the config) to reuse it after a restart without looking it up",
+                 dr->d->cfg->name, dr->aud_ids[aud], dr->d->cfg->segments[aud]);
+        return;
+    }
+    char key[320];
+    audience_key(dr, aud, key, sizeof key);
+    if (sgx_state_file_set(path, key, dr->aud_ids[aud]) != SGX_OK) {
+        SGX_ERROR("dispatch", "%s: cannot write state file %s: audience %s of segment %s is "
+                  "only in memory", dr->d->cfg->name, path, dr->aud_ids[aud],
+                  dr->d->cfg->segments[aud]);
+        return;
+    }
+    SGX_INFO("dispatch", "%s: audience %s of segment %s saved in %s", dr->d->cfg->name,
+             dr->aud_ids[aud], dr->d->cfg->segments[aud], path);
 }
 
 /* Once per destination: the refresh token persisted by an earlier run wins over the config. */

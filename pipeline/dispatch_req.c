@@ -282,8 +282,7 @@ static void record_created(sgx_dest_rt_t *dr, sgx_req_t *r, sgx_classification_t
     dr->creating[r->aud] = false;
     r->batch.audience_id = dr->aud_ids[r->aud];
     SGX_INC(dr->st->audiences_created);
-    SGX_INFO("dispatch", "%s: created audience %s for segment %s; put it in the config to reuse "
-             "it after a restart", dr->d->cfg->name, dr->aud_ids[r->aud], r->batch.segment);
+    sgx_dest_save_created(dr, r->aud);
 }
 
 /* Every async step is bounded. Polls (NEXT_STEP to the same step) are paced by the connector

@@ -109,6 +109,11 @@ void sgx_req_collect(sgx_dispatcher_t *d);
 bool sgx_dest_ready(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, int64_t now);
 /** @brief Acts on a finished token request (dispatch_auth.c). */
 void sgx_auth_done(sgx_dispatcher_t *d, sgx_req_t *r, const sgx_response_t *resp, int64_t now);
+/** @brief Fills the audience ids the config leaves to creation from the destination's state
+ *  file (state_path), where an earlier run saved what it found or created (dispatch_auth.c). */
+void sgx_dest_load_created(sgx_dest_rt_t *dr);
+/** @brief Saves the found or created audience id of audience index aud in the state file. */
+void sgx_dest_save_created(const sgx_dest_rt_t *dr, size_t aud);
 /** @brief Starts a transfer (shared by batches and token requests). */
 void sgx_req_start_transfer(sgx_dispatcher_t *d, sgx_req_t *r);
 /** @brief Frees a request (not its rows). */

@@ -50,6 +50,7 @@ static sgx_err_t setup_dests(sgx_dispatcher_t *d)
                 return SGX_ERR_NOMEM;
             }
         }
+        sgx_dest_load_created(dr);
     }
     return SGX_OK;
 }

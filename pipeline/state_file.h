@@ -1,7 +1,7 @@
-/* A destination's writable state file: one JSON object of string values (today the rotated
- * OAuth refresh token, "refresh_token"). Replaced atomically - written to a temporary file
- * beside it, fsync'ed, renamed over it, the directory fsync'ed - and created mode 0600, since
- * it holds a credential. */
+/* A destination's writable state file: one JSON object of string values (the rotated OAuth
+ * refresh token, "refresh_token"; audiences found or created, "audience:<segment>"). Replaced
+ * atomically - written to a temporary file beside it, fsync'ed, renamed over it, the directory
+ * fsync'ed - and created mode 0600, since it holds a credential. */
 #ifndef SGX_STATE_FILE_H
 #define SGX_STATE_FILE_H
 

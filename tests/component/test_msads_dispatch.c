@@ -407,6 +407,11 @@ static void test_end_to_end(void **state)
     }
     fclose(f);
     assert_non_null(strstr(text.data, rt));
+    /* The lists it created are saved there too, so a restart reuses them (no lookup). */
+    char saved[96];
+    assert_true(sgx_emu_msads_find_list(e.ms, "seg-b", created, sizeof created));
+    snprintf(saved, sizeof saved, "\"audience:seg-b\": \"%s\"", created);
+    assert_non_null(strstr(text.data, saved));
     sgx_buf_free(&text);
 
     /* 9. A restart after the configured refresh token aged out: the saved one works. */
@@ -418,16 +423,21 @@ static void test_end_to_end(void **state)
     assert_int_equal(sgx_pipeline_start(e.cfg, &e.pipe, errbuf), SGX_OK);
     st = sgx_pipeline_stats(e.pipe);
     e.produced = 0; /* the new pipeline counts from zero; replays are idempotent adds */
+    sgx_emu_msads_stats_t s5b;
+    sgx_emu_msads_stats(e.ms, &s5b);
     for (int i = 200; i < 205; i++) {
         produce(&e, i, "seg-a", SGX_OP_ENTER);
+        produce(&e, i, "seg-b", SGX_OP_ENTER);
     }
     assert_true(wait_done(&e, 30000));
     for (int i = 200; i < 205; i++) {
         assert_member(&e, LIST_A, i, true);
+        assert_member(&e, created, i, true); /* the saved list, not a new one */
     }
     sgx_emu_msads_stats_t s6;
     sgx_emu_msads_stats(e.ms, &s6);
     assert_int_equal(s6.refresh_refused, 0);
+    assert_int_equal(s6.lists_created, s5b.lists_created);
 
     int counts[4];
     read_dlq(&e, expect_bad + 5 + 1, counts);
