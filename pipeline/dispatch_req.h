@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "pipeline/audience.h"
+#include "pipeline/sched.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/http.h"
 
@@ -31,6 +32,7 @@ typedef struct {
     uint32_t *active;    /* owned: audiences with rows open or held, each once (unordered) */
     size_t nactive;
     bool *listed;        /* owned: per audience, whether it is in active */
+    sgx_due_t *due;      /* owned: scratch, two per audience (flush_due in dispatcher.c) */
     char **aud_ids;      /* owned: the audience ids, NULL until a created one is known */
     bool *creating;      /* a request that creates the audience is under way */
     int inflight;        /* requests sent or waiting to be retried */

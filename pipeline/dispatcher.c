@@ -42,6 +42,7 @@ static sgx_err_t setup_dests(sgx_dispatcher_t *d)
         dr->creating = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->creating);
         dr->active = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->active);
         dr->listed = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->listed);
+        dr->due = sgx_calloc(dr->d->cfg->naudiences * 2, sizeof *dr->due);
         sgx_block_setup(dr);
         for (size_t a = 0; a < dr->d->cfg->naudiences; a++) {
             const char *id = dr->d->cfg->audience_ids[a];
@@ -104,30 +105,48 @@ static bool batch_due(const sgx_dispatcher_t *d, const sgx_dest_rt_t *dr, size_t
            now - sgx_aud_open_since(aud, op) >= dr->d->cfg->limits.linger_ms;
 }
 
-/* Sends every due batch the destination's concurrency and throttling allow. Only listed
- * audiences are looked at, so an iteration costs what is active, not what is configured; an
- * audience left without open or held rows leaves the list (rows in flight need no flushing,
- * and the rows their completion releases list it again through sgx_dest_aud_changed). */
+/* Sends the due batches the destination's concurrency and throttling allow, the longest-open
+ * first when there are more than free slots (pipeline/sched.h). Only listed audiences are
+ * looked at, so an iteration costs what is active, not what is configured; an audience left
+ * without open or held rows leaves the list (rows in flight need no flushing, and the rows
+ * their completion releases list it again through sgx_dest_aud_changed). */
+static void flush_dest(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, int64_t now)
+{
+    int max = dr->d->cfg->limits.max_inflight;
+    size_t n = 0;
+    for (size_t k = 0; dr->inflight < max && k < dr->nactive; k++) {
+        for (uint8_t op = 0; op < 2; op++) {
+            if (batch_due(d, dr, dr->active[k], (sgx_op_t)op, now)) {
+                dr->due[n++] = (sgx_due_t){.since = sgx_aud_open_since(dr->auds[dr->active[k]],
+                                                                       (sgx_op_t)op),
+                                           .aud = dr->active[k], .op = op};
+            }
+        }
+    }
+    sgx_sched_oldest_first(dr->due, n, (size_t)(max - dr->inflight));
+    for (size_t i = 0; i < n && dr->inflight < max; i++) {
+        uint32_t a = dr->due[i].aud;
+        sgx_op_t op = (sgx_op_t)dr->due[i].op;
+        while (dr->inflight < max && batch_due(d, dr, a, op, now) && sgx_dest_ready(d, dr, now)) {
+            sgx_req_send_batch(d, dr, a, op, now);
+        }
+    }
+    for (size_t k = 0; k < dr->nactive;) {
+        uint32_t a = dr->active[k];
+        if (has_rows(dr->auds[a])) {
+            k++;
+            continue;
+        }
+        dr->listed[a] = false;
+        dr->active[k] = dr->active[--dr->nactive];
+        sgx_aud_trim(dr->auds[a]);
+    }
+}
+
 static void flush_due(sgx_dispatcher_t *d, int64_t now)
 {
     for (size_t i = 0; i < d->o.ndests; i++) {
-        sgx_dest_rt_t *dr = &d->dests[i];
-        for (size_t k = 0; k < dr->nactive;) {
-            uint32_t a = dr->active[k];
-            for (int op = 0; op < 2; op++) {
-                while (dr->inflight < dr->d->cfg->limits.max_inflight &&
-                       batch_due(d, dr, a, (sgx_op_t)op, now) && sgx_dest_ready(d, dr, now)) {
-                    sgx_req_send_batch(d, dr, a, (sgx_op_t)op, now);
-                }
-            }
-            if (has_rows(dr->auds[a])) {
-                k++;
-                continue;
-            }
-            dr->listed[a] = false;
-            dr->active[k] = dr->active[--dr->nactive];
-            sgx_aud_trim(dr->auds[a]);
-        }
+        flush_dest(d, &d->dests[i], now);
     }
 }
 
@@ -230,6 +249,7 @@ void sgx_dispatcher_join(sgx_dispatcher_t *d)
         sgx_free(d->dests[i].creating);
         sgx_free(d->dests[i].active);
         sgx_free(d->dests[i].listed);
+        sgx_free(d->dests[i].due);
         sgx_free(d->dests[i].token);
         sgx_block_free(&d->dests[i]);
         sgx_free(d->dests[i].refresh_token);
