@@ -11,7 +11,10 @@ with the range over rounds, then the ratios against the Go exporter and the cons
 
 CPU is the process's user+system time (/proc/PID/stat) at completion; RSS is its VmHWM.
 Environment: SGX_PEER_EVENTS (1,000,000), SGX_PEER_PROFILES (200,000), SGX_PEER_ROUNDS (3),
-SGX_PEER_PARTITIONS (12)."""
+SGX_PEER_PARTITIONS (12), SGX_PEER_CONTENDERS (segexport,goexport,consume_only), and
+SGX_PEER_SEGEXPORT_SETTINGS: a JSON object merged into segexport's configuration (its "kafka"
+object into the kafka properties), to compare settings, e.g. memory bounds:
+    SGX_PEER_SEGEXPORT_SETTINGS='{"max_inflight_events": 50000}'"""
 import json
 import os
 import random
@@ -33,6 +36,8 @@ SEGMENTS = [f"seg-{i}" for i in range(20)]
 TOPIC = "peer-bench"
 GOEXPORT = os.environ.get("SGX_GOEXPORT") or os.path.join(sgxsys.BUILD, "goexport")
 TICK = os.sysconf("SC_CLK_TCK")
+CONTENDERS = os.environ.get("SGX_PEER_CONTENDERS", "segexport,goexport,consume_only").split(",")
+SETTINGS = json.loads(os.environ.get("SGX_PEER_SEGEXPORT_SETTINGS", "{}"))
 
 
 def produce(broker, registry):
@@ -77,6 +82,9 @@ def segexport_argv(broker, registry, meta, group, work):
                                        "keys": "EMAIL,PHONE"},
                           "segments": dict(meta.audiences)}],
     }
+    extra = dict(SETTINGS)
+    cfg["kafka"].update(extra.pop("kafka", {}))
+    cfg.update(extra)
     path = os.path.join(work, f"{group}.yaml")
     with open(path, "w") as f:
         json.dump(cfg, f)
@@ -164,7 +172,7 @@ def main():
         registry = Registry()
         prod = produce(broker, registry)
         truth = prod.expected(SEGMENTS)
-        results = {"segexport": [], "goexport": [], "consume_only": []}
+        results = {name: [] for name in CONTENDERS}
         for rnd in range(1, ROUNDS + 1):
             for name in results:
                 results[name].append(one_run(name, broker, registry, truth, rnd))
