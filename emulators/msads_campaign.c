@@ -16,6 +16,10 @@
  * missing or unknown: 4859 InvalidAudienceType (guides/operation-error-codes). A requested id
  * that is not retrieved is a null item plus a BatchError with its Index: 4835 InvalidAudienceId
  * (unknown), 4861 AudienceIdDoNotMatchAudienceType (a list, but not of the requested types).
+ * Our choices where the docs name no code: a body that is no JSON object, or a
+ * ReturnAdditionalFields value outside AudienceAdditionalField, cannot be deserialized and is
+ * refused as 100 NullRequest; AudienceIds that are not strings (the REST schema's
+ * List[StrictStr]) as 4835 InvalidAudienceId.
  * The emulator holds Customer Lists only: each is {"Type":"CustomerList","Id","Name",
  * "Description","ParentId","Scope":"Customer"} (audience.md: ParentId is the customer id when
  * the scope is not Account); Id and ParentId are strings in the REST schema
