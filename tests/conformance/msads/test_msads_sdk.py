@@ -172,18 +172,23 @@ def bulk_csv():
     return "\ufeff" + "\r\n".join(rows) + "\r\n"
 
 
-def sdk_manager(env, token):
-    """The SDK's BulkServiceManager, its service location (a suds option) pointed at the
-    recording proxy; nothing else differs from production use."""
+def sdk_auth(token):
+    """The SDK's AuthorizationData for the emulator's account, with this access token."""
     from bingads.authorization import (AuthorizationData, OAuthDesktopMobileAuthCodeGrant,
                                        OAuthTokens)
-    from bingads.v13.bulk import BulkServiceManager
     auth = OAuthDesktopMobileAuthCodeGrant(
         client_id=CLIENT, oauth_tokens=OAuthTokens(access_token=token,
                                                    access_token_expires_in_seconds=3600,
                                                    refresh_token=REFRESH))
-    data = AuthorizationData(account_id=int(ACCOUNT), customer_id=int(CUSTOMER),
+    return AuthorizationData(account_id=int(ACCOUNT), customer_id=int(CUSTOMER),
                              developer_token=DEV, authentication=auth)
+
+
+def sdk_manager(env, token):
+    """The SDK's BulkServiceManager, its service location (a suds option) pointed at the
+    recording proxy; nothing else differs from production use."""
+    from bingads.v13.bulk import BulkServiceManager
+    data = sdk_auth(token)
     return BulkServiceManager(authorization_data=data, poll_interval_in_milliseconds=200,
                               environment="production", working_directory=str(env["tmp"]),
                               location=env["rec"].base + SOAP_PATH)
@@ -382,16 +387,8 @@ def test_sdk_reads_emulator_faults(env):
 def sdk_campaign(env, token):
     """The SDK's CampaignManagementService client, its service location pointed at the
     recording proxy (a suds option, as for the BulkServiceManager)."""
-    from bingads.authorization import (AuthorizationData, OAuthDesktopMobileAuthCodeGrant,
-                                       OAuthTokens)
     from bingads.service_client import ServiceClient
-    auth = OAuthDesktopMobileAuthCodeGrant(
-        client_id=CLIENT, oauth_tokens=OAuthTokens(access_token=token,
-                                                   access_token_expires_in_seconds=3600,
-                                                   refresh_token=REFRESH))
-    data = AuthorizationData(account_id=int(ACCOUNT), customer_id=int(CUSTOMER),
-                             developer_token=DEV, authentication=auth)
-    return ServiceClient("CampaignManagementService", 13, authorization_data=data,
+    return ServiceClient("CampaignManagementService", 13, authorization_data=sdk_auth(token),
                          environment="production", location=env["rec"].base + CM_SOAP_PATH)
 
 
