@@ -164,6 +164,7 @@ static json_t *stats_json(sgx_emu_msads_t *e)
         {"requests", s.requests},           {"token_requests", s.token_requests},
         {"url_requests", s.url_requests},   {"uploads", s.uploads},
         {"status_requests", s.status_requests}, {"result_requests", s.result_requests},
+        {"audience_queries", s.audience_queries},
         {"unauthorized", s.unauthorized},   {"throttled", s.throttled},
         {"failed_5xx", s.failed_5xx},       {"url_reused", s.url_reused},
         {"url_expired", s.url_expired},     {"terms_refused", s.terms_refused},
@@ -237,8 +238,13 @@ static void admin(sgx_emu_msads_t *e, const char *method, const sgx_emu_path_t *
     }
     json_t *req = sgx_emu_body_json(body);
     const char *id = json_string_value(json_object_get(req, "id"));
+    const char *name = json_string_value(json_object_get(req, "name"));
     if (strcmp(method, "POST") == 0 && path->n == 2 && strcmp(what, "audiences") == 0 && id) {
-        sgx_emu_msads_add_list(e, id);
+        if (name) {
+            sgx_emu_msads_add_named_list(e, id, name);
+        } else {
+            sgx_emu_msads_add_list(e, id);
+        }
         r->json = json_pack("{s:s}", "id", id);
     } else if (strcmp(method, "POST") == 0 && path->n == 2 && strcmp(what, "faults") == 0 &&
                admin_fault(e, req)) {
@@ -359,6 +365,14 @@ void sgx_emu_msads_add_list(sgx_emu_msads_t *e, const char *id)
     if (!json_object_get(e->lists, id)) {
         json_object_set_new(e->lists, id, json_object());
     }
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_msads_add_named_list(sgx_emu_msads_t *e, const char *id, const char *name)
+{
+    sgx_emu_msads_add_list(e, id);
+    pthread_mutex_lock(&e->mu);
+    json_object_set_new(e->names, id, json_string(name));
     pthread_mutex_unlock(&e->mu);
 }
 

@@ -8,6 +8,11 @@
  *                                             Completed/CompletedWithErrors/Failed/...
  *   GET  /results/{RequestId}                 a ZIP holding the result CSV (BOM, Error, Error
  *                                             Number columns)
+ *   POST /CampaignManagement/v13/Audiences/QueryByIds  GetAudiencesByIds {"Type","AudienceIds",
+ *                                             "ReturnAdditionalFields"} -> the account's Customer
+ *                                             Lists (those created by files included, by name)
+ *   POST /Api/Advertiser/CampaignManagement/v13/{BulkService,CampaignManagementService}.svc
+ *                                             the SOAP faces of the same operations (official SDK)
  * REST calls check Authorization: Bearer (401), DeveloperToken, CustomerId, CustomerAccountId
  * (400, code 105), AccountId as a JSON string, and the terms flag (8003); the upload takes
  * Authorization: Bearer or AuthenticationToken with AccountId. Refresh tokens rotate with every
@@ -56,6 +61,9 @@ void sgx_emu_msads_stop(sgx_emu_msads_t *e);
 
 /** @brief Creates an empty customer list with this numeric id (no-op when it exists). */
 void sgx_emu_msads_add_list(sgx_emu_msads_t *e, const char *id);
+/** @brief As sgx_emu_msads_add_list, named name (as a list a bulk file created is): found by
+ *  GetAudiencesByIds. */
+void sgx_emu_msads_add_named_list(sgx_emu_msads_t *e, const char *id, const char *name);
 /** @returns members of list id (-1 when unknown); when member is non-NULL, whether it holds
  *  that lowercase hex (as 1/0). */
 long sgx_emu_msads_list_count(sgx_emu_msads_t *e, const char *id, const char *member);
@@ -103,6 +111,7 @@ typedef struct {
     uint64_t url_requests;
     uint64_t uploads;         /* accepted uploads */
     uint64_t status_requests;
+    uint64_t audience_queries; /* GetAudiencesByIds, REST or SOAP */
     uint64_t result_requests;
     uint64_t unauthorized;    /* 401 */
     uint64_t throttled;       /* 4204 */

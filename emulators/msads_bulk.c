@@ -486,6 +486,13 @@ void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const c
     } else if (post && path->n == 5 && strcmp(path->seg[0], "Api") == 0 &&
                strcmp(path->seg[4], "BulkService.svc") == 0) {
         sgx_emu_msads_soap_locked(e, body, r);
+    } else if (post && path->n == 5 && strcmp(path->seg[0], "Api") == 0 &&
+               strcmp(path->seg[4], "CampaignManagementService.svc") == 0) {
+        sgx_emu_msads_campaign_locked(e, conn, false, body, r);
+    } else if (post && path->n == 4 && strcmp(path->seg[0], "CampaignManagement") == 0 &&
+               strcmp(path->seg[1], "v13") == 0 && strcmp(path->seg[2], "Audiences") == 0 &&
+               strcmp(path->seg[3], "QueryByIds") == 0) {
+        sgx_emu_msads_campaign_locked(e, conn, true, body, r);
     } else {
         sgx_emu_msads_error(r, 404, 0, "NotFound", "no such endpoint");
     }

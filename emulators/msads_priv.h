@@ -81,6 +81,26 @@ bool sgx_emu_msads_api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r);
  *  GetBulkUploadStatus as the SOAP SDK on PyPI calls them. @locks_required e->mu. */
 void sgx_emu_msads_soap_locked(sgx_emu_msads_t *e, const sgx_emu_body_t *body,
                                msads_reply_t *r);
+/** @brief Copies into out (cap bytes) the text of the first element whose local name is name,
+ *  entities decoded. @returns false when absent. */
+bool sgx_emu_msads_xml_text(const char *doc, size_t len, const char *name, char *out,
+                            size_t cap);
+/** @brief Appends s with & < > escaped. */
+void sgx_emu_msads_xml_escape(sgx_buf_t *b, const char *s);
+/** @brief Appends the envelope's opening up to <s:Body> (with the TrackingId header). */
+void sgx_emu_msads_soap_open(sgx_buf_t *b);
+/** @brief Appends a whole SOAP fault envelope for the error reply {"Code","ErrorCode",...}. */
+void sgx_emu_msads_soap_fault(const json_t *reply, sgx_buf_t *b);
+/** Appends the success envelope of operation op for the JSON reply. */
+typedef void (*sgx_emu_msads_soap_body_fn)(const char *op, const json_t *reply, sgx_buf_t *b);
+/** @brief Re-encodes a decided JSON reply (r->json) as SOAP: fn's envelope for a 200, else a
+ *  fault with HTTP 500; an injected plain-text 5xx is left as it is. */
+void sgx_emu_msads_soap_encode(msads_reply_t *r, const char *op, sgx_emu_msads_soap_body_fn fn);
+/** @brief The Campaign Management service's GetAudiencesByIds (msads_campaign.c), REST
+ *  (json true: /CampaignManagement/v13/Audiences/QueryByIds) or SOAP
+ *  (CampaignManagementService.svc). @locks_required e->mu. */
+void sgx_emu_msads_campaign_locked(sgx_emu_msads_t *e, struct MHD_Connection *conn, bool json,
+                                   const sgx_emu_body_t *body, msads_reply_t *r);
 /** @brief Serves the bulk endpoints (everything but the token and inspection). */
 void sgx_emu_msads_bulk(sgx_emu_msads_t *e, struct MHD_Connection *conn, const char *method,
                         const sgx_emu_path_t *path, const sgx_emu_body_t *body,

@@ -19,7 +19,7 @@
 
 /* The text of the first element whose local name is name, prefix or not, entities decoded
  * (&amp; &lt; &gt; &quot; &apos;). @returns false when absent. */
-static bool xml_text(const char *doc, size_t len, const char *name, char *out, size_t cap)
+bool sgx_emu_msads_xml_text(const char *doc, size_t len, const char *name, char *out, size_t cap)
 {
     size_t nl = strlen(name);
     for (const char *p = doc, *end = doc + len; (p = memmem(p, (size_t)(end - p), name, nl));
@@ -70,7 +70,7 @@ static bool xml_text(const char *doc, size_t len, const char *name, char *out, s
     return false;
 }
 
-static void put_escaped(sgx_buf_t *b, const char *s)
+void sgx_emu_msads_xml_escape(sgx_buf_t *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
@@ -82,7 +82,7 @@ static void put_escaped(sgx_buf_t *b, const char *s)
     }
 }
 
-static void envelope_open(sgx_buf_t *b)
+void sgx_emu_msads_soap_open(sgx_buf_t *b)
 {
     sgx_buf_puts(b, "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
                     "<s:Header><h:TrackingId xmlns:h=\"" TNS "\">emu-tracking</h:TrackingId>"
@@ -103,7 +103,7 @@ static void element(sgx_buf_t *b, const char *name, const json_t *v)
     sgx_buf_puts(b, "<");
     sgx_buf_puts(b, name);
     sgx_buf_puts(b, ">");
-    put_escaped(b, text);
+    sgx_emu_msads_xml_escape(b, text);
     sgx_buf_puts(b, "</");
     sgx_buf_puts(b, name);
     sgx_buf_puts(b, ">");
@@ -116,7 +116,7 @@ static void soap_success(const char *op, const json_t *reply, sgx_buf_t *b)
     static const char *const status_fields[] = {"Errors", "PercentComplete", "RequestStatus",
                                                 "ResultFileUrl", NULL};
     const char *const *fields = strcmp(op, "GetBulkUploadUrl") == 0 ? url_fields : status_fields;
-    envelope_open(b);
+    sgx_emu_msads_soap_open(b);
     sgx_buf_puts(b, "<");
     sgx_buf_puts(b, op);
     sgx_buf_puts(b, "Response xmlns=\"" TNS "\" "
@@ -132,14 +132,14 @@ static void soap_success(const char *op, const json_t *reply, sgx_buf_t *b)
 /* An error reply {"Code","ErrorCode","Message"} as a SOAP fault: authentication errors (105,
  * 109) carry AdApiFaultDetail (https://adapi.microsoft.com), the others ApiFaultDetail with
  * OperationErrors, as the WSDL's fault messages declare. */
-static void soap_fault(const json_t *reply, sgx_buf_t *b)
+void sgx_emu_msads_soap_fault(const json_t *reply, sgx_buf_t *b)
 {
     long long code = json_integer_value(json_object_get(reply, "Code"));
     const char *name = json_string_value(json_object_get(reply, "ErrorCode"));
     const char *msg = json_string_value(json_object_get(reply, "Message"));
     char num[32];
     snprintf(num, sizeof num, "%lld", code);
-    envelope_open(b);
+    sgx_emu_msads_soap_open(b);
     sgx_buf_puts(b, "<s:Fault><faultcode>s:Server</faultcode><faultstring>Invalid client data. "
                     "Check the SOAP fault details for more information.</faultstring><detail>");
     bool auth = code == 105 || code == 109;
@@ -150,9 +150,9 @@ static void soap_fault(const json_t *reply, sgx_buf_t *b)
     sgx_buf_puts(b, "<Code>");
     sgx_buf_puts(b, num);
     sgx_buf_puts(b, "</Code><Details/><ErrorCode>");
-    put_escaped(b, name ? name : "");
+    sgx_emu_msads_xml_escape(b, name ? name : "");
     sgx_buf_puts(b, "</ErrorCode><Message>");
-    put_escaped(b, msg ? msg : "");
+    sgx_emu_msads_xml_escape(b, msg ? msg : "");
     sgx_buf_puts(b, "</Message>");
     sgx_buf_puts(b, auth ? "</AdApiError></Errors></AdApiFaultDetail>"
                          : "</OperationError></OperationErrors></ApiFaultDetail>");
@@ -168,10 +168,10 @@ void sgx_emu_msads_soap_locked(sgx_emu_msads_t *e, const sgx_emu_body_t *body,
     const char *op = strstr(doc, "GetBulkUploadUrlRequest")      ? "GetBulkUploadUrl"
                      : strstr(doc, "GetBulkUploadStatusRequest") ? "GetBulkUploadStatus"
                                                                  : NULL;
-    bool has_tok = xml_text(doc, len, "AuthenticationToken", tok, sizeof tok);
-    bool has_dev = xml_text(doc, len, "DeveloperToken", dev, sizeof dev);
-    bool has_cust = xml_text(doc, len, "CustomerId", cust, sizeof cust);
-    bool has_acct = xml_text(doc, len, "CustomerAccountId", acct, sizeof acct);
+    bool has_tok = sgx_emu_msads_xml_text(doc, len, "AuthenticationToken", tok, sizeof tok);
+    bool has_dev = sgx_emu_msads_xml_text(doc, len, "DeveloperToken", dev, sizeof dev);
+    bool has_cust = sgx_emu_msads_xml_text(doc, len, "CustomerId", cust, sizeof cust);
+    bool has_acct = sgx_emu_msads_xml_text(doc, len, "CustomerAccountId", acct, sizeof acct);
     json_t *req = NULL;
     if (!op) {
         sgx_emu_msads_error(r, 500, 100, "NullRequest", "no GetBulkUploadUrl or "
@@ -179,16 +179,16 @@ void sgx_emu_msads_soap_locked(sgx_emu_msads_t *e, const sgx_emu_body_t *body,
     } else if (strcmp(op, "GetBulkUploadUrl") == 0) {
         e->stats.url_requests++;
         req = json_object();
-        if (xml_text(doc, len, "AccountId", v1, sizeof v1)) {
+        if (sgx_emu_msads_xml_text(doc, len, "AccountId", v1, sizeof v1)) {
             json_object_set_new(req, "AccountId", json_string(v1)); /* xs:long as text */
         }
-        if (xml_text(doc, len, "ResponseMode", v2, sizeof v2)) {
+        if (sgx_emu_msads_xml_text(doc, len, "ResponseMode", v2, sizeof v2)) {
             json_object_set_new(req, "ResponseMode", json_string(v2));
         }
     } else {
         e->stats.status_requests++;
         req = json_object();
-        if (xml_text(doc, len, "RequestId", v1, sizeof v1)) {
+        if (sgx_emu_msads_xml_text(doc, len, "RequestId", v1, sizeof v1)) {
             json_object_set_new(req, "RequestId", json_string(v1));
         }
     }
@@ -203,14 +203,19 @@ void sgx_emu_msads_soap_locked(sgx_emu_msads_t *e, const sgx_emu_body_t *body,
         }
     }
     json_decref(req);
+    sgx_emu_msads_soap_encode(r, op, soap_success);
+}
+
+void sgx_emu_msads_soap_encode(msads_reply_t *r, const char *op, sgx_emu_msads_soap_body_fn fn)
+{
     if (!json_is_object(r->json)) {
         return; /* an injected 5xx: plain text, as a gateway would send */
     }
     sgx_buf_reset(&r->csv);
     if (r->status == 200) {
-        soap_success(op, r->json, &r->csv);
+        fn(op, r->json, &r->csv);
     } else {
-        soap_fault(r->json, &r->csv);
+        sgx_emu_msads_soap_fault(r->json, &r->csv);
         r->status = 500;
     }
     json_decref(r->json);

@@ -544,6 +544,12 @@ void sgx_consumer_defaults(rd_kafka_conf_t *conf, const sgx_config_t *cfg)
          * that constantly, and it cut throughput by a third in the benchmark. The queue stays
          * bounded in bytes by queued.max.messages.kbytes. */
         {"queued.min.messages", "1000000"},
+        /* librdkafka 2.0 applies queued.max.messages.kbytes to each partition's prefetch queue
+         * (rd_kafka_toppar_fetch_decide), so its 64 MiB default let a 12-partition backlog
+         * prefetch up to 768 MiB: peak RSS grew with the backlog (551 MB at 3,000,000 events on
+         * the real-broker benchmark). 4 MiB per partition bounds it by configuration (207 MB,
+         * bench/peers with SGX_PEER_SEGEXPORT_SETTINGS). */
+        {"queued.max.messages.kbytes", "4096"},
         /* An acknowledgement reaches the group within a second (librdkafka's default is 5 s).
          * The auto-commit timer only sends partitions whose stored offset moved since the last
          * commit, so a quiet consumer sends nothing: no commit storm. */

@@ -88,10 +88,10 @@ void sgx_demo_dests_yaml(const sgx_demo_env_t *env, sgx_buf_t *y)
                  "      customer_id: \"%s\"\n      account_id: \"%s\"\n"
                  "      developer_token: %s\n      client_id: %s\n      refresh_token: %s\n"
                  "      token_url: http://127.0.0.1:%u/oauth2/v2.0/token\n"
-                 "      base_url: http://127.0.0.1:%u\n      poll_interval_ms: 100\n"
-                 "    limits:\n      linger_ms: 1000\n",
+                 "      base_url: http://127.0.0.1:%u\n      campaign_url: http://127.0.0.1:%u\n"
+                 "      poll_interval_ms: 100\n    limits:\n      linger_ms: 1000\n",
                  SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT, SGX_EMU_MSADS_DEV_TOKEN,
-                 SGX_EMU_MSADS_CLIENT, SGX_EMU_MSADS_REFRESH, port, port);
+                 SGX_EMU_MSADS_CLIENT, SGX_EMU_MSADS_REFRESH, port, port, port);
         sgx_buf_puts(y, line);
         segments_yaml(env, SGX_DEST_MICROSOFT_ADS, y);
     }

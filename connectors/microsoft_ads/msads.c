@@ -14,6 +14,9 @@
 #define MSADS_DEFAULT_TOKEN_URL "https://login.microsoftonline.com/common/oauth2/v2.0/token"
 #define MSADS_DEFAULT_SCOPE "https://ads.microsoft.com/msads.manage"
 #define MSADS_DEFAULT_BASE "https://bulk.api.bingads.microsoft.com"
+/* ServiceClient.endpoints['production']['campaignmanagement'] (REST SDK bingads/
+ * service_client.py); guides/web-service-addresses lists the same host for the SOAP service. */
+#define MSADS_DEFAULT_CAMPAIGN "https://campaign.api.bingads.microsoft.com"
 
 static const sgx_config_key_t msads_config_keys[] = {
     {"customer_id", SGX_CFG_STRING, NULL, "Manager account (customer) id: CustomerId header"},
@@ -26,6 +29,10 @@ static const sgx_config_key_t msads_config_keys[] = {
     {"scope", SGX_CFG_STRING, MSADS_DEFAULT_SCOPE, "OAuth scope"},
     {"base_url", SGX_CFG_STRING, MSADS_DEFAULT_BASE,
      "REST host; {base_url}/Bulk/v13/BulkUploadUrl/Query etc."},
+    {"campaign_url", SGX_CFG_STRING, MSADS_DEFAULT_CAMPAIGN,
+     "Campaign Management REST host: a segment mapped to \"\" first looks for its Customer "
+     "List by name at {campaign_url}/CampaignManagement/v13/Audiences/QueryByIds and creates "
+     "it only when there is none"},
     {"poll_interval_ms", SGX_CFG_INT, "5000",
      "Status polling: first poll after this per 10,000 rows, then every interval (Microsoft "
      "suggests 60000)"},
@@ -35,8 +42,9 @@ static const sgx_config_key_t msads_config_keys[] = {
      "A bulk job still not final after this much polling is overdue: logged, counted, polled "
      "every retry_cap_ms; its rows stay unacknowledged until it is final"},
     {"state_path", SGX_CFG_STRING, "",
-     "Writable file where the core keeps the newest (rotated) refresh token, mode 0600; read "
-     "on restart in preference to refresh_token"},
+     "Writable file where the core keeps the newest (rotated) refresh token and the ids of "
+     "Customer Lists found or created for segments mapped to \"\", mode 0600; read on restart "
+     "(the token in preference to refresh_token)"},
     {NULL, SGX_CFG_STRING, NULL, NULL},
 };
 
@@ -103,6 +111,7 @@ static void msads_destroy(void *ctx)
     sgx_conn_free_secret(m->auth_form);
     sgx_conn_free_secret(m->auth_fields);
     sgx_free(m->base_url);
+    sgx_free(m->campaign_url);
     sgx_free(m);
 }
 
@@ -124,6 +133,7 @@ static sgx_err_t msads_init(const sgx_dest_settings_t *s, void **ctx_out, char *
     const char *refresh = sgx_conn_setting(s, "refresh_token", NULL);
     const char *token_url = sgx_conn_setting(s, "token_url", MSADS_DEFAULT_TOKEN_URL);
     const char *base = sgx_conn_setting(s, "base_url", MSADS_DEFAULT_BASE);
+    const char *campaign = sgx_conn_setting(s, "campaign_url", MSADS_DEFAULT_CAMPAIGN);
     if (!customer || !sgx_msads_digits(customer, strlen(customer))) {
         err = sgx_conn_cfg_error(errbuf, "customer_id is required: the manager account id (digits)");
     } else if (!account || !sgx_msads_digits(account, strlen(account))) {
@@ -132,8 +142,9 @@ static sgx_err_t msads_init(const sgx_dest_settings_t *s, void **ctx_out, char *
         err = sgx_conn_cfg_error(errbuf, "developer_token is required (printable ASCII)");
     } else if (!client || !refresh) {
         err = sgx_conn_cfg_error(errbuf, "client_id and refresh_token are required (OAuth)");
-    } else if (!http_url(token_url) || !http_url(base)) {
-        err = sgx_conn_cfg_error(errbuf, "token_url and base_url must be http(s) URLs");
+    } else if (!http_url(token_url) || !http_url(base) || !http_url(campaign)) {
+        err = sgx_conn_cfg_error(errbuf, "token_url, base_url and campaign_url must be http(s) "
+                                         "URLs");
     } else if (!(err = parse_ms(sgx_conn_setting(s, "poll_interval_ms", "5000"), "poll_interval_ms", 1,
                                 &m->poll_interval_ms, errbuf))) {
         err = parse_ms(sgx_conn_setting(s, "throttle_wait_ms", "60000"), "throttle_wait_ms", 0,
@@ -149,6 +160,7 @@ static sgx_err_t msads_init(const sgx_dest_settings_t *s, void **ctx_out, char *
         return err;
     }
     m->base_url = sgx_conn_url_dup(base);
+    m->campaign_url = sgx_conn_url_dup(campaign);
     m->customer_id = sgx_strdup(customer);
     m->account_id = sgx_strdup(account);
     m->developer_token = sgx_strdup(devtok);
@@ -298,8 +310,8 @@ void sgx_msads_state_free(sgx_msads_state_t *st)
     st->upload_url = st->result_url = NULL;
 }
 
-/* Customer List ids are numbers (Id column, customer-list.md); "" creates a list through a
- * negative reference id, which needs no extra setting. */
+/* Customer List ids are numbers (Id column, customer-list.md); "" finds the list by name or
+ * creates it through a negative reference id, which needs no extra setting. */
 static sgx_err_t msads_validate_audience(const void *ctx, const char *audience_id, char *errbuf)
 {
     (void)ctx;

@@ -1,6 +1,9 @@
-/* Responses of the four steps -> verdicts. API errors arrive as
+/* Responses of the steps -> verdicts. API errors arrive as
  *   {"TrackingId","RequestId","Code":3224,"ErrorCode":"...","Message"}        (upload)
- *   {"TrackingId","OperationErrors":[{"Code","ErrorCode","Message"}], ...}   (REST calls)
+ *   {"TrackingId","OperationErrors":[{"Code","ErrorCode","Message"}], ...}   (REST calls; the
+ *   Campaign Management find's ApplicationFault: ApiFaultDetail with OperationErrors or
+ *   AdApiFaultDetail with Errors, REST SDK campaign_management_service_api.py maps 400, 401,
+ *   403 and 500 to ApplicationFault)
  * and the code decides (operation-error-codes, learn.microsoft.com/advertising/guides/
  * operation-error-codes; the upload range 3220-3227 per guides/bulk-download-upload):
  *   3224 BulkServiceUrlAlreadyUsedForUpload, 3226 BulkServiceUrlExpired -> a new upload URL
@@ -347,6 +350,8 @@ void sgx_msads_classify(const void *ctx, const sgx_job_t *job, const sgx_respons
     if (!by_code(m, job, resp, &r, out)) {
         if (!ok) {
             by_status(resp->status, out, r.has_code);
+        } else if (sgx_msads_step(job) == SGX_MSADS_STEP_FIND) {
+            sgx_msads_read_find(job->batch, r.root, out);
         } else if (job->step == SGX_MSADS_STEP_URL) {
             got_upload_url(&r, out);
         } else if (job->step == SGX_MSADS_STEP_UPLOAD) {

@@ -30,6 +30,20 @@ static size_t name_len(const char *s)
     return n;
 }
 
+size_t sgx_msads_list_name(const sgx_batch_t *b, const char **name)
+{
+    *name = b->segment ? b->segment : "segexport";
+    return name_len(*name);
+}
+
+#define MSADS_NEW_LIST_ROW "Customer List,Active," SGX_MSADS_NEW_LIST_REF ","
+
+bool sgx_msads_body_creates(const sgx_buf_t *body)
+{
+    size_t h = sizeof MSADS_HEADER - 1, r = sizeof MSADS_NEW_LIST_ROW - 1;
+    return body && body->len >= h + r && memcmp(body->data + h, MSADS_NEW_LIST_ROW, r) == 0;
+}
+
 static void list_row(sgx_buf_t *out, const sgx_batch_t *b, const char *id)
 {
     bool create = b->audience_id == NULL;
@@ -37,8 +51,9 @@ static void list_row(sgx_buf_t *out, const sgx_batch_t *b, const char *id)
     sgx_buf_puts(out, id);
     sgx_buf_puts(out, ",," SGX_MSADS_LIST_CLIENT_ID ",,,,Customer,");
     if (create) {
-        const char *name = b->segment ? b->segment : "segexport";
-        sgx_conn_csv_field(out, name, name_len(name));
+        const char *name;
+        size_t n = sgx_msads_list_name(b, &name);
+        sgx_conn_csv_field(out, name, n);
     }
     sgx_buf_puts(out, b->op == SGX_OP_EXIT ? ",Remove,,\r\n" : ",Add,,\r\n");
 }

@@ -847,7 +847,7 @@ static void test_happy_path(void **state)
     assert_string_equal(status, "FileUploaded");
     assert_string_equal(rurl, "");
     audience(st, "777", members, sizeof members);
-    assert_string_equal(members, "|");
+    assert_string_equal(members, "Existing|");
     assert_int_equal(poll_status(st, rid, status, rurl), 66);
     assert_string_equal(status, "InProgress");
     assert_string_equal(rurl, "");
@@ -860,7 +860,7 @@ static void test_happy_path(void **state)
     assert_int_equal(poll_status(st, rid, status, rurl), 100); /* stays final */
     assert_string_equal(status, "Completed");
     audience(st, "777", members, sizeof members);
-    assert_string_equal(members, "|" H4 "," H3 "," H1);
+    assert_string_equal(members, "Existing|" H4 "," H3 "," H1);
     /* Remove one from 777 and create a new list (-5) named after its Audience. */
     sgx_buf_t res;
     run_file(st, "ErrorsAndResults",
@@ -882,7 +882,7 @@ static void test_happy_path(void **state)
                         "Customer List Item,,,9100000001,r3,,,,,,,Email," H1 ",,\r\n");
     sgx_buf_free(&res);
     audience(st, "777", members, sizeof members);
-    assert_string_equal(members, "|" H4 "," H1);
+    assert_string_equal(members, "Existing|" H4 "," H1);
     audience(st, "9100000001", members, sizeof members);
     assert_string_equal(members, "Fans VIP|" H2 "," H1);
     /* Replace wipes the list first. */
@@ -892,7 +892,7 @@ static void test_happy_path(void **state)
     assert_string_equal(res.data, RESULT_HEAD);
     sgx_buf_free(&res);
     audience(st, "777", members, sizeof members);
-    assert_string_equal(members, "|" H2);
+    assert_string_equal(members, "Existing|" H2);
     sgx_emu_msads_stats_t s;
     sgx_emu_msads_stats(st->emu, &s);
     assert_int_equal(s.lists_created, 1);
@@ -986,6 +986,125 @@ static void test_upload_zip_and_final_statuses(void **state)
     }
 }
 
+/* ---- GetAudiencesByIds (the find before a create) ------------------------------------------ */
+
+/* POST {base}{path} with body: the REST adapter (soap false) or CampaignManagementService.svc. */
+static void campaign(const state_t *st, const creds_t *c, bool soap, const char *body, resp_t *r)
+{
+    char url[192];
+    snprintf(url, sizeof url, "%s%s", st->base,
+             soap ? "/Api/Advertiser/CampaignManagement/v13/CampaignManagementService.svc"
+                  : "/CampaignManagement/v13/Audiences/QueryByIds");
+    http("POST", url, soap ? "text/xml; charset=utf-8" : "application/json", c, body,
+         strlen(body), r);
+}
+
+/* The REST ApplicationFault: {"TrackingId","Type":kind,<list>:[{"Code","ErrorCode",...}]}. */
+static void assert_fault(const resp_t *r, long status, const char *kind, int code)
+{
+    const char *list = strcmp(kind, "AdApiFaultDetail") == 0 ? "Errors" : "OperationErrors";
+    json_t *e = json_array_get(json_object_get(r->json, list), 0);
+    const char *type = json_string_value(json_object_get(r->json, "Type"));
+    if (r->status != status || !type || strcmp(type, kind) != 0 ||
+        json_integer_value(json_object_get(e, "Code")) != code ||
+        !json_is_string(json_object_get(e, "ErrorCode"))) {
+        fail_msg("want %ld %s %d, got %ld %s", status, kind, code, r->status,
+                 r->body.data ? r->body.data : "");
+    }
+}
+
+#define SOAP_FMT                                                                               \
+        "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Header>" \
+        "<AuthenticationToken>%s</AuthenticationToken><CustomerAccountId>" SGX_EMU_MSADS_ACCOUNT \
+        "</CustomerAccountId><CustomerId>" SGX_EMU_MSADS_CUSTOMER "</CustomerId><DeveloperToken>" \
+        SGX_EMU_MSADS_DEV_TOKEN "</DeveloperToken></s:Header><s:Body><GetAudiencesByIdsRequest " \
+        "xmlns=\"https://bingads.microsoft.com/CampaignManagement/v13\">%s" \
+        "</GetAudiencesByIdsRequest></s:Body></s:Envelope>"
+
+static void test_get_audiences(void **state)
+{
+    state_t *st = *state;
+    char status[48];
+    sgx_buf_t res;
+    run_file(st, "ErrorsAndResults", HEAD LIST("-5", "Fans VIP", "Add") ITEM("-5", "r0", "Email", H1),
+             status, &res);
+    sgx_buf_free(&res);
+    emu_post(st, "/_emulator/audiences", "{\"id\":\"777\",\"name\":\"Existing\"}");
+    creds_t c = good(st);
+    resp_t r;
+    /* No ids: every Customer List of the account, the one the file created found by name. */
+    campaign(st, &c, false, "{\"Type\":\"CustomerList\"}", &r);
+    assert_int_equal(r.status, 200);
+    json_t *a = json_object_get(r.json, "Audiences");
+    assert_int_equal(json_array_size(a), 2);
+    json_t *fans = json_array_get(a, 0);
+    assert_string_equal(json_string_value(json_object_get(fans, "Name")), "Fans VIP");
+    assert_string_equal(json_string_value(json_object_get(fans, "Id")), "9100000001");
+    assert_string_equal(json_string_value(json_object_get(fans, "Type")), "CustomerList");
+    assert_string_equal(json_string_value(json_object_get(fans, "ParentId")),
+                        SGX_EMU_MSADS_CUSTOMER);
+    assert_int_equal(json_array_size(json_object_get(r.json, "PartialErrors")), 0);
+    resp_free(&r);
+    campaign(st, &c, false, "{\"Type\":\"RemarketingList CustomSegment\"}", &r);
+    assert_int_equal(json_array_size(json_object_get(r.json, "Audiences")), 0);
+    resp_free(&r);
+    /* Ids: null items with a BatchError each for the ones not retrieved. */
+    campaign(st, &c, false, "{\"Type\":\"CustomerList\",\"AudienceIds\":[\"777\",\"123\"]}", &r);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_null(json_array_get(json_object_get(r.json, "Audiences"), 1)));
+    json_t *be = json_array_get(json_object_get(r.json, "PartialErrors"), 0);
+    assert_int_equal(json_integer_value(json_object_get(be, "Code")), 4835);
+    assert_int_equal(json_integer_value(json_object_get(be, "Index")), 1);
+    resp_free(&r);
+    static const struct {
+        const char *body;
+        int code;
+    } bad[] = {{"{}", 4859}, {"{\"Type\":\"Lists\"}", 4859},
+               {"{\"Type\":\"CustomerList\",\"AudienceIds\":[777]}", 4835},
+               {"{\"Type\":\"CustomerList\",\"ReturnAdditionalFields\":\"Bogus\"}", 100},
+               {"[1]", 100}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        campaign(st, &c, false, bad[i].body, &r);
+        assert_fault(&r, 400, "ApiFaultDetail", bad[i].code);
+        resp_free(&r);
+    }
+    sgx_buf_t many = {0};
+    sgx_buf_puts(&many, "{\"Type\":\"CustomerList\",\"AudienceIds\":[\"1\"");
+    for (int i = 0; i < 100; i++) {
+        sgx_buf_puts(&many, ",\"2\"");
+    }
+    sgx_buf_puts(&many, "]}");
+    campaign(st, &c, false, many.data, &r);
+    assert_fault(&r, 400, "ApiFaultDetail", 4852);
+    resp_free(&r);
+    sgx_buf_free(&many);
+    creds_t forged = c;
+    forged.tok = "forged";
+    campaign(st, &forged, false, "{\"Type\":\"CustomerList\"}", &r);
+    assert_fault(&r, 401, "AdApiFaultDetail", 105);
+    resp_free(&r);
+    emu_post(st, "/_emulator/faults", "{\"kind\":\"throttle\",\"count\":1}");
+    campaign(st, &c, false, "{\"Type\":\"CustomerList\"}", &r);
+    assert_fault(&r, 400, "ApiFaultDetail", 117);
+    resp_free(&r);
+    /* SOAP: the same operation, credentials in the soap:Header. */
+    char env[1024];
+    snprintf(env, sizeof env, SOAP_FMT, st->token, "<Type>CustomerList</Type>");
+    campaign(st, NULL, true, env, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body.data, "<Audience i:type=\"CustomerList\"><Description "
+                                        "i:nil=\"true\"/><Id>9100000001</Id><Name>Fans VIP"));
+    resp_free(&r);
+    snprintf(env, sizeof env, SOAP_FMT, st->token, "");
+    campaign(st, NULL, true, env, &r);
+    assert_int_equal(r.status, 500);
+    assert_non_null(strstr(r.body.data, "<Code>4859</Code>"));
+    resp_free(&r);
+    sgx_emu_msads_stats_t s;
+    sgx_emu_msads_stats(st->emu, &s);
+    assert_int_equal(s.audience_queries, 13);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1000,6 +1119,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_format, setup_row_cap, teardown),
         cmocka_unit_test_setup_teardown(test_row_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_happy_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_audiences, setup, teardown),
         cmocka_unit_test(test_refresh_rotation),
         cmocka_unit_test_setup_teardown(test_upload_zip_and_final_statuses, setup, teardown),
     };

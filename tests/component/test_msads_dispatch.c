@@ -36,6 +36,7 @@
 #define TOPIC "segment-membership"
 #define DLQ "segexport-dlq"
 #define LIST_A "5000001"
+#define LIST_E "5000005" /* exists before the run, named seg-e: found, never created */
 
 typedef struct {
     rd_kafka_t *mock_rk, *prod;
@@ -124,15 +125,15 @@ static void make_config(env_t *e)
              "      customer_id: \"%s\"\n      account_id: \"%s\"\n"
              "      developer_token: %s\n      client_id: %s\n      refresh_token: %s\n"
              "      token_url: http://127.0.0.1:%u/oauth2/v2.0/token\n"
-             "      base_url: http://127.0.0.1:%u\n"
+             "      base_url: http://127.0.0.1:%u\n      campaign_url: http://127.0.0.1:%u\n"
              "      poll_interval_ms: 30\n      throttle_wait_ms: 100\n      job_timeout_s: 1\n"
              "      state_path: %s\n"
              "    limits:\n      linger_ms: 100\n"
              "    segments:\n      seg-a: \"%s\"\n      seg-b: \"\"\n      seg-c: \"\"\n"
-             "      seg-d: \"\"\n",
+             "      seg-d: \"\"\n      seg-e: \"\"\n",
              e->bootstrap, TOPIC, DLQ, (unsigned)sgx_emu_registry_port(e->reg),
              SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT, SGX_EMU_MSADS_DEV_TOKEN,
-             SGX_EMU_MSADS_CLIENT, SGX_EMU_MSADS_REFRESH, port, port, e->state_path, LIST_A);
+             SGX_EMU_MSADS_CLIENT, SGX_EMU_MSADS_REFRESH, port, port, port, e->state_path, LIST_A);
     char errbuf[SGX_ERRBUF_SIZE] = "";
     if (sgx_config_parse(y, strlen(y), &e->cfg, errbuf) != SGX_OK) {
         fail_msg("config: %s", errbuf);
@@ -159,6 +160,7 @@ static void env_up(env_t *e)
     sgx_emu_msads_opts_t mo = {.terms_accepted = true, .polls_before_done = 2};
     assert_int_equal(sgx_emu_msads_start(&mo, &e->ms), SGX_OK);
     sgx_emu_msads_add_list(e->ms, LIST_A);
+    sgx_emu_msads_add_named_list(e->ms, LIST_E, "seg-e");
     make_config(e);
     assert_int_equal(sgx_avro_writer_new(schema, strlen(schema), &e->w, errbuf), SGX_OK);
     conf = rd_kafka_conf_new();
@@ -260,24 +262,31 @@ static void test_end_to_end(void **state)
     env_up(&e);
     sgx_stats_t *st = sgx_pipeline_stats(e.pipe);
 
-    /* 1. ENTER 0..19 into seg-a (existing list) and seg-b (created, named after the segment). */
+    /* 1. ENTER 0..19 into seg-a (existing list), seg-b (searched by name, not found, created,
+     * named after the segment) and seg-e (mapped to "" too, but a list named seg-e exists:
+     * found by name and used, nothing created). */
     for (int i = 0; i < 20; i++) {
         produce(&e, i, "seg-a", SGX_OP_ENTER);
         produce(&e, i, "seg-b", SGX_OP_ENTER);
+        produce(&e, i, "seg-e", SGX_OP_ENTER);
     }
     assert_true(wait_done(&e, 30000));
     assert_int_equal(sgx_emu_msads_list_count(e.ms, LIST_A, NULL), 20);
     char created[32];
     assert_true(sgx_emu_msads_find_list(e.ms, "seg-b", created, sizeof created));
     assert_int_equal(sgx_emu_msads_list_count(e.ms, created, NULL), 20);
-    assert_int_equal(SGX_GET(st->dest[0].audiences_created), 1);
+    assert_int_equal(sgx_emu_msads_list_count(e.ms, LIST_E, NULL), 20);
+    /* the core records both ids: the one created and the one found */
+    assert_int_equal(SGX_GET(st->dest[0].audiences_created), 2);
     for (int i = 0; i < 20; i++) {
         assert_member(&e, LIST_A, i, true);
         assert_member(&e, created, i, true);
+        assert_member(&e, LIST_E, i, true);
     }
     sgx_emu_msads_stats_t s0;
     sgx_emu_msads_stats(e.ms, &s0);
     assert_int_equal(s0.lists_created, 1);
+    assert_true(s0.audience_queries >= 2); /* seg-b and seg-e were looked up first */
 
     /* 2. EXIT 0..4 from both under an expired token and two 4204s; seg-b reuses its new id. */
     sgx_emu_msads_expire_tokens(e.ms);
@@ -427,12 +436,12 @@ static void test_end_to_end(void **state)
     sgx_emu_msads_stats(e.ms, &s5b);
     for (int i = 200; i < 205; i++) {
         produce(&e, i, "seg-a", SGX_OP_ENTER);
-        produce(&e, i, "seg-b", SGX_OP_ENTER);
+        produce(&e, i, "seg-b", SGX_OP_ENTER); /* restarted: its saved list, not a new one */
     }
     assert_true(wait_done(&e, 30000));
     for (int i = 200; i < 205; i++) {
         assert_member(&e, LIST_A, i, true);
-        assert_member(&e, created, i, true); /* the saved list, not a new one */
+        assert_member(&e, created, i, true);
     }
     sgx_emu_msads_stats_t s6;
     sgx_emu_msads_stats(e.ms, &s6);

@@ -310,7 +310,7 @@ class MsAds:
             "developer_token": "demo-developer-token", "client_id": "demo-client-id",
             "refresh_token": "demo-refresh-token",
             "token_url": f"{self.url}/oauth2/v2.0/token", "base_url": self.url,
-            "poll_interval_ms": 100, "throttle_wait_ms": 1000},
+            "campaign_url": self.url, "poll_interval_ms": 100, "throttle_wait_ms": 1000},
             "segments": dict(self.audiences),
             "limits": limits or {"linger_ms": 500}}
 

@@ -34,7 +34,32 @@ typedef struct {
 #define OPE(code, name) "{\"TrackingId\":\"t\",\"OperationErrors\":[{\"Code\":" #code ",\"ErrorCode\":\"" name "\",\"Message\":\"m\"}]}"
 #define STATUS(s) "{\"RequestStatus\":\"" s "\",\"PercentComplete\":50,\"ResultFileUrl\":\"http://files/r\",\"Errors\":null}"
 
+#define AUD(type, id, name) "{\"Type\":\"" type "\",\"Id\":\"" id "\",\"Name\":\"" name "\"}"
+#define FOUND(items) "{\"Audiences\":[" items "],\"PartialErrors\":[]}"
+#define ADE(code, name) "{\"TrackingId\":\"t\",\"Type\":\"AdApiFaultDetail\",\"Errors\":[{\"Code\":" #code ",\"ErrorCode\":\"" name "\",\"Message\":\"m\"}]}"
+
 static const case_t cases[] = {
+    /* step 0 of a batch without a list id: the find (the batch's segment is NULL: the list
+     * is named "segexport") */
+    {0, NULL, true, 200, FOUND(AUD("CustomerList", "77", "segexport")), NULL, SGX_CLS_NEXT_STEP,
+     0, 0, "msads_list_found lists_with_name=1", NULL},
+    {0, NULL, true, 200, FOUND(AUD("CustomerList", "77", "other") ",null,"
+                               AUD("RemarketingList", "78", "segexport")),
+     NULL, SGX_CLS_NEXT_STEP, 0, 0, "msads_list_not_found", SGX_MSADS_STATE_CREATE},
+    {0, NULL, true, 200, "{\"Audiences\":null,\"PartialErrors\":null}", NULL,
+     SGX_CLS_NEXT_STEP, 0, 0, "msads_list_not_found", SGX_MSADS_STATE_CREATE},
+    {0, NULL, true, 200, "{\"PartialErrors\":[]}", NULL, SGX_CLS_RETRY, 0, -2,
+     "msads_unexpected_reply step=find", NULL},
+    {0, NULL, true, 200, "<html/>", NULL, SGX_CLS_RETRY, 0, -2,
+     "msads_unexpected_reply step=find", NULL},
+    {0, NULL, true, 401, ADE(109, "AuthenticationTokenExpired"), NULL, SGX_CLS_REAUTH, 0, -2,
+     "msads_error code=109", NULL},
+    {0, NULL, true, 400, OPE(117, "CallRateExceeded"), NULL, SGX_CLS_RETRY, 0, 60000,
+     "msads_error code=117", NULL},
+    {0, NULL, true, 503, "down", NULL, SGX_CLS_RETRY, 0, -2, "http_status=503", NULL},
+    /* the find found nothing: step 0 is the upload URL of the creating file */
+    {0, SGX_MSADS_STATE_CREATE, true, 200, "{\"RequestId\":\"req-1\",\"UploadUrl\":\"http://up/1\"}",
+     NULL, SGX_CLS_NEXT_STEP, 1, 0, "upload url received", "req-1\nhttp://up/1\n0\n"},
     /* step 0 */
     {0, NULL, false, 200, "{\"RequestId\":\"req-1\",\"UploadUrl\":\"http://up/1\"}", NULL,
      SGX_CLS_NEXT_STEP, 1, 0, "upload url received", "req-1\nhttp://up/1\n0\n"},
@@ -125,6 +150,42 @@ static void *ctx_new(void)
     void *ctx = NULL;
     assert_int_equal(sgx_connector_microsoft_ads.init(&s, &ctx, errbuf), SGX_OK);
     return ctx;
+}
+
+/* The list of the find: exact name (segment cut to 128 bytes), CustomerList only, the
+ * smallest id of several (replicas that both created one settle on the same). */
+static void test_find_picks_list(void **state)
+{
+    (void)state;
+    void *ctx = ctx_new();
+    char seg[201], name[129], body[2048];
+    memset(seg, 'a', 200);
+    seg[200] = '\0';
+    memcpy(name, seg, 128);
+    name[128] = '\0';
+    snprintf(body, sizeof body,
+             "{\"Audiences\":[{\"Type\":\"CustomerList\",\"Id\":\"12345678901\",\"Name\":\"%s\"},"
+             "{\"Type\":\"CustomerList\",\"Id\":\"5\",\"Name\":\"%.127s\"},"
+             "{\"Type\":\"CustomerList\",\"Id\":\"4\",\"Name\":\"%sA\"},"
+             "{\"Type\":\"RemarketingList\",\"Id\":\"3\",\"Name\":\"%s\"},"
+             "{\"Type\":\"CustomerList\",\"Id\":\"x9\",\"Name\":\"%s\"},"
+             "{\"Type\":\"CustomerList\",\"Id\":900,\"Name\":\"%s\"}],\"PartialErrors\":[]}",
+             name, name, name, name, name, name);
+    sgx_batch_t b = {.segment = seg, .op = SGX_OP_ENTER};
+    sgx_job_t job = {.batch = &b, .step = 0};
+    assert_int_equal(sgx_msads_step(&job), SGX_MSADS_STEP_FIND);
+    sgx_response_t resp = {.status = 200, .body = body, .body_len = strlen(body)};
+    sgx_classification_t out = {.retry_after_ms = -1, .next_step = 1};
+    sgx_connector_microsoft_ads.classify(ctx, &job, &resp, &out);
+    assert_int_equal(out.verdict, SGX_CLS_NEXT_STEP);
+    assert_int_equal(out.next_step, SGX_MSADS_STEP_URL);
+    assert_string_equal(out.created_audience_id, "900");
+    assert_null(out.state);
+    assert_string_equal(out.reason, "msads_list_found lists_with_name=2");
+    sgx_classification_clear(&out);
+    b.audience_id = "900"; /* recorded by the core: step 0 is the upload URL now */
+    assert_int_equal(sgx_msads_step(&job), SGX_MSADS_STEP_URL);
+    sgx_connector_microsoft_ads.destroy(ctx);
 }
 
 static void test_table(void **state)
@@ -306,6 +367,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_find_picks_list),
         cmocka_unit_test(test_result_partial),
         cmocka_unit_test(test_result_created),
         cmocka_unit_test(test_result_zip),

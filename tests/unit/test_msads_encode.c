@@ -20,9 +20,9 @@
 static void *ctx_new(void)
 {
     const char *k[] = {"customer_id", "account_id", "developer_token", "client_id",
-                       "refresh_token", "base_url", "poll_interval_ms"};
-    const char *v[] = {"111", "222", "dev-tok", "cid", "rt", "http://h:1/", "1000"};
-    sgx_dest_settings_t s = {"ms", 7, k, v};
+                       "refresh_token", "base_url", "poll_interval_ms", "campaign_url"};
+    const char *v[] = {"111", "222", "dev-tok", "cid", "rt", "http://h:1/", "1000", "http://c:2/"};
+    sgx_dest_settings_t s = {"ms", 8, k, v};
     char errbuf[SGX_ERRBUF_SIZE] = "";
     void *ctx = NULL;
     assert_int_equal(sgx_connector_microsoft_ads.init(&s, &ctx, errbuf), SGX_OK);
@@ -189,6 +189,59 @@ static void test_prepare_steps(void **state)
     sgx_connector_microsoft_ads.destroy(ctx);
 }
 
+/* A batch whose list is not known: step 0 is the find (GetAudiencesByIds through the REST
+ * adapter, Type only); once it found a list, the file built to create one is uploaded rebuilt
+ * for the found id; when it found none (state "create") step 0 is the upload URL and the file
+ * goes as built. */
+static void test_prepare_find(void **state)
+{
+    (void)state;
+    void *ctx = ctx_new();
+    sgx_row_t *r[1] = {row_digest(H1)};
+    sgx_batch_t b = {.segment = "seg-b", .op = SGX_OP_ENTER, .nrows = 1, .session_id = 7,
+                     .rows = (const sgx_row_t *const *)r};
+    sgx_buf_t csv = {0};
+    assert_int_equal(sgx_connector_microsoft_ads.encode(ctx, &b, &csv), SGX_OK);
+    assert_true(sgx_msads_body_creates(&csv));
+    sgx_job_t job = {.batch = &b, .body = &csv, .step = 0, .auth_token = "at-1"};
+    sgx_request_t req = {0};
+    assert_int_equal(sgx_connector_microsoft_ads.prepare(ctx, &job, &req), SGX_OK);
+    assert_string_equal(req.method, "POST");
+    assert_string_equal(req.url, "http://c:2/CampaignManagement/v13/Audiences/QueryByIds");
+    assert_string_equal(req.content_type, "application/json");
+    assert_string_equal(req.body->data, "{\"Type\":\"CustomerList\"}");
+    check_api_headers(&req, "CustomerAccountId");
+    sgx_request_clear(&req);
+
+    job.state = SGX_MSADS_STATE_CREATE; /* found nothing: the upload URL */
+    assert_int_equal(sgx_connector_microsoft_ads.prepare(ctx, &job, &req), SGX_OK);
+    assert_string_equal(req.url, "http://h:1/Bulk/v13/BulkUploadUrl/Query");
+    sgx_request_clear(&req);
+    job.step = 1;
+    job.state = "req-9\nhttp://up/load/1\n0\n";
+    assert_int_equal(sgx_connector_microsoft_ads.prepare(ctx, &job, &req), SGX_OK);
+    assert_non_null(memmem(req.body->data, req.body->len, csv.data, csv.len)); /* as built */
+    sgx_request_clear(&req);
+
+    b.audience_id = "9100000001"; /* found: what the core records from created_audience_id */
+    sgx_buf_t want = {0};
+    assert_int_equal(sgx_connector_microsoft_ads.encode(ctx, &b, &want), SGX_OK);
+    assert_false(sgx_msads_body_creates(&want));
+    assert_int_equal(sgx_connector_microsoft_ads.prepare(ctx, &job, &req), SGX_OK);
+    assert_non_null(memmem(req.body->data, req.body->len, want.data, want.len));
+    assert_null(memmem(req.body->data, req.body->len, ",-1,", 4));
+    sgx_request_clear(&req);
+    job.step = 0;
+    job.state = NULL; /* a known list: step 0 is the upload URL again */
+    assert_int_equal(sgx_connector_microsoft_ads.prepare(ctx, &job, &req), SGX_OK);
+    assert_string_equal(req.url, "http://h:1/Bulk/v13/BulkUploadUrl/Query");
+    sgx_request_clear(&req);
+    sgx_buf_free(&want);
+    sgx_buf_free(&csv);
+    sgx_free(r[0]);
+    sgx_connector_microsoft_ads.destroy(ctx);
+}
+
 static void test_auth_request(void **state)
 {
     (void)state;
@@ -249,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_golden_add),     cmocka_unit_test(test_golden_new_list_add),
         cmocka_unit_test(test_remove_never_creates),
         cmocka_unit_test(test_bad_list_id),    cmocka_unit_test(test_prepare_steps),
+        cmocka_unit_test(test_prepare_find),
         cmocka_unit_test(test_auth_request),   cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

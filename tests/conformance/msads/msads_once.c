@@ -3,7 +3,10 @@
  * driven one request at a time instead of by the dispatcher's curl multi loop. The conformance
  * test points it at a recording proxy in front of the emulator to compare its requests with the
  * official SDK's.
- * usage: msads_once BASE_URL TOKEN_URL LIST_ID EMAIL... (emails already normalized) */
+ * usage: msads_once BASE_URL TOKEN_URL LIST_ID EMAIL... (emails already normalized); BASE_URL
+ * serves the Campaign Management REST adapter too; LIST_ID "new": the batch of segment
+ * "conformance" has no list id, so the connector looks its list up by name first and creates
+ * it only when there is none. */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +79,13 @@ static int run(void *ctx, sgx_batch_t *b, sgx_http_t *h)
         sgx_request_clear(&req);
         printf("step %d: verdict %d %s\n", job.step, (int)c.verdict, c.reason);
         if (c.created_audience_id) {
-            printf("created %s\n", c.created_audience_id);
+            printf("%s %s\n", job.step == SGX_MSADS_STEP_URL && !b->audience_id && !job.state
+                                   ? "found" : "created", c.created_audience_id);
+            if (!b->audience_id) {
+                /* what the core does (dispatch_req.c record_created): the batch has it now */
+                b->audience_id = c.created_audience_id;
+                c.created_audience_id = NULL;
+            }
         }
         if (c.verdict == SGX_CLS_NEXT_STEP) {
             job.step = c.next_step;
@@ -106,11 +115,13 @@ int main(int argc, char **argv)
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const char *k[] = {"customer_id", "account_id", "developer_token", "client_id",
-                       "refresh_token", "token_url", "base_url", "poll_interval_ms"};
+    const char *k[] = {"customer_id", "account_id",   "developer_token", "client_id",
+                       "refresh_token", "token_url",  "base_url",        "campaign_url",
+                       "poll_interval_ms"};
     const char *v[] = {SGX_EMU_MSADS_CUSTOMER, SGX_EMU_MSADS_ACCOUNT, SGX_EMU_MSADS_DEV_TOKEN,
-                       SGX_EMU_MSADS_CLIENT, SGX_EMU_MSADS_REFRESH, argv[2], argv[1], "50"};
-    sgx_dest_settings_t s = {"msads", 8, k, v};
+                       SGX_EMU_MSADS_CLIENT,   SGX_EMU_MSADS_REFRESH, argv[2],
+                       argv[1],                argv[1],               "50"};
+    sgx_dest_settings_t s = {"msads", 9, k, v};
     char errbuf[SGX_ERRBUF_SIZE];
     void *ctx = NULL;
     if (sgx_connector_microsoft_ads.init(&s, &ctx, errbuf) != SGX_OK) {
@@ -128,6 +139,9 @@ int main(int argc, char **argv)
                      .rows = (const sgx_row_t *const *)rows};
     sgx_http_t h = {0};
     int rc = run(ctx, &b, &h);
+    if (strcmp(argv[3], "new") == 0) {
+        sgx_free((char *)b.audience_id); /* found or created: taken from the classification */
+    }
     sgx_http_cleanup(&h);
     for (size_t i = 0; i < n; i++) {
         sgx_free(rows[i]);

@@ -11,6 +11,13 @@ REST SDK uses (BingAds-Python-SDK main, 13.0.28 "RestApi", not published on PyPI
 operations are compared by meaning (credential values, request fields and their values), not
 by wire form; every difference that remains is listed in ALLOWED with its reason.
 
+The find before a create: segexport looks a segment's Customer List up by name with
+GetAudiencesByIds (Type CustomerList, no ids: every list of the account) through the Campaign
+Management REST adapter (/CampaignManagement/v13/Audiences/QueryByIds); the SDK on PyPI calls
+the same operation through SOAP (CampaignManagementService.svc via ServiceClient). The SDK finds
+the lists the emulator holds - one made through /_emulator/audiences and one a bulk file created -
+and the two requests are compared as the bulk operations are.
+
 Not driven by the SDK: the OAuth refresh-token grant (the SDK posts to login.microsoftonline.com
 and has no setting to point it elsewhere); the test takes an access token from the emulator and
 hands it to the SDK as OAuthTokens.
@@ -39,6 +46,9 @@ LIST = "5000001"
 EMAILS = ["ada@example.com", "grace@example.com", "alan@example.com"]
 BAD = "refused@example.com"
 SOAP_PATH = "/Api/Advertiser/CampaignManagement/v13/BulkService.svc"
+CM_SOAP_PATH = "/Api/Advertiser/CampaignManagement/v13/CampaignManagementService.svc"
+CM_REST_PATH = "/CampaignManagement/v13/Audiences/QueryByIds"
+NAME = "conformance"  # the segment msads_once sends: the name of the list it finds or creates
 
 # Differences between the SDK's requests and segexport's that are not failures, with the reason.
 ALLOWED = {
@@ -58,6 +68,12 @@ ALLOWED = {
                                "the CSV",
     ("upload", "part-content-type"): "requests sends the file part without a Content-Type; "
                                      "segexport labels it text/csv",
+    ("find", "transport"): "PyPI SDK 13.0.30.1 calls GetAudiencesByIds through SOAP "
+                           "CampaignManagementService.svc; segexport the REST adapter "
+                           "/CampaignManagement/v13/Audiences/QueryByIds (REST SDK "
+                           "campaign_management_service_api.py get_audiences_by_ids)",
+    ("find", "token-carrier"): "as for url: soap:Header AuthenticationToken vs Authorization: "
+                               "Bearer",
 }
 
 
@@ -156,18 +172,23 @@ def bulk_csv():
     return "\ufeff" + "\r\n".join(rows) + "\r\n"
 
 
-def sdk_manager(env, token):
-    """The SDK's BulkServiceManager, its service location (a suds option) pointed at the
-    recording proxy; nothing else differs from production use."""
+def sdk_auth(token):
+    """The SDK's AuthorizationData for the emulator's account, with this access token."""
     from bingads.authorization import (AuthorizationData, OAuthDesktopMobileAuthCodeGrant,
                                        OAuthTokens)
-    from bingads.v13.bulk import BulkServiceManager
     auth = OAuthDesktopMobileAuthCodeGrant(
         client_id=CLIENT, oauth_tokens=OAuthTokens(access_token=token,
                                                    access_token_expires_in_seconds=3600,
                                                    refresh_token=REFRESH))
-    data = AuthorizationData(account_id=int(ACCOUNT), customer_id=int(CUSTOMER),
+    return AuthorizationData(account_id=int(ACCOUNT), customer_id=int(CUSTOMER),
                              developer_token=DEV, authentication=auth)
+
+
+def sdk_manager(env, token):
+    """The SDK's BulkServiceManager, its service location (a suds option) pointed at the
+    recording proxy; nothing else differs from production use."""
+    from bingads.v13.bulk import BulkServiceManager
+    data = sdk_auth(token)
     return BulkServiceManager(authorization_data=data, poll_interval_in_milliseconds=200,
                               environment="production", working_directory=str(env["tmp"]),
                               location=env["rec"].base + SOAP_PATH)
@@ -271,6 +292,24 @@ def classify(r):
                           else "Authorization" if "authorization" in h else None,
                           "csv-bom": content[:3] == b"\xef\xbb\xbf",
                           "csv-header": content[3:].split(b"\r\n")[0].decode()}
+    if r["path"] == CM_SOAP_PATH:
+        body = r["body"].decode()
+        creds = {k: xml_field(body, k) for k in
+                 ("AuthenticationToken", "DeveloperToken", "CustomerId", "CustomerAccountId")}
+        fields = {k: xml_field(body, k) for k in ("Type", "AudienceIds", "ReturnAdditionalFields")}
+        return "find", {"method": r["method"], "transport": "soap",
+                        "token-carrier": "soap-header",
+                        "token": creds.pop("AuthenticationToken"), "creds": creds,
+                        "fields": {k: v for k, v in fields.items() if v is not None}}
+    if r["path"] == CM_REST_PATH:
+        body = json.loads(r["body"])
+        auth = h.get("authorization", "")
+        return "find", {"method": r["method"], "transport": "rest", "token-carrier": "bearer",
+                        "token": auth[7:] if auth.startswith("Bearer ") else None,
+                        "creds": {"DeveloperToken": h.get("developertoken"),
+                                  "CustomerId": h.get("customerid"),
+                                  "CustomerAccountId": h.get("customeraccountid")},
+                        "fields": {k: v for k, v in body.items() if v is not None}}
     if r["path"].endswith("/oauth2/v2.0/token"):
         return "token", {}
     if r["path"].startswith("/results/"):
@@ -343,3 +382,88 @@ def test_sdk_reads_emulator_faults(env):
     assert operation_errorcode_of_exception(err.value) == \
         "BulkServiceNoMoreCallsPermittedForTheTimePeriod"
     assert members(env["upstream"]) == set()
+
+
+def sdk_campaign(env, token):
+    """The SDK's CampaignManagementService client, its service location pointed at the
+    recording proxy (a suds option, as for the BulkServiceManager)."""
+    from bingads.service_client import ServiceClient
+    return ServiceClient("CampaignManagementService", 13, authorization_data=sdk_auth(token),
+                         environment="production", location=env["rec"].base + CM_SOAP_PATH)
+
+
+def sdk_lists(env):
+    """GetAudiencesByIds(Type=CustomerList) through the SDK: {name: id} of every list."""
+    env["rec"].client = "sdk"
+    reply = sdk_campaign(env, access_token(env["upstream"])).GetAudiencesByIds(
+        Type="CustomerList")
+    audiences = reply.Audiences.Audience if reply.Audiences else []
+    assert all(a.Type == "CustomerList" for a in audiences), audiences
+    return {a.Name: str(a.Id) for a in audiences if a.Name}
+
+
+def emu_stats(upstream):
+    with urllib.request.urlopen(upstream + "/_emulator/stats", timeout=10) as r:
+        return json.load(r)
+
+
+def list_members(upstream, list_id):
+    with urllib.request.urlopen(upstream + "/_emulator/audiences/" + list_id, timeout=10) as r:
+        return set(json.load(r)["members"])
+
+
+def segexport_new(env):
+    """One batch of segment NAME without a list id: the connector finds or creates its list."""
+    env["rec"].client = "segexport"
+    base = env["rec"].base
+    out = subprocess.run([ONCE, base, base + "/oauth2/v2.0/token", "new"] + EMAILS,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+def test_sdk_finds_lists_and_matches_segexport_find(env):
+    up = env["upstream"]
+    # 1. A list named like the segment exists: the SDK finds it, and so does segexport, which
+    #    uploads into it and creates nothing.
+    req = urllib.request.Request(up + "/_emulator/audiences",
+                                 json.dumps({"id": "5000002", "name": NAME}).encode(),
+                                 {"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).close()
+    assert sdk_lists(env) == {NAME: "5000002"}
+    log = segexport_new(env)
+    assert "step 0: verdict 4 msads_list_found lists_with_name=1" in log, log
+    assert "found 5000002" in log, log
+    assert emu_stats(up)["lists_created"] == 0
+    assert list_members(up, "5000002") == {sha(e) for e in EMAILS}
+
+    # 2. Field by field: the SDK's GetAudiencesByIds and segexport's.
+    by = {"sdk": [], "segexport": []}
+    for r in env["rec"].records:
+        op, view = classify(r)
+        if op == "find":
+            by[r["client"]].append(view)
+    assert by["sdk"] and by["segexport"], env["rec"].records
+    sdk, ours = by["sdk"][0], by["segexport"][0]
+    assert sdk["token"] and ours["token"]
+    assert ours["fields"] == {"Type": "CustomerList"}  # no AudienceIds: every list
+    diffs = []
+    compare(sdk, ours, "find", diffs)
+    unexpected = [d for d in diffs if (d[0], d[1]) not in ALLOWED]
+    assert not unexpected, "\n".join("%s %s: sdk=%r segexport=%r" % d for d in unexpected)
+
+
+def test_list_created_by_file_is_found(env):
+    """No list with the name: segexport creates it through the bulk file; the SDK then finds
+    it by name, and the next batch of the same segment (a restart, another replica) finds it
+    too instead of creating a second."""
+    up = env["upstream"]
+    assert NAME not in sdk_lists(env)
+    log = segexport_new(env)
+    assert "msads_list_not_found" in log, log
+    created = re.search(r"^created (\d+)$", log, re.M)
+    assert created, log
+    assert sdk_lists(env)[NAME] == created.group(1)
+    log = segexport_new(env)
+    assert "found %s" % created.group(1) in log, log
+    assert emu_stats(up)["lists_created"] == 1
