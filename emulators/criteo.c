@@ -20,6 +20,11 @@
 #define CRT_DEFAULT_ID "test-client"
 #define CRT_DEFAULT_SECRET "test-secret"
 #define CRT_DEFAULT_MAX_BODY ((size_t)16 << 20)
+/* Supported at 2026-12: stable 2026-01 (until January 2027) and 2026-07, release candidate
+ * 2027-01 (API Versioning Policy, developers.criteo.com/criteo-apis/docs/versioning-policy;
+ * criteo-api-marketingsolutions-sdk publishes 2026.1, 2026.7 and 2027.1 builds, 2025.10 no
+ * longer after 2026-06). */
+#define CRT_DEFAULT_VERSIONS "2026-01,2026-07,2027-01"
 
 json_t *sgx_emu_crt_audience_locked(sgx_emu_criteo_t *e, const char *id, bool create)
 {
@@ -55,6 +60,7 @@ static json_t *stats_json(sgx_emu_criteo_t *e)
              {"unauthorized", s.unauthorized},   {"expired", s.expired},
              {"add_requests", s.add_requests},   {"remove_requests", s.remove_requests},
              {"wipe_requests", s.wipe_requests}, {"create_requests", s.create_requests},
+             {"search_requests", s.search_requests},
              {"identifiers_valid", s.identifiers_valid},
              {"identifiers_invalid", s.identifiers_invalid},
              {"max_identifiers", s.max_identifiers},
@@ -181,6 +187,11 @@ static enum MHD_Result crt_access(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
+static void add_version(void *e, const char *v)
+{
+    json_object_set_new(((sgx_emu_criteo_t *)e)->versions, v, json_true());
+}
+
 sgx_err_t sgx_emu_criteo_start(const sgx_emu_criteo_opts_t *o, sgx_emu_criteo_t **out)
 {
     *out = NULL;
@@ -195,6 +206,9 @@ sgx_err_t sgx_emu_criteo_start(const sgx_emu_criteo_opts_t *o, sgx_emu_criteo_t 
     e->auto_create = o->auto_create;
     e->audiences = json_object();
     e->names = json_object();
+    e->advertisers = json_object();
+    e->versions = json_object();
+    sgx_emu_for_each_csv(o->versions ? o->versions : CRT_DEFAULT_VERSIONS, add_version, e);
     e->tokens = json_object();
     e->win = -1;
     pthread_mutex_init(&e->mu, NULL);
@@ -222,6 +236,8 @@ void sgx_emu_criteo_stop(sgx_emu_criteo_t *e)
     }
     json_decref(e->audiences);
     json_decref(e->names);
+    json_decref(e->advertisers);
+    json_decref(e->versions);
     json_decref(e->tokens);
     pthread_mutex_destroy(&e->mu);
     sgx_free(e->client_id);
@@ -233,6 +249,14 @@ void sgx_emu_criteo_add_audience(sgx_emu_criteo_t *e, const char *id)
 {
     pthread_mutex_lock(&e->mu);
     sgx_emu_crt_audience_locked(e, id, true);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void sgx_emu_criteo_create_segment(sgx_emu_criteo_t *e, const char *advertiser,
+                                   const char *name, char *out, size_t cap)
+{
+    pthread_mutex_lock(&e->mu);
+    sgx_emu_crt_create_locked(e, advertiser, name, out, cap);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -295,7 +319,7 @@ static int usage(void)
     fprintf(stderr, "usage: segexport-emulator criteo --listen HOST:PORT [--client-id ID] "
                     "[--client-secret S] [--audiences id1,id2] [--token-ttl SECONDS] "
                     "[--rate-limit N] [--rate-window SECONDS] [--max-identifiers N] "
-                    "[--auto-create]\n");
+                    "[--auto-create] [--versions 2026-07,...]\n");
     return 2;
 }
 
@@ -313,7 +337,8 @@ int sgx_emu_criteo_main(int argc, char **argv)
         {"rate-limit", required_argument, NULL, 'r'},
         {"rate-window", required_argument, NULL, 'w'},
         {"max-identifiers", required_argument, NULL, 'm'},
-        {"auto-create", no_argument, NULL, 'c'},     {NULL, 0, NULL, 0}};
+        {"auto-create", no_argument, NULL, 'c'},
+        {"versions", required_argument, NULL, 'v'},  {NULL, 0, NULL, 0}};
     sgx_emu_criteo_opts_t o = {.port = 0};
     char host[64] = "127.0.0.1";
     const char *audiences = NULL;
@@ -335,6 +360,7 @@ int sgx_emu_criteo_main(int argc, char **argv)
         case 'w': o.rate_window_s = atoi(optarg); break;
         case 'm': o.max_identifiers = (size_t)strtoul(optarg, NULL, 10); break;
         case 'c': o.auto_create = true; break;
+        case 'v': o.versions = optarg; break;
         default: return usage();
         }
     }

@@ -2,6 +2,7 @@
  * libmicrohttpd so the segexport connector can be exercised end to end. It enforces the wire
  * contract in docs/destinations.md §3/§6:
  *   POST   /oauth2/token                          client credentials -> Bearer token (ttl)
+ *   POST   /{version}/marketing-solutions/audience-segments/search?limit&offset  (paged)
  *   POST   /{version}/marketing-solutions/audience-segments/create
  *   PATCH  /{version}/marketing-solutions/audience-segments/{id}/contact-list  (add|remove)
  *   DELETE /{version}/marketing-solutions/audience-segments/{id}/contact-list  (empties it)
@@ -36,6 +37,9 @@ typedef struct {
     int rate_window_s;         /* 0 = 60 (windows aligned on epoch multiples) */
     size_t max_body_bytes;     /* 0 = 16 MiB */
     bool auto_create;          /* unknown segment ids are created on first use (else 404) */
+    const char *versions;      /* API versions served, comma separated; NULL = "2026-01,
+                                * 2026-07,2027-01" (the supported stable versions and the
+                                * release candidate at 2026-12); other dated ones get 410 */
 } sgx_emu_criteo_opts_t;
 
 /**
@@ -52,6 +56,14 @@ void sgx_emu_criteo_stop(sgx_emu_criteo_t *e);
 
 /** @brief Creates an empty audience segment (no-op when it exists). id is copied. */
 void sgx_emu_criteo_add_audience(sgx_emu_criteo_t *e, const char *id);
+
+/**
+ * @brief Creates a contact-list segment as POST .../create does (a new id, its name and
+ * advertiser), e.g. one a previous run or another replica made. Strings are copied.
+ * @param out receives the id (cap bytes).
+ */
+void sgx_emu_criteo_create_segment(sgx_emu_criteo_t *e, const char *advertiser,
+                                   const char *name, char *out, size_t cap);
 
 /**
  * @brief Finds the segment created (POST .../create) with this name.
@@ -92,6 +104,7 @@ typedef struct {
     uint64_t remove_requests;   /* accepted PATCH remove */
     uint64_t wipe_requests;     /* accepted DELETE */
     uint64_t create_requests;   /* accepted segment creations */
+    uint64_t search_requests;   /* accepted segment searches (one per page) */
     uint64_t identifiers_valid;
     uint64_t identifiers_invalid;
     uint64_t max_identifiers;   /* largest accepted amendment */

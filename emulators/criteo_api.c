@@ -1,6 +1,7 @@
 /* The API side of the Criteo emulator: token endpoint, Bearer check, rate limit, injected
- * faults, contact-list amendments (JSON:API validation, set semantics), wipes and segment
- * creation. Decisions follow docs/destinations.md §3 and §6. */
+ * faults, contact-list amendments (JSON:API validation, set semantics), wipes, statistics and
+ * the routing (segment search and creation are in criteo_segments.c). Decisions follow
+ * docs/destinations.md §3 and §6 and the official SDK (docs/platform-notes.md). */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,10 +28,13 @@ static void http_date(time_t t, char *out, size_t cap)
     strftime(out, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-/* A JSON:API error reply: {"errors":[{traceId,type,code,instance,title,detail}],"warnings":[]} */
-static void crt_error(sgx_emu_criteo_t *e, sgx_emu_crt_reply_t *r, unsigned status,
-                      const char *type, const char *code, const char *instance,
-                      const char *detail)
+/* A JSON:API error reply: {"errors":[{traceId,type,code,instance,title,detail}],"warnings":[]}
+ * - CommonProblem (criteo-api-marketingsolutions-sdk 2026.7 model/common_problem.py), whose
+ * `type` is one of unknown, access-control, authentication, authorization, availability,
+ * deprecation, quota, validation; the SDK refuses any other value when it reads one. */
+void sgx_emu_crt_error(sgx_emu_criteo_t *e, sgx_emu_crt_reply_t *r, unsigned status,
+                       const char *type, const char *code, const char *instance,
+                       const char *detail)
 {
     char trace[40];
     pthread_mutex_lock(&e->mu);
@@ -96,8 +100,10 @@ static void crt_token(sgx_emu_criteo_t *e, struct MHD_Connection *conn, const sg
         e->stats.tokens_issued++;
         pthread_mutex_unlock(&e->mu);
         r->status = 200;
-        r->json = json_pack("{s:s, s:s, s:i}", "access_token", tok, "token_type", "Bearer",
-                            "expires_in", e->token_ttl_s);
+        /* refresh_token null: the SDK reads data['refresh_token'] unconditionally
+         * (criteo-api-marketingsolutions-sdk 2026.7 criteo_auth.py RetryingOAuth). */
+        r->json = json_pack("{s:s, s:s, s:i, s:n}", "access_token", tok, "token_type", "Bearer",
+                            "expires_in", e->token_ttl_s, "refresh_token");
     }
 out:
     sgx_emu_form_free(&form);
@@ -130,14 +136,14 @@ static bool crt_auth(sgx_emu_criteo_t *e, struct MHD_Connection *conn, sgx_emu_c
     e->stats.unauthorized++;
     e->stats.expired += expired;
     pthread_mutex_unlock(&e->mu);
-    crt_error(e, r, 401, "authorization", expired ? "token-expired" : "unauthorized", NULL, why);
+    sgx_emu_crt_error(e, r, 401, "authentication", expired ? "token-expired" : "unauthorized", NULL, why);
     return false;
 }
 
 static void throttle_reply(sgx_emu_criteo_t *e, sgx_emu_crt_reply_t *r, long long limit,
                            long long reset, time_t now)
 {
-    crt_error(e, r, 429, "rate-limit", "too-many-requests", NULL,
+    sgx_emu_crt_error(e, r, 429, "quota", "too-many-requests", NULL,
               "API rate limit exceeded; retry after x-ratelimit-reset");
     r->ratelimit = true;
     r->rl_limit = limit;
@@ -177,7 +183,7 @@ static bool crt_limits(sgx_emu_criteo_t *e, sgx_emu_crt_reply_t *r)
         return true;
     }
     if (fault) {
-        crt_error(e, r, code >= 500 && code <= 599 ? (unsigned)code : 503, "internal",
+        sgx_emu_crt_error(e, r, code >= 500 && code <= 599 ? (unsigned)code : 503, "availability",
                   "internal-error", NULL, "injected server error");
         return true;
     }
@@ -253,16 +259,16 @@ static bool parse_amendment(sgx_emu_criteo_t *e, json_t *root, const char *inst,
     a->ids = json_object_get(attrs, "identifiers");
     char detail[128];
     if (!json_is_object(data) || !dtype || strcmp(dtype, "ContactlistAmendment") != 0) {
-        crt_error(e, r, 400, "validation", "invalid-data-type", inst,
+        sgx_emu_crt_error(e, r, 400, "validation", "invalid-data-type", inst,
                   "data.type must be ContactlistAmendment");
     } else if (!json_is_object(attrs)) {
-        crt_error(e, r, 400, "validation", "missing-attributes", inst,
+        sgx_emu_crt_error(e, r, 400, "validation", "missing-attributes", inst,
                   "data.attributes is required");
     } else if (!a->op || (strcmp(a->op, "add") != 0 && strcmp(a->op, "remove") != 0)) {
-        crt_error(e, r, 400, "validation", "invalid-operation", inst,
+        sgx_emu_crt_error(e, r, 400, "validation", "invalid-operation", inst,
                   "attributes.operation must be add or remove");
     } else if (!a->type) {
-        crt_error(e, r, 400, "validation", "invalid-identifier-type", inst,
+        sgx_emu_crt_error(e, r, 400, "validation", "invalid-identifier-type", inst,
                   "attributes.identifierType must be a string");
     } else {
         size_t k = 0;
@@ -270,26 +276,26 @@ static bool parse_amendment(sgx_emu_criteo_t *e, json_t *root, const char *inst,
             k++;
         }
         if (!types[k]) {
-            crt_error(e, r, 400, "validation", "invalid-identifier-type", inst,
+            sgx_emu_crt_error(e, r, 400, "validation", "invalid-identifier-type", inst,
                       "attributes.identifierType must be one of email, madid, identityLink, "
                       "gum, phoneNumber");
         } else if (strcmp(a->type, "gum") == 0 &&
                    !json_is_integer(json_object_get(attrs, "gumCallerId"))) {
-            crt_error(e, r, 400, "validation", "missing-gum-caller-id", inst,
+            sgx_emu_crt_error(e, r, 400, "validation", "missing-gum-caller-id", inst,
                       "attributes.gumCallerId (integer) is required for identifierType gum");
         } else if (!json_is_array(a->ids)) {
-            crt_error(e, r, 400, "validation", "invalid-identifiers", inst,
+            sgx_emu_crt_error(e, r, 400, "validation", "invalid-identifiers", inst,
                       "attributes.identifiers must be an array of strings");
         } else if (json_array_size(a->ids) > e->max_identifiers) {
             snprintf(detail, sizeof detail, "at most %zu identifiers per request",
                      e->max_identifiers);
-            crt_error(e, r, 400, "validation", "too-many-identifiers", inst, detail);
+            sgx_emu_crt_error(e, r, 400, "validation", "too-many-identifiers", inst, detail);
         } else {
             size_t i;
             json_t *v;
             json_array_foreach(a->ids, i, v) {
                 if (!json_is_string(v)) {
-                    crt_error(e, r, 400, "validation", "invalid-identifiers", inst,
+                    sgx_emu_crt_error(e, r, 400, "validation", "invalid-identifiers", inst,
                               "attributes.identifiers must be an array of strings");
                     return false;
                 }
@@ -336,7 +342,12 @@ static json_t *apply_amendment(sgx_emu_criteo_t *e, const char *aud, const amend
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    json_t *attrs = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "contactListId", aud,
+    /* ModifyAudienceResponse / ContactlistOperationAttributes (SDK 2026.7): contactListId is
+     * an integer (int, none_type); a non-numeric emulator id reads as null. */
+    char *end = NULL;
+    long long num = strtoll(aud, &end, 10);
+    json_t *list_id = *aud && !*end && num > 0 ? json_integer(num) : json_null();
+    json_t *attrs = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:o}", "contactListId", list_id,
                               "operation", a->op, "requestDate", date, "identifierType", a->type,
                               "nbValidIdentifiers", (json_int_t)nvalid, "nbInvalidIdentifiers",
                               (json_int_t)ninvalid, "sampleInvalidIdentifiers", samples);
@@ -352,23 +363,24 @@ static bool audience_exists(sgx_emu_criteo_t *e, const char *aud)
     return ok;
 }
 
-static json_t *load_json(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
-                         const sgx_emu_body_t *body, const char *inst, sgx_emu_crt_reply_t *r)
+json_t *sgx_emu_crt_load_json(sgx_emu_criteo_t *e, struct MHD_Connection *conn,
+                              const sgx_emu_body_t *body, const char *inst,
+                              sgx_emu_crt_reply_t *r)
 {
     const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     if (body->overflow) {
-        crt_error(e, r, 413, "validation", "payload-too-large", inst, "request body too large");
+        sgx_emu_crt_error(e, r, 413, "validation", "payload-too-large", inst, "request body too large");
         return NULL;
     }
     if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
-        crt_error(e, r, 415, "validation", "unsupported-media-type", inst,
+        sgx_emu_crt_error(e, r, 415, "validation", "unsupported-media-type", inst,
                   "Content-Type must be application/json");
         return NULL;
     }
     json_t *root = json_loadb(body->buf.data ? body->buf.data : "", body->buf.len, 0, NULL);
     if (!json_is_object(root)) {
         json_decref(root);
-        crt_error(e, r, 400, "validation", "invalid-json", inst, "body must be a JSON object");
+        sgx_emu_crt_error(e, r, 400, "validation", "invalid-json", inst, "body must be a JSON object");
         return NULL;
     }
     return root;
@@ -387,7 +399,7 @@ static void crt_contact_list(sgx_emu_criteo_t *e, struct MHD_Connection *conn, b
         }
         pthread_mutex_unlock(&e->mu);
         if (!set) {
-            crt_error(e, r, 404, "not-found", "audience-segment-not-found", inst,
+            sgx_emu_crt_error(e, r, 404, "validation", "audience-segment-not-found", inst,
                       "unknown audience segment");
             return;
         }
@@ -396,14 +408,14 @@ static void crt_contact_list(sgx_emu_criteo_t *e, struct MHD_Connection *conn, b
                             "id", aud, "errors", "warnings");
         return;
     }
-    json_t *root = load_json(e, conn, body, inst, r);
+    json_t *root = sgx_emu_crt_load_json(e, conn, body, inst, r);
     amendment_t a;
     if (!root || !parse_amendment(e, root, inst, &a, r)) {
         json_decref(root);
         return;
     }
     if (!audience_exists(e, aud)) {
-        crt_error(e, r, 404, "not-found", "audience-segment-not-found", inst,
+        sgx_emu_crt_error(e, r, 404, "validation", "audience-segment-not-found", inst,
                   "unknown audience segment");
     } else {
         r->status = 200;
@@ -424,7 +436,7 @@ static void crt_statistics(sgx_emu_criteo_t *e, const char *aud, const char *ins
     json_int_t n = set ? (json_int_t)json_object_size(set) : 0;
     pthread_mutex_unlock(&e->mu);
     if (!set) {
-        crt_error(e, r, 404, "not-found", "audience-segment-not-found", inst,
+        sgx_emu_crt_error(e, r, 404, "validation", "audience-segment-not-found", inst,
                   "unknown audience segment");
         return;
     }
@@ -433,61 +445,6 @@ static void crt_statistics(sgx_emu_criteo_t *e, const char *aud, const char *ins
                         "ContactlistStatistics", "id", aud, "attributes", "numberOfIdentifiers",
                         n, "numberOfMatches", n, "matchRate", n ? 1.0 : 0.0, "errors",
                         "warnings");
-}
-
-/* ---- segment creation ---------------------------------------------------------------------- */
-
-static void crt_create(sgx_emu_criteo_t *e, struct MHD_Connection *conn, const char *inst,
-                       const sgx_emu_body_t *body, sgx_emu_crt_reply_t *r)
-{
-    json_t *root = load_json(e, conn, body, inst, r);
-    if (!root) {
-        return;
-    }
-    json_t *data = json_object_get(root, "data");
-    json_t *out = json_array();
-    size_t i;
-    json_t *ent;
-    bool ok = json_is_array(data) && json_array_size(data) > 0;
-    json_array_foreach(data, i, ent) {
-        json_t *attrs = json_object_get(ent, "attributes");
-        const char *type = json_string_value(json_object_get(ent, "type"));
-        const char *adv = json_string_value(json_object_get(attrs, "advertiserId"));
-        const char *name = json_string_value(json_object_get(attrs, "name"));
-        ok = ok && type && strcmp(type, "AudienceSegment") == 0 && adv && *adv && name &&
-             *name && json_is_object(json_object_get(attrs, "contactList"));
-    }
-    if (!ok) {
-        json_decref(out);
-        json_decref(root);
-        crt_error(e, r, 400, "validation", "invalid-segment",
-                  inst, "data must be [{type:AudienceSegment, attributes:{advertiserId, name, "
-                        "contactList:{}}}]");
-        return;
-    }
-    pthread_mutex_lock(&e->mu);
-    json_array_foreach(data, i, ent) {
-        char id[32];
-        snprintf(id, sizeof id, "%" PRIu64, UINT64_C(9000000) + ++e->next_id);
-        sgx_emu_crt_audience_locked(e, id, true);
-        json_object_set(e->names, id, json_object_get(json_object_get(ent, "attributes"),
-                                                      "name"));
-        e->stats.create_requests++;
-        json_array_append_new(out, json_pack("{s:s, s:s}", "id", id, "type", "AudienceSegment"));
-    }
-    pthread_mutex_unlock(&e->mu);
-    json_decref(root);
-    r->status = 200;
-    r->json = json_pack("{s:o, s:[], s:[]}", "data", out, "errors", "warnings");
-}
-
-/* "YYYY-MM" or "preview". */
-static bool is_version(const char *v)
-{
-    if (strcmp(v, "preview") == 0) {
-        return true;
-    }
-    return strlen(v) == 7 && v[4] == '-' && strspn(v, "0123456789-") == 7;
 }
 
 void sgx_emu_crt_api(sgx_emu_criteo_t *e, struct MHD_Connection *conn, const char *method,
@@ -501,10 +458,13 @@ void sgx_emu_crt_api(sgx_emu_criteo_t *e, struct MHD_Connection *conn, const cha
         crt_token(e, conn, body, r);
         return;
     }
-    bool base = path->n >= 4 && is_version(path->seg[0]) &&
+    sgx_emu_crt_ver_t ver = path->n >= 4 ? sgx_emu_crt_version(e, path->seg[0])
+                                         : SGX_EMU_CRT_V_NONE;
+    bool base = path->n >= 4 && ver != SGX_EMU_CRT_V_NONE &&
                 strcmp(path->seg[1], "marketing-solutions") == 0 &&
                 strcmp(path->seg[2], "audience-segments") == 0;
     bool create = base && path->n == 4 && strcmp(path->seg[3], "create") == 0 && post;
+    bool search = base && path->n == 4 && strcmp(path->seg[3], "search") == 0 && post;
     bool list = base && path->n == 5 && strcmp(path->seg[4], "contact-list") == 0 &&
                 (patch || del);
     bool stats = base && path->n == 6 && strcmp(path->seg[4], "contact-list") == 0 &&
@@ -515,13 +475,21 @@ void sgx_emu_crt_api(sgx_emu_criteo_t *e, struct MHD_Connection *conn, const cha
     pthread_mutex_lock(&e->mu);
     e->stats.requests++;
     pthread_mutex_unlock(&e->mu);
-    if (!create && !list && !stats) {
-        crt_error(e, r, 404, "not-found", "route-not-found", inst, "no such route");
+    if (!create && !search && !list && !stats) {
+        sgx_emu_crt_error(e, r, 404, "validation", "route-not-found", inst, "no such route");
+    } else if (ver == SGX_EMU_CRT_V_GONE) {
+        /* "Decommissioned: Returns 410 Gone" (API Versioning Policy,
+         * developers.criteo.com/criteo-apis/docs/versioning-policy). Fall-forward to the
+         * current stable version is not emulated: a stale api_version must show in tests. */
+        sgx_emu_crt_error(e, r, 410, "deprecation", "version-decommissioned", inst,
+                          "this API version is decommissioned; use a supported version");
     } else if (crt_auth(e, conn, r) && !crt_limits(e, r)) {
-        if (stats) {
+        if (search) {
+            sgx_emu_crt_search(e, conn, inst, body, r);
+        } else if (stats) {
             crt_statistics(e, path->seg[3], inst, r);
         } else if (create) {
-            crt_create(e, conn, inst, body, r);
+            sgx_emu_crt_create(e, conn, inst, body, r);
         } else {
             crt_contact_list(e, conn, del, path->seg[3], inst, body, r);
         }

@@ -10,7 +10,12 @@
 #include "connectors/conn_util.h"
 #include "base/mem.h"
 
-#define CRT_DEFAULT_VERSION "2025-10"
+/* The current stable Marketing Solutions version. Criteo releases two stable versions a year
+ * (January, July), each supported 12 months, then decommissioned (410 Gone) - "API Versioning
+ * Policy", developers.criteo.com/criteo-apis/docs/versioning-policy. 2026-07 is stable until
+ * July 2027; 2027-01 is the release candidate (criteo-api-marketingsolutions-sdk 2027.1.0.*).
+ * Operators move with api_version (docs/platform-notes.md). */
+#define CRT_DEFAULT_VERSION "2026-07"
 #define CRT_DEFAULT_BASE "https://api.criteo.com"
 
 static const sgx_config_key_t crt_config_keys[] = {
@@ -22,6 +27,9 @@ static const sgx_config_key_t crt_config_keys[] = {
     {"base_url", SGX_CFG_STRING, CRT_DEFAULT_BASE, "API base URL (emulators, proxies)"},
     {"identifier_hashing", SGX_CFG_STRING, "sha256",
      "How e-mails are sent: sha256 (default), plain or md5"},
+    {"state_path", SGX_CFG_STRING, "",
+     "Writable file where the core keeps the ids of segments found or created by name, so a "
+     "restart or another replica does not search and create again"},
     {NULL, SGX_CFG_STRING, NULL, NULL},
 };
 
@@ -101,7 +109,7 @@ static sgx_err_t crt_init(const sgx_dest_settings_t *s, void **ctx_out, char *er
         goto fail;
     }
     if (!valid_version(version)) {
-        err = sgx_conn_cfg_error(errbuf, "api_version must look like 2025-10 (or be preview)");
+        err = sgx_conn_cfg_error(errbuf, "api_version must look like 2026-07 (or be preview)");
         goto fail;
     }
     if ((err = sgx_conn_base_url(sgx_conn_setting(s, "base_url", CRT_DEFAULT_BASE), &c->base_url,

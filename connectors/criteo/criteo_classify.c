@@ -33,7 +33,7 @@ static void copy_code(char *dst, size_t cap, const char *src)
     sgx_conn_copy_token(dst, cap, src, "_.-", "unexpected");
 }
 
-static char *id_of(json_t *entity)
+char *sgx_criteo_entity_id(const json_t *entity)
 {
     json_t *id = json_object_get(entity, "id");
     char buf[32];
@@ -53,7 +53,7 @@ static void parse_data(json_t *data, crt_reply_t *r)
     if (!json_is_object(entity)) {
         return;
     }
-    r->created_id = id_of(entity);
+    r->created_id = sgx_criteo_entity_id(entity);
     json_t *attrs = json_object_get(entity, "attributes");
     json_t *valid = json_object_get(attrs, "nbValidIdentifiers");
     json_t *invalid = json_object_get(attrs, "nbInvalidIdentifiers");
@@ -157,7 +157,7 @@ static void block(sgx_classification_t *out, long status, const crt_reply_t *r, 
 static void classify_ok(const sgx_job_t *job, long status, crt_reply_t *r,
                         sgx_classification_t *out)
 {
-    bool creating = job->step == 0 && !job->batch->audience_id;
+    bool creating = job->step == SGX_CRITEO_STEP_CREATE && !job->batch->audience_id;
     if (!r->object) {
         set(out, SGX_CLS_RETRY, false, status, r, "unparsable_response");
     } else if (r->nerrors) {
@@ -166,7 +166,7 @@ static void classify_ok(const sgx_job_t *job, long status, crt_reply_t *r,
         out->split = !creating;
     } else if (creating && r->created_id) {
         out->verdict = SGX_CLS_NEXT_STEP;
-        out->next_step = 1;
+        out->next_step = SGX_CRITEO_STEP_PATCH;
         out->retry_after_ms = 0;
         out->created_audience_id = r->created_id;
         r->created_id = NULL;
@@ -189,41 +189,66 @@ static void classify_ok(const sgx_job_t *job, long status, crt_reply_t *r,
     }
 }
 
+/* Non-2xx replies. */
+static void classify_status(const sgx_job_t *job, long st, const crt_reply_t *r,
+                            const sgx_response_t *resp, sgx_classification_t *out)
+{
+    if (st == 401) {
+        set(out, SGX_CLS_REAUTH, false, st, r, "unauthorized");
+    } else if (st == 429) {
+        set(out, SGX_CLS_RETRY, true, st, r, "rate_limited");
+        out->retry_after_ms = ratelimit_wait_ms(resp);
+    } else if (st >= 500 || st == 408) {
+        set(out, SGX_CLS_RETRY, false, st, r, "server_error");
+    } else if (st == 403) {
+        /* The app is not allowed on this advertiser (or lost the consent): no row can go. */
+        block(out, st, r, "forbidden", SGX_BLOCK_DEST, true);
+    } else if (st == 410) {
+        /* A decommissioned API version answers 410 Gone ("API Versioning Policy",
+         * developers.criteo.com/criteo-apis/docs/versioning-policy): api_version must move. */
+        block(out, st, r, "api_version_gone", SGX_BLOCK_DEST, false);
+    } else if (st == 404 && job->batch->audience_id) {
+        /* The audience segment id does not exist for this advertiser. */
+        block(out, st, r, "audience_not_found", SGX_BLOCK_AUDIENCE, false);
+    } else if (st == 404) {
+        /* search and create are fixed routes: a 404 there is the version or base_url. */
+        block(out, st, r, "route_not_found", SGX_BLOCK_DEST, false);
+    } else if (st >= 400) {
+        set(out, SGX_CLS_REJECTED, false, st, r, "criteo_error");
+        out->split = job->batch->audience_id != NULL;
+    } else {
+        set(out, SGX_CLS_RETRY, false, st, r, "unexpected_status");
+    }
+}
+
 void sgx_criteo_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
                          sgx_classification_t *out)
 {
-    (void)ctx;
     out->retry_after_ms = -1;
-    if (resp->transport_error || resp->status == 0) {
+    bool creating = !job->batch->audience_id && job->step == SGX_CRITEO_STEP_CREATE;
+    long st = resp->status;
+    if (resp->transport_error || st == 0) {
         out->verdict = SGX_CLS_RETRY;
         snprintf(out->reason, sizeof out->reason, "transport_error");
+    } else if (st >= 200 && st < 300 && !job->batch->audience_id &&
+               job->step == SGX_CRITEO_STEP_SEARCH) {
+        sgx_criteo_classify_search(ctx, job, resp, out);
         return;
-    }
-    long st = resp->status;
-    crt_reply_t r;
-    parse_reply(resp, &r);
-    if (st >= 200 && st < 300) {
-        classify_ok(job, st, &r, out);
-    } else if (st == 401) {
-        set(out, SGX_CLS_REAUTH, false, st, &r, "unauthorized");
-    } else if (st == 429) {
-        set(out, SGX_CLS_RETRY, true, st, &r, "rate_limited");
-        out->retry_after_ms = ratelimit_wait_ms(resp);
-    } else if (st >= 500 || st == 408) {
-        set(out, SGX_CLS_RETRY, false, st, &r, "server_error");
-    } else if (st == 403) {
-        /* The app is not allowed on this advertiser (or lost the consent): no row can go. */
-        block(out, st, &r, "forbidden", SGX_BLOCK_DEST, true);
-    } else if (st == 404) {
-        /* The audience segment id does not exist for this advertiser. */
-        block(out, st, &r, "audience_not_found", SGX_BLOCK_AUDIENCE, false);
-    } else if (st >= 400) {
-        set(out, SGX_CLS_REJECTED, false, st, &r, "criteo_error");
-        out->split = job->step != 0 || job->batch->audience_id;
     } else {
-        set(out, SGX_CLS_RETRY, false, st, &r, "unexpected_status");
+        crt_reply_t r;
+        parse_reply(resp, &r);
+        if (st >= 200 && st < 300) {
+            classify_ok(job, st, &r, out);
+        } else {
+            classify_status(job, st, &r, resp, out);
+        }
+        sgx_free(r.created_id);
     }
-    sgx_free(r.created_id);
+    /* A creation that may or may not have happened is never sent again blindly: the job goes
+     * back to the search, which finds the segment if the first attempt made it. */
+    if (creating && (out->verdict == SGX_CLS_RETRY || out->verdict == SGX_CLS_REAUTH)) {
+        out->next_step = SGX_CRITEO_STEP_SEARCH;
+    }
 }
 
 /* A token goes into an Authorization header: visible ASCII only. */

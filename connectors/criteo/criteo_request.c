@@ -1,5 +1,9 @@
-/* Criteo requests: the segment creation (step 0 for a segment without an audience id) and the
- * contact-list amendment (PATCH add/remove). Every request carries the current Bearer token. */
+/* Criteo requests. A batch whose segment has no audience id yet runs
+ *   step 0  POST .../audience-segments/search?limit=100&offset=N   (job->state = N, paged)
+ *   step 1  POST .../audience-segments/create                      (only when not found)
+ *   step 2  PATCH .../audience-segments/{id}/contact-list
+ * and a batch with an audience id runs the PATCH at whatever step it is. Every request carries
+ * the current Bearer token. */
 #include <stdio.h>
 #include <string.h>
 
@@ -39,15 +43,37 @@ static sgx_err_t common(const sgx_criteo_ctx_t *c, const sgx_job_t *job, sgx_req
     return err;
 }
 
-/* {"data":[{"type":"AudienceSegment","attributes":{"advertiserId":"..","name":"<segment>",
- *  "description":"..","contactList":{}}}]} */
+/* AudienceSegmentSearchInputV1 (criteo-api-marketingsolutions-sdk 2026.7, AudienceApi
+ * .search_audience_segments): the filters are advertiserIds, audienceSegmentIds and
+ * audienceSegmentTypes only, AND'ed; there is no name filter, so the name is matched over the
+ * pages in classify. limit (query, 0..100, default 50) and offset (query, default 0) page. */
+static sgx_err_t prepare_search(const sgx_criteo_ctx_t *c, const sgx_job_t *job,
+                                sgx_request_t *req)
+{
+    const char *off = job->state && *job->state ? job->state : "0";
+    if (strspn(off, "0123456789") != strlen(off) || strlen(off) > 9) {
+        return SGX_ERR_INVALID;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "search?limit=%d&offset=%s", SGX_CRITEO_SEARCH_LIMIT, off);
+    sgx_err_t err = common(c, job, req, "POST", path);
+    if (err) {
+        return err;
+    }
+    sgx_buf_t *b = &req->owned_body;
+    sgx_buf_puts(b, "{\"data\":{\"type\":\"AudienceSegment\",\"attributes\":{\"advertiserIds\":[\"");
+    sgx_buf_puts(b, c->advertiser_id);
+    sgx_buf_puts(b, "\"],\"audienceSegmentTypes\":[\"ContactList\"]}}}");
+    req->body = b;
+    return SGX_OK;
+}
+
+/* AudienceSegmentBulkCreateInputV1: {"data":[{"type":"AudienceSegment","attributes":
+ *  {"advertiserId":"..","name":"<segment>","description":"..","contactList":{}}}]} */
 static sgx_err_t prepare_create(const sgx_criteo_ctx_t *c, const sgx_job_t *job,
                                 sgx_request_t *req)
 {
     const char *seg = job->batch->segment;
-    if (!c->advertiser_id || !seg || !*seg) {
-        return SGX_ERR_CONFIG; /* nothing to create the segment under: rows are rejected */
-    }
     sgx_err_t err = common(c, job, req, "POST", "create");
     if (err) {
         return err;
@@ -68,11 +94,18 @@ sgx_err_t sgx_criteo_prepare(const void *ctx, const sgx_job_t *job, sgx_request_
 {
     const sgx_criteo_ctx_t *c = ctx;
     const sgx_batch_t *batch = job->batch;
-    if (!batch || job->step < 0 || job->step > 1) {
+    if (!batch || job->step < SGX_CRITEO_STEP_SEARCH || job->step > SGX_CRITEO_STEP_PATCH) {
         return SGX_ERR_INVALID;
     }
     if (!batch->audience_id) {
-        return job->step == 0 ? prepare_create(c, job, req) : SGX_ERR_INVALID;
+        if (!c->advertiser_id || !batch->segment || !*batch->segment) {
+            return SGX_ERR_CONFIG; /* nothing to find or create the segment under */
+        }
+        if (job->step == SGX_CRITEO_STEP_SEARCH) {
+            return prepare_search(c, job, req);
+        }
+        return job->step == SGX_CRITEO_STEP_CREATE ? prepare_create(c, job, req)
+                                                   : SGX_ERR_INVALID;
     }
     if (!valid_id(batch->audience_id)) {
         return SGX_ERR_INVALID;

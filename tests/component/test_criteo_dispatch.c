@@ -39,6 +39,7 @@ typedef struct {
     int rate_limit, rate_window_s;
     int events, profiles;
     unsigned seed;
+    bool existing; /* seg-02's segment exists already (a previous run, another replica) */
 } scenario_t;
 
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
     sgx_emu_criteo_t *emu;
     char ids[SEGMENTS][32];
     char secret_file[64]; /* "": client_secret inline; else client_secret_file */
+    char existing[32];    /* the id seg-02's segment had before the run, or "" */
 } env_t;
 
 /* The test's own configuration, parsed by the real YAML parser. */
@@ -102,6 +104,16 @@ static void env_up(env_t *e, const scenario_t *sc, const char *secret_file)
             snprintf(e->ids[s], sizeof e->ids[s], "%zu", 5000 + s);
             sgx_emu_criteo_add_audience(e->emu, e->ids[s]);
         }
+    }
+    if (sc->existing) {
+        /* 150 other segments first, so the search finds it on its second page. */
+        char id[32], name[32];
+        for (int i = 0; i < 150; i++) {
+            snprintf(name, sizeof name, "other-%03d", i);
+            sgx_emu_criteo_create_segment(e->emu, "777", name, id, sizeof id);
+        }
+        snprintf(name, sizeof name, "seg-%02d", CREATED_SEG);
+        sgx_emu_criteo_create_segment(e->emu, "777", name, e->existing, sizeof e->existing);
     }
     if (criteo_config(e, errbuf) || sgx_testkit_start_pipeline(&e->kit, errbuf)) {
         fail_msg("config/pipeline: %s", errbuf);
@@ -230,6 +242,9 @@ static void finish(env_t *e, sgx_emu_criteo_stats_t *es)
     /* The created segment is named after the segment id and is now where its rows went. */
     assert_true(sgx_emu_criteo_find_by_name(e->emu, seg, e->ids[CREATED_SEG],
                                             sizeof e->ids[CREATED_SEG]));
+    if (e->existing[0]) {
+        assert_string_equal(e->ids[CREATED_SEG], e->existing);
+    }
     size_t total = 0;
     verify(e, &total);
     assert_true(total > 0);
@@ -237,7 +252,9 @@ static void finish(env_t *e, sgx_emu_criteo_stats_t *es)
     assert_true(sgx_testkit_committed(&e->kit, e->kit.env.topic, 2, &committed, &end));
     sgx_emu_criteo_stats(e->emu, es);
     const sgx_dest_stats_t *d = &st->dest[0];
-    assert_int_equal(es->create_requests, 1);
+    /* Found by name (search before create), or created exactly once. */
+    assert_int_equal(es->create_requests, e->existing[0] ? 0 : 1);
+    assert_true(es->search_requests >= (e->existing[0] ? 2 : 1));
     assert_int_equal(SGX_GET(d->audiences_created), 1);
     assert_true(es->identifiers_valid > 0);
     assert_int_equal(es->identifiers_invalid, 0);
@@ -308,6 +325,22 @@ static void test_short_tokens_and_rate_limit(void **state)
     env_down(&e);
 }
 
+/* seg-02 has no audience id in the configuration but its segment exists (made by an earlier
+ * run whose state was lost, or by another replica): the connector finds it by name on the
+ * second search page and creates nothing. */
+static void test_existing_segment_is_found_not_created(void **state)
+{
+    (void)state;
+    scenario_t sc = {.token_ttl_s = 900, .rate_limit = -1, .events = 1500, .profiles = 300,
+                     .seed = 61, .existing = true};
+    env_t e;
+    env_up(&e, &sc, NULL);
+    round_of_events(&e, 61);
+    sgx_emu_criteo_stats_t es;
+    finish(&e, &es);
+    env_down(&e);
+}
+
 /* The client secret is rotated at Criteo: the token endpoint refuses the old one (401
  * invalid_client). The destination is blocked — nothing rejected, nothing dead-lettered — until
  * client_secret_file holds the new secret; then everything is delivered exactly. */
@@ -359,6 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expiry_throttle_and_creation),
         cmocka_unit_test(test_short_tokens_and_rate_limit),
+        cmocka_unit_test(test_existing_segment_is_found_not_created),
         cmocka_unit_test(test_rotated_client_secret_blocks_until_the_file_changes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

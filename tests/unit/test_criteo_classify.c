@@ -33,7 +33,7 @@
 #define DATE0 "Sun, 06 Nov 1994 08:49:37 GMT"
 
 typedef struct {
-    bool creating; /* step 0 with no audience id */
+    bool creating; /* the creation step (1) with no audience id */
     long status;
     int transport;
     const char *body;
@@ -92,7 +92,7 @@ static const cls_case_t cases[] = {
      NULL},
     {false, 408, 0, "", NULL, RETRY, false, -1, "server_error status=408", NULL},
     {false, 302, 0, "", NULL, RETRY, false, -1, "unexpected_status status=302", NULL},
-    /* segment creation (step 0 without an audience id) */
+    /* segment creation (step 1 without an audience id) */
     {true, 200, 0, "{\"data\":[{\"id\":\"9000001\",\"type\":\"AudienceSegment\"}],"
                    "\"errors\":[],\"warnings\":[]}",
      NULL, NEXT, false, 0, "segment_created", "9000001"},
@@ -113,11 +113,11 @@ static void test_table(void **state)
         const cls_case_t *tc = &cases[i];
         sgx_batch_t b = {.audience_id = tc->creating ? NULL : "42", .segment = "seg-1",
                          .nrows = 1};
-        sgx_job_t job = {.batch = &b, .step = 0};
+        sgx_job_t job = {.batch = &b, .step = tc->creating ? SGX_CRITEO_STEP_CREATE : 0};
         sgx_response_t resp = {.status = tc->status, .transport_error = tc->transport,
                                .body = tc->body, .body_len = tc->body ? strlen(tc->body) : 0,
                                .headers = tc->headers};
-        sgx_classification_t c = {.retry_after_ms = -1, .next_step = 1};
+        sgx_classification_t c = {.retry_after_ms = -1, .next_step = job.step + 1};
         sgx_connector_criteo.classify(NULL, &job, &resp, &c);
         if (c.verdict != tc->verdict || c.throttled != tc->throttled ||
             c.retry_after_ms != tc->retry_after_ms || strcmp(c.reason, tc->reason) != 0) {
@@ -127,9 +127,13 @@ static void test_table(void **state)
         if (tc->created) {
             assert_non_null(c.created_audience_id);
             assert_string_equal(c.created_audience_id, tc->created);
-            assert_int_equal(c.next_step, 1);
+            assert_int_equal(c.next_step, SGX_CRITEO_STEP_PATCH);
         } else {
             assert_null(c.created_audience_id);
+        }
+        /* A creation that may have happened is never resent blindly: back to the search. */
+        if (tc->creating && (c.verdict == RETRY || c.verdict == REAUTH)) {
+            assert_int_equal(c.next_step, SGX_CRITEO_STEP_SEARCH);
         }
         /* No identifier from the body ever reaches the reason. */
         assert_null(strstr(c.reason, "jane"));
@@ -151,6 +155,96 @@ static void test_no_create_when_known(void **state)
     assert_int_equal(c.verdict, DELIV);
     assert_null(c.created_audience_id);
     sgx_classification_clear(&c);
+}
+
+/* ---- the search before a creation (criteo_search.c) ---------------------------------------- */
+
+#define SEG(id, name, adv, type)                                                               \
+    "{\"id\":" id ",\"type\":\"AudienceSegment\",\"attributes\":{\"name\":\"" name "\","       \
+    "\"advertiserId\":\"" adv "\",\"type\":\"" type "\"}}"
+#define PAGE(total, ...) "{\"data\":[" __VA_ARGS__ "],\"meta\":{\"totalItems\":" #total "}}"
+
+typedef struct {
+    const char *state; /* the page offset, NULL for the first page */
+    long status;
+    const char *body;
+    sgx_verdict_t verdict;
+    int next_step;
+    const char *next_state;
+    const char *found;
+    const char *reason;
+} search_case_t;
+
+static const search_case_t search_cases[] = {
+    {NULL, 200, PAGE(2, SEG("\"7\"", "other", "12345", "ContactList") ","
+                        SEG("\"9000002\"", "seg-1", "12345", "ContactList")),
+     NEXT, 2, NULL, "9000002", "segment_found"},
+    {NULL, 200, PAGE(1, SEG("77", "seg-1", "12345", "ContactList")), NEXT, 2, NULL, "77",
+     "segment_found"},
+    /* The name under another advertiser, or a segment that is no contact list: not ours. */
+    {NULL, 200, PAGE(2, SEG("\"8\"", "seg-1", "999", "ContactList") ","
+                        SEG("\"9\"", "seg-1", "12345", "Behavioral")),
+     NEXT, 1, NULL, NULL, "segment_not_found"},
+    /* More pages: the next offset is what was seen so far. */
+    {NULL, 200, PAGE(5, SEG("\"7\"", "other", "12345", "ContactList")), NEXT, 0, "1", NULL,
+     "segment_search_next_page"},
+    {"100", 200, PAGE(250, SEG("\"7\"", "other", "12345", "ContactList")), NEXT, 0, "101",
+     NULL, "segment_search_next_page"},
+    {"4", 200, PAGE(5, SEG("\"7\"", "other", "12345", "ContactList")), NEXT, 1, NULL, NULL,
+     "segment_not_found"},
+    /* An empty page ends the search whatever totalItems says. */
+    {"4", 200, PAGE(10), NEXT, 1, NULL, NULL, "segment_not_found"},
+    {"99999", 200, PAGE(200000, SEG("\"7\"", "other", "12345", "ContactList")),
+     SGX_CLS_REJECTED, 1, NULL, NULL, "segment_search_too_long"},
+    {NULL, 200, "nope", RETRY, 1, NULL, NULL, "search_unparsable_response status=200"},
+    {NULL, 200, "{\"data\":{}}", RETRY, 1, NULL, NULL, "search_unparsable_response"},
+    {NULL, 200, ERRS("x"), REJECT, 1, NULL, NULL, "search_error"},
+    {NULL, 410, ERRS("version-decommissioned"), SGX_CLS_FATAL, 1, NULL, NULL,
+     "api_version_gone status=410 code=version-decommissioned"},
+    {NULL, 404, ERRS("route-not-found"), SGX_CLS_FATAL, 1, NULL, NULL,
+     "route_not_found status=404 code=route-not-found"},
+    {NULL, 400, ERRS("invalid-search-filters"), REJECT, 1, NULL, NULL,
+     "criteo_error status=400 code=invalid-search-filters"},
+};
+
+static void test_search(void **state)
+{
+    (void)state;
+    const char *k[] = {"client_id", "client_secret", "advertiser_id"};
+    const char *v[] = {"cid", "sec", "12345"};
+    sgx_dest_settings_t set = {"criteo-test", 3, k, v};
+    char errbuf[SGX_ERRBUF_SIZE];
+    void *ctx = NULL;
+    assert_int_equal(sgx_connector_criteo.init(&set, &ctx, errbuf), SGX_OK);
+    for (size_t i = 0; i < sizeof search_cases / sizeof search_cases[0]; i++) {
+        const search_case_t *tc = &search_cases[i];
+        sgx_batch_t b = {.audience_id = NULL, .segment = "seg-1", .nrows = 1};
+        sgx_job_t job = {.batch = &b, .step = SGX_CRITEO_STEP_SEARCH, .state = tc->state};
+        sgx_response_t resp = {.status = tc->status, .body = tc->body,
+                               .body_len = strlen(tc->body)};
+        sgx_classification_t c = {.retry_after_ms = -1, .next_step = 1};
+        sgx_connector_criteo.classify(ctx, &job, &resp, &c);
+        if (c.verdict != tc->verdict || strcmp(c.reason, tc->reason) != 0 ||
+            (tc->verdict == NEXT && c.next_step != tc->next_step)) {
+            fail_msg("search case %zu: verdict %d step %d reason '%s'", i, c.verdict,
+                     c.next_step, c.reason);
+        }
+        if (tc->next_state) {
+            assert_non_null(c.state);
+            assert_string_equal(c.state, tc->next_state);
+        } else {
+            assert_null(c.state);
+        }
+        if (tc->found) {
+            assert_non_null(c.created_audience_id);
+            assert_string_equal(c.created_audience_id, tc->found);
+        } else {
+            assert_null(c.created_audience_id);
+        }
+        assert_null(strstr(c.reason, "seg-1")); /* names never reach a reason */
+        sgx_classification_clear(&c);
+    }
+    sgx_connector_criteo.destroy(ctx);
 }
 
 typedef struct {
@@ -260,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_blocks_and_splits),
         cmocka_unit_test(test_no_create_when_known),
+        cmocka_unit_test(test_search),
         cmocka_unit_test(test_auth_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,14 +194,14 @@ static void test_prepare_patch(void **state)
     sgx_request_t req = {0};
     assert_int_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
     assert_string_equal(req.method, "PATCH");
-    assert_string_equal(req.url, "http://127.0.0.1:9/2025-10/marketing-solutions/"
+    assert_string_equal(req.url, "http://127.0.0.1:9/2026-07/marketing-solutions/"
                                  "audience-segments/42/contact-list");
     assert_true(sgx_test_has_header(&req, "Authorization: Bearer tok-1"));
     assert_string_equal(req.content_type, "application/json");
     assert_ptr_equal(req.body, &body);
     sgx_request_clear(&req);
-    /* Step 1 after a creation is the same PATCH. */
-    job.step = 1;
+    /* Step 2 after a search or creation is the same PATCH. */
+    job.step = 2;
     assert_int_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
     assert_string_equal(req.method, "PATCH");
     sgx_request_clear(&req);
@@ -215,14 +215,16 @@ static void test_prepare_patch(void **state)
     assert_int_not_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
     sgx_request_clear(&req);
     b.audience_id = "42";
-    job.step = 2;
+    job.step = 3;
     assert_int_not_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
     sgx_request_clear(&req);
     sgx_buf_free(&body);
     sgx_connector_criteo.destroy(c);
 }
 
-static void test_prepare_create(void **state)
+/* Step 0 without an audience id searches the advertiser's contact-list segments, a page at a
+ * time (job->state is the offset); the name is matched in classify, the API has no filter. */
+static void test_prepare_search(void **state)
 {
     (void)state;
     sgx_criteo_ctx_t *c = crt_new("12345");
@@ -231,7 +233,37 @@ static void test_prepare_create(void **state)
     sgx_request_t req = {0};
     assert_int_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
     assert_string_equal(req.method, "POST");
-    assert_string_equal(req.url, "http://127.0.0.1:9/2025-10/marketing-solutions/"
+    assert_string_equal(req.url, "http://127.0.0.1:9/2026-07/marketing-solutions/"
+                                 "audience-segments/search?limit=100&offset=0");
+    assert_true(sgx_test_has_header(&req, "Authorization: Bearer tok-2"));
+    assert_string_equal(req.content_type, "application/json");
+    assert_string_equal(req.owned_body.data,
+                        "{\"data\":{\"type\":\"AudienceSegment\",\"attributes\":{"
+                        "\"advertiserIds\":[\"12345\"],\"audienceSegmentTypes\":"
+                        "[\"ContactList\"]}}}");
+    sgx_request_clear(&req);
+    job.state = "200";
+    assert_int_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
+    assert_string_equal(req.url, "http://127.0.0.1:9/2026-07/marketing-solutions/"
+                                 "audience-segments/search?limit=100&offset=200");
+    sgx_request_clear(&req);
+    /* A state that is not an offset would change the URL's shape: refused. */
+    job.state = "1&limit=5";
+    assert_int_not_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
+    sgx_request_clear(&req);
+    sgx_connector_criteo.destroy(c);
+}
+
+static void test_prepare_create(void **state)
+{
+    (void)state;
+    sgx_criteo_ctx_t *c = crt_new("12345");
+    sgx_batch_t b = {.op = SGX_OP_ENTER, .audience_id = NULL, .segment = "seg-07", .nrows = 1};
+    sgx_job_t job = {.batch = &b, .auth_token = "tok-2", .step = SGX_CRITEO_STEP_CREATE};
+    sgx_request_t req = {0};
+    assert_int_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
+    assert_string_equal(req.method, "POST");
+    assert_string_equal(req.url, "http://127.0.0.1:9/2026-07/marketing-solutions/"
                                  "audience-segments/create");
     assert_true(sgx_test_has_header(&req, "Authorization: Bearer tok-2"));
     assert_ptr_equal(req.body, &req.owned_body);
@@ -241,16 +273,17 @@ static void test_prepare_create(void **state)
     assert_memory_equal(req.owned_body.data, golden, glen);
     sgx_free(golden);
     sgx_request_clear(&req);
-    /* Step 1 without a recorded audience id makes no sense. */
-    job.step = 1;
+    /* The PATCH step without a recorded audience id makes no sense. */
+    job.step = SGX_CRITEO_STEP_PATCH;
     assert_int_not_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_OK);
     sgx_request_clear(&req);
     sgx_connector_criteo.destroy(c);
-    /* Without an advertiser nothing can be created. */
+    /* Without an advertiser nothing can be searched or created. */
     c = crt_new(NULL);
-    job.step = 0;
-    assert_int_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_ERR_CONFIG);
-    sgx_request_clear(&req);
+    for (job.step = 0; job.step <= SGX_CRITEO_STEP_CREATE; job.step++) {
+        assert_int_equal(sgx_connector_criteo.prepare(c, &job, &req), SGX_ERR_CONFIG);
+        sgx_request_clear(&req);
+    }
     sgx_connector_criteo.destroy(c);
 }
 
@@ -315,7 +348,7 @@ static void test_config(void **state)
     assert_int_equal(crt_new_with(k, v, 2, &ctx, errbuf), SGX_OK);
     const sgx_criteo_ctx_t *c = ctx;
     assert_string_equal(c->base_url, "https://api.criteo.com");
-    assert_string_equal(c->api_version, "2025-10");
+    assert_string_equal(c->api_version, "2026-07");
     assert_int_equal(c->hashing, SGX_CRITEO_SHA256);
     const sgx_key_t *keys;
     size_t nkeys;
@@ -356,7 +389,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden),        cmocka_unit_test(test_encode_refusals),
-        cmocka_unit_test(test_prepare_patch), cmocka_unit_test(test_prepare_create),
+        cmocka_unit_test(test_prepare_patch), cmocka_unit_test(test_prepare_search),
+        cmocka_unit_test(test_prepare_create),
         cmocka_unit_test(test_auth_prepare),  cmocka_unit_test(test_config),
         cmocka_unit_test(test_http_date),
     };
