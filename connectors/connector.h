@@ -124,8 +124,10 @@ typedef struct {
                              * any other value moves the job to that step */
     char *state;            /* NEXT_STEP: owned text for the next step's job->state (a job id,
                              * an upload URL…); NULL keeps the current state */
-    char *created_audience_id; /* owned: this step created the batch's audience; the core
-                                * records it and uses it for every later batch */
+    char *created_audience_id; /* owned: this step created the batch's audience, or found it
+                                * by name; the core records it, saves it in state_path and
+                                * uses it for every later batch */
+    bool audience_found;       /* created_audience_id existed already (found, not created) */
     bool overdue;           /* NEXT_STEP: the job has run past the connector's bound and is
                              * still not final. The platform may yet apply it, so its rows are
                              * neither acknowledged nor dead-lettered: the core keeps them

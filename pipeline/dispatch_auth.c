@@ -53,9 +53,9 @@ void sgx_dest_save_created(const sgx_dest_rt_t *dr, size_t aud)
 {
     const char *path = state_file(dr);
     if (!path) {
-        SGX_INFO("dispatch", "%s: created audience %s for segment %s; set state_path (or put the "
-                 "id in the config) to reuse it after a restart without looking it up",
-                 dr->d->cfg->name, dr->aud_ids[aud], dr->d->cfg->segments[aud]);
+        SGX_INFO("dispatch", "%s: no state_path: put audience %s in the config for segment %s "
+                 "to reuse it after a restart without looking it up", dr->d->cfg->name,
+                 dr->aud_ids[aud], dr->d->cfg->segments[aud]);
         return;
     }
     char key[320];

@@ -281,7 +281,14 @@ static void record_created(sgx_dest_rt_t *dr, sgx_req_t *r, sgx_classification_t
     c->created_audience_id = NULL;
     dr->creating[r->aud] = false;
     r->batch.audience_id = dr->aud_ids[r->aud];
-    SGX_INC(dr->st->audiences_created);
+    if (c->audience_found) {
+        SGX_INFO("dispatch", "%s: segment %s: found its audience %s by name", dr->d->cfg->name,
+                 r->batch.segment, dr->aud_ids[r->aud]);
+    } else {
+        SGX_INC(dr->st->audiences_created);
+        SGX_INFO("dispatch", "%s: segment %s: created audience %s", dr->d->cfg->name,
+                 r->batch.segment, dr->aud_ids[r->aud]);
+    }
     sgx_dest_save_created(dr, r->aud);
 }
 

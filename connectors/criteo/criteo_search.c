@@ -60,6 +60,7 @@ static void decide(const sgx_criteo_ctx_t *c, const sgx_job_t *job, json_t *root
         if (id) {
             next(out, SGX_CRITEO_STEP_PATCH, "segment_found");
             out->created_audience_id = id;
+            out->audience_found = true;
             return;
         }
     }

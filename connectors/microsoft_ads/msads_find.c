@@ -70,6 +70,7 @@ void sgx_msads_read_find(const sgx_batch_t *batch, const json_t *root,
     out->retry_after_ms = 0;
     if (best[0]) {
         out->created_audience_id = sgx_strdup(best);
+        out->audience_found = true;
         snprintf(out->reason, sizeof out->reason, "msads_list_found lists_with_name=%zu", lists);
     } else {
         out->state = sgx_strdup(SGX_MSADS_STATE_CREATE);

@@ -276,8 +276,8 @@ static void test_end_to_end(void **state)
     assert_true(sgx_emu_msads_find_list(e.ms, "seg-b", created, sizeof created));
     assert_int_equal(sgx_emu_msads_list_count(e.ms, created, NULL), 20);
     assert_int_equal(sgx_emu_msads_list_count(e.ms, LIST_E, NULL), 20);
-    /* the core records both ids: the one created and the one found */
-    assert_int_equal(SGX_GET(st->dest[0].audiences_created), 2);
+    /* the core records both ids but counts only the one it created */
+    assert_int_equal(SGX_GET(st->dest[0].audiences_created), 1);
     for (int i = 0; i < 20; i++) {
         assert_member(&e, LIST_A, i, true);
         assert_member(&e, created, i, true);
