@@ -262,3 +262,19 @@ void sgx_emu_fb_search(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_e
                               "before", "MAZDZD", "after", "MAZDZD")
                   : json_pack("{s:o}", "data", data);
 }
+
+bool sgx_emu_fb_find_audience(sgx_emu_fb_t *e, const char *name, char *out, size_t cap)
+{
+    const char *id;
+    json_t *meta;
+    bool found = false;
+    pthread_mutex_lock(&e->mu);
+    json_object_foreach(e->meta, id, meta) {
+        if (!found && strcmp(json_string_value(json_object_get(meta, "name")), name) == 0) {
+            snprintf(out, cap, "%s", id);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&e->mu);
+    return found;
+}
