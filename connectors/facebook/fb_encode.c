@@ -137,12 +137,17 @@ static void put_tail(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, sgx_buf_t
 /* A removal's parameters become its query string, so they get what is left of FB_MAX_URL after
  * the URL's path; an add's go in the body, bounded by max_bytes. Too large -> SGX_ERR_TOO_LARGE,
  * and the core halves the batch until it fits (pipeline/dispatch_req.c encode_fitting). */
+#define FB_URL_SLACK 256
+
 static size_t param_limit(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch)
 {
     if (batch->op != SGX_OP_EXIT) {
         return fb->max_bytes;
     }
-    size_t path = sgx_fb_users_url_len(fb, batch->audience_id);
+    /* FB_URL_SLACK: a batch encoded now is encoded again with a rotated access token (the core
+     * re-encodes after a rotation); a longer token must not push it past the bound, where it
+     * could only be refused (prepare), not split. */
+    size_t path = sgx_fb_users_url_len(fb, batch->audience_id) + FB_URL_SLACK;
     size_t room = fb->max_url > path ? fb->max_url - path : 0;
     return room < fb->max_bytes ? room : fb->max_bytes;
 }
