@@ -10,7 +10,8 @@
  *                                    rotate: the old one then gets code 190)
  *   POST /_emulator/refuse           {"member":"..."} refuses requests holding that row
  *   DELETE /_emulator/audiences/{id} deletes an audience (then code 100, subcode 33)
- * The Graph endpoints themselves are in facebook_graph.c. */
+ * The Graph endpoints themselves are in facebook_graph.c (/users, GET of an audience) and
+ * facebook_account.c (act_{id}/customaudiences: create, list). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
