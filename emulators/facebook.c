@@ -10,7 +10,8 @@
  *                                    rotate: the old one then gets code 190)
  *   POST /_emulator/refuse           {"member":"..."} refuses requests holding that row
  *   DELETE /_emulator/audiences/{id} deletes an audience (then code 100, subcode 33)
- * The Graph endpoints themselves are in facebook_graph.c. */
+ * The Graph endpoints themselves are in facebook_graph.c (/users, GET of an audience) and
+ * facebook_account.c (act_{id}/customaudiences: create, list). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
@@ -268,6 +269,7 @@ sgx_err_t sgx_emu_fb_start(const sgx_emu_fb_opts_t *o, sgx_emu_fb_t **out)
     e->max_body = o->max_body_bytes ? o->max_body_bytes : FB_DEFAULT_MAX_BODY;
     e->auto_create = o->auto_create;
     e->audiences = json_object();
+    e->meta = json_object();
     e->rng = 1;
     pthread_mutex_init(&e->mu, NULL);
     sgx_err_t err = sgx_emu_server_start(o->listen_host, o->port, fb_access, e, &e->mhd, &e->port);
@@ -293,6 +295,7 @@ void sgx_emu_fb_stop(sgx_emu_fb_t *e)
         MHD_stop_daemon(e->mhd);
     }
     json_decref(e->audiences);
+    json_decref(e->meta);
     json_decref(e->refused);
     pthread_mutex_destroy(&e->mu);
     sgx_free(e->token);
@@ -323,6 +326,7 @@ void sgx_emu_fb_delete_audience(sgx_emu_fb_t *e, const char *audience_id)
 {
     pthread_mutex_lock(&e->mu);
     json_object_del(e->audiences, audience_id);
+    json_object_del(e->meta, audience_id);
     pthread_mutex_unlock(&e->mu);
 }
 

@@ -1,8 +1,11 @@
-/* In-process emulator of Meta's Custom Audiences /users edge (Graph API), served over real HTTP by
- * libmicrohttpd so the segexport connector can be exercised end to end. It enforces the wire
- * contract in docs/destinations.md §1/§6 (auth, appsecret_proof, payload schema, row caps, hash
- * format), keeps each audience as a set of member strings, and can inject throttles, 5xx and
- * delays. Inspection endpoints live under /_emulator/ (see facebook.c).
+/* In-process emulator of Meta's Custom Audiences /users edge (Graph API: POST adds with a form
+ * body, DELETE removes with the parameters in the query string) and of the ad account's
+ * customaudiences edge (create; list with fields/filtering), served over real HTTP by
+ * libmicrohttpd so the segexport connector and the official SDK can be exercised end to end. It
+ * enforces the wire contract in docs/destinations.md §1/§6 and docs/platform-notes.md (auth,
+ * appsecret_proof, payload schema, row caps, hash format, 414 past 8000 bytes of target), keeps
+ * each audience as a set of member strings, and can inject throttles, 5xx and delays.
+ * Inspection endpoints live under /_emulator/ (see facebook.c).
  *
  * @locality every function may be called from any thread; state is guarded by one mutex. */
 #ifndef SGX_EMU_FACEBOOK_H
@@ -64,6 +67,10 @@ void sgx_emu_fb_inject(sgx_emu_fb_t *e, sgx_emu_fault_kind_t kind, int count, in
  * token get code 190. token is copied.
  */
 void sgx_emu_fb_set_token(sgx_emu_fb_t *e, const char *token);
+
+/** @brief Finds an audience created through Graph (POST act_{id}/customaudiences) by name.
+ *  @returns true with its id in out (cap bytes); false when none has that name. */
+bool sgx_emu_fb_find_audience(sgx_emu_fb_t *e, const char *name, char *out, size_t cap);
 
 /** @brief Deletes an audience: later requests for it get code 100, subcode 33 (no-op when it
  *  does not exist). */

@@ -1,6 +1,8 @@
-/* The Graph API side of the Meta emulator: /{version}/{audience}/users (POST add, DELETE remove),
- * /{version}/act_{account}/customaudiences, authentication, fault injection and Graph-shaped
- * errors. Decisions follow docs/destinations.md §1 and §6. */
+/* The Graph API side of the Meta emulator: /{version}/{audience}/users (POST add with a form body,
+ * DELETE remove with the parameters in the query string), routing of
+ * /{version}/act_{account}/customaudiences (facebook_account.c), GET /{version}/{audience},
+ * authentication, the 414 for long targets, fault injection and Graph-shaped errors. Decisions
+ * follow docs/destinations.md §1 and §6. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,7 +39,7 @@ static void fb_trace_id(sgx_emu_fb_t *e, char out[12])
     out[11] = '\0';
 }
 
-static void fb_error(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, unsigned status, int code,
+void sgx_emu_fb_error(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, unsigned status, int code,
                      int subcode, const char *type, const char *msg)
 {
     char trace[12];
@@ -56,7 +58,7 @@ static void fb_error(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, unsigned status, in
 /* Graph answers bad paths and unknown versions alike: code 2500, HTTP 400. */
 static void fb_unknown_path(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r)
 {
-    fb_error(e, r, 400, 2500, 0, "OAuthException", "Unknown path components");
+    sgx_emu_fb_error(e, r, 400, 2500, 0, "OAuthException", "Unknown path components");
 }
 
 static void fb_throttle(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, int code, int regain_minutes)
@@ -77,7 +79,7 @@ static void fb_throttle(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, int code, int re
     for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
         i = kinds[j].code == code ? j : i;
     }
-    fb_error(e, r, 400, kinds[i].code, kinds[i].subcode, "OAuthException", kinds[i].msg);
+    sgx_emu_fb_error(e, r, 400, kinds[i].code, kinds[i].subcode, "OAuthException", kinds[i].msg);
     json_object_set_new(json_object_get(r->json, "error"), "is_transient", json_true());
     snprintf(r->usage_hdr, sizeof r->usage_hdr,
              "{\"" FB_BUSINESS_ID "\":[{\"type\":\"custom_audience\",\"call_count\":100,"
@@ -89,7 +91,7 @@ static void fb_throttle(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, int code, int re
 static void fb_5xx(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, int status)
 {
     if (status == 500) {
-        fb_error(e, r, 500, 2, 0, "OAuthException",
+        sgx_emu_fb_error(e, r, 500, 2, 0, "OAuthException",
                  "An unexpected error has occurred. Please retry your request later.");
         json_object_set_new(json_object_get(r->json, "error"), "is_transient", json_true());
         return;
@@ -160,12 +162,12 @@ static const char *fb_param(struct MHD_Connection *conn, const sgx_emu_form_t *f
  * refused with code 190, type OAuthException ([FB-errfmt] "Access token errors"); a wrong
  * appsecret_proof with code 100, GraphMethodException
  * (https://developers.facebook.com/docs/graph-api/securing-requests/). */
-static bool fb_auth(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_form_t *form,
+bool sgx_emu_fb_auth(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_form_t *form,
                     sgx_emu_fb_reply_t *r)
 {
     const char *tok = fb_param(conn, form, "access_token");
     if (!tok || !*tok) {
-        fb_error(e, r, 400, 190, 0, "OAuthException",
+        sgx_emu_fb_error(e, r, 400, 190, 0, "OAuthException",
                  "An access token is required to request this resource.");
         return false;
     }
@@ -175,7 +177,7 @@ static bool fb_auth(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_
     pthread_mutex_unlock(&e->mu);
     if (!tok_ok) {
         sgx_free(want_proof);
-        fb_error(e, r, 400, 190, 0, "OAuthException",
+        sgx_emu_fb_error(e, r, 400, 190, 0, "OAuthException",
                  "Invalid OAuth access token - Cannot parse access token");
         return false;
     }
@@ -183,7 +185,7 @@ static bool fb_auth(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_
     bool proof_bad = want_proof && (!proof || strcmp(proof, want_proof) != 0);
     sgx_free(want_proof);
     if (proof_bad) {
-        fb_error(e, r, 400, 100, 0, "GraphMethodException",
+        sgx_emu_fb_error(e, r, 400, 100, 0, "GraphMethodException",
                  "Invalid appsecret_proof provided in the API argument");
         return false;
     }
@@ -211,7 +213,7 @@ static bool fb_session(sgx_emu_fb_t *e, const sgx_emu_form_t *form, char *sid, s
     if (ok) {
         snprintf(sid, sid_len, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
     } else {
-        fb_error(e, r, 400, 100, 0, "OAuthException",
+        sgx_emu_fb_error(e, r, 400, 100, 0, "OAuthException",
                  "(#100) session must be {\"session_id\":int,\"batch_seq\":int>=1,"
                  "\"last_batch_flag\":bool,\"estimated_num_total\":int}");
     }
@@ -230,7 +232,7 @@ static bool fb_audience_ready(sgx_emu_fb_t *e, const char *aud, bool add, sgx_em
                  "Unsupported %s request. Object with ID '%.40s' does not exist, cannot be loaded "
                  "due to missing permissions, or does not support this operation",
                  add ? "post" : "delete", aud);
-        fb_error(e, r, 400, 100, 33, "GraphMethodException", msg);
+        sgx_emu_fb_error(e, r, 400, 100, 33, "GraphMethodException", msg);
     }
     return ok;
 }
@@ -272,27 +274,27 @@ static void fb_users(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu
                      const char *aud, bool add, sgx_emu_fb_reply_t *r)
 {
     char sid[32];
-    if (!fb_auth(e, conn, form, r) || !fb_audience_ready(e, aud, add, r) ||
+    if (!sgx_emu_fb_auth(e, conn, form, r) || !fb_audience_ready(e, aud, add, r) ||
         !fb_session(e, form, sid, sizeof sid, r)) {
         return;
     }
     size_t len = 0;
     const char *payload = sgx_emu_form_get(form, "payload", &len);
     if (!payload) {
-        fb_error(e, r, 400, 100, 0, "OAuthException", "(#100) The parameter payload is required");
+        sgx_emu_fb_error(e, r, 400, 100, 0, "OAuthException", "(#100) The parameter payload is required");
         return;
     }
     char msg[256];
     sgx_emu_fb_batch_t batch;
     if (sgx_emu_fb_payload_parse(payload, len, e->max_rows, &batch, msg, sizeof msg) != SGX_OK) {
-        fb_error(e, r, 400, 100, 0, "OAuthException", msg);
+        sgx_emu_fb_error(e, r, 400, 100, 0, "OAuthException", msg);
         sgx_emu_fb_batch_free(&batch);
         return;
     }
     if (fb_refused(e, &batch)) {
         /* Graph validates the whole payload before applying any of it: one malformed data row
          * refuses the request with code 100 and nothing is applied (destinations.md §6). */
-        fb_error(e, r, 400, 100, 0, "OAuthException",
+        sgx_emu_fb_error(e, r, 400, 100, 0, "OAuthException",
                  "(#100) Invalid parameter: a data row does not match the schema");
         sgx_emu_fb_batch_free(&batch);
         return;
@@ -304,41 +306,6 @@ static void fb_users(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu
                         "num_received", (json_int_t)batch.num_received, "num_invalid_entries",
                         (json_int_t)batch.num_invalid, "invalid_entry_samples", batch.samples);
     sgx_emu_fb_batch_free(&batch);
-}
-
-static bool one_of(const char *v, const char *const *allowed)
-{
-    for (; v && *allowed; allowed++) {
-        if (strcmp(v, *allowed) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void fb_create(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_form_t *form,
-                      sgx_emu_fb_reply_t *r)
-{
-    static const char *const subtypes[] = {"CUSTOM", NULL};
-    static const char *const sources[] = {"USER_PROVIDED_ONLY", "PARTNER_PROVIDED_ONLY",
-                                          "BOTH_USER_AND_PARTNER_PROVIDED", NULL};
-    if (!fb_auth(e, conn, form, r)) {
-        return;
-    }
-    const char *name = sgx_emu_form_get(form, "name", NULL);
-    if (!name || !*name || !one_of(sgx_emu_form_get(form, "subtype", NULL), subtypes) ||
-        !one_of(sgx_emu_form_get(form, "customer_file_source", NULL), sources)) {
-        fb_error(e, r, 400, 100, 0, "OAuthException",
-                 "(#100) name, subtype=CUSTOM and a valid customer_file_source are required");
-        return;
-    }
-    char id[32];
-    pthread_mutex_lock(&e->mu);
-    snprintf(id, sizeof id, "%" PRIu64, UINT64_C(23850000000000000) + ++e->next_id);
-    sgx_emu_fb_audience_locked(e, id, true);
-    pthread_mutex_unlock(&e->mu);
-    r->status = 200;
-    r->json = json_pack("{s:s}", "id", id);
 }
 
 /* "v" digits ".0", as in v25.0. */
@@ -363,7 +330,7 @@ static void fb_read_audience(sgx_emu_fb_t *e, struct MHD_Connection *conn, const
                              sgx_emu_fb_reply_t *r)
 {
     const sgx_emu_form_t none = {0};
-    if (!fb_auth(e, conn, &none, r)) {
+    if (!sgx_emu_fb_auth(e, conn, &none, r)) {
         return;
     }
     pthread_mutex_lock(&e->mu);
@@ -374,7 +341,7 @@ static void fb_read_audience(sgx_emu_fb_t *e, struct MHD_Connection *conn, const
         snprintf(msg, sizeof msg, "Unsupported get request. Object with ID '%.40s' does not exist, "
                  "cannot be loaded due to missing permissions, or does not support this operation",
                  aud);
-        fb_error(e, r, 400, 100, 33, "GraphMethodException", msg);
+        sgx_emu_fb_error(e, r, 400, 100, 33, "GraphMethodException", msg);
         return;
     }
     const char *fields = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "fields");
@@ -383,7 +350,12 @@ static void fb_read_audience(sgx_emu_fb_t *e, struct MHD_Connection *conn, const
     snprintf(list, sizeof list, "%s", fields ? fields : "id");
     for (char *f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
         if (strcmp(f, "name") == 0) {
-            json_object_set_new(node, "name", json_sprintf("Customer list %s", aud));
+            pthread_mutex_lock(&e->mu);
+            const char *name = json_string_value(json_object_get(json_object_get(e->meta, aud),
+                                                                 "name"));
+            json_object_set_new(node, "name", name ? json_string(name)
+                                                   : json_sprintf("Customer list %s", aud));
+            pthread_mutex_unlock(&e->mu);
         } else if (strcmp(f, "operation_status") == 0) {
             json_object_set_new(node, f, json_pack("{s:i, s:s}", "code", 200, "description",
                                                    "Normal"));
@@ -391,11 +363,8 @@ static void fb_read_audience(sgx_emu_fb_t *e, struct MHD_Connection *conn, const
             json_object_set_new(node, f, json_pack("{s:b, s:b, s:b}", "can_edit", 1,
                                                    "can_see_insight", 1, "can_share", 1));
         } else if (strcmp(f, "id") != 0) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "(#100) Tried accessing nonexisting field (%.40s) on node "
-                     "type (CustomAudience)", f);
             json_decref(node);
-            fb_error(e, r, 400, 100, 0, "OAuthException", msg);
+            sgx_emu_fb_no_field(e, r, f);
             return;
         }
     }
@@ -403,43 +372,108 @@ static void fb_read_audience(sgx_emu_fb_t *e, struct MHD_Connection *conn, const
     r->json = node;
 }
 
+/* Path and query as the client sent them, near enough: segments re-joined, query re-encoded. */
+static size_t target_len(const sgx_emu_path_t *path, size_t query_len)
+{
+    size_t n = query_len ? 1 + query_len : 0;
+    for (size_t i = 0; i < path->n; i++) {
+        n += 1 + strlen(path->seg[i]);
+    }
+    return n;
+}
+
+/* A request target past SGX_EMU_FB_MAX_TARGET: refused before any Graph handling, in plain text
+ * as an HTTP server's 414 is (RFC 9110 §15.5.15). */
+static bool too_long(const sgx_emu_path_t *path, size_t query_len, sgx_emu_fb_reply_t *r)
+{
+    if (target_len(path, query_len) <= SGX_EMU_FB_MAX_TARGET) {
+        return false;
+    }
+    r->status = 414;
+    r->text = "URI Too Long\n";
+    return true;
+}
+
+/* DELETE /{v}/{id}/users takes its parameters from the query string only: the official SDK sends
+ * a DELETE's params there (facebook_business/api.py FacebookAdsApi.call), and Graph documents no
+ * DELETE body, so a body is not read. Parameters sent only in a body are therefore missing: no
+ * access_token is code 190, no payload code 100 (fb_users), as Graph answers a request without
+ * them ([FB-errfmt]). */
+static void fb_remove_or_search(sgx_emu_fb_t *e, struct MHD_Connection *conn,
+                                const sgx_buf_t *query, const char *id, bool remove,
+                                sgx_emu_fb_reply_t *r)
+{
+    sgx_emu_form_t form;
+    if (sgx_emu_form_parse(query->data ? query->data : "", query->len, &form)) {
+        sgx_emu_fb_error(e, r, 400, 100, 0, "OAuthException", "(#100) Malformed query string");
+    } else if (remove) {
+        fb_users(e, conn, &form, id, false, r);
+    } else {
+        sgx_emu_fb_search(e, conn, &form, id + 4, r); /* id is act_{account} */
+    }
+    sgx_emu_form_free(&form);
+}
+
+/* POST: parameters from the form body; access_token may also be in the query (fb_param), where
+ * the SDK's FacebookSession puts it for every call. */
+static void fb_post(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_path_t *path,
+                    const sgx_emu_body_t *body, bool users, sgx_emu_fb_reply_t *r)
+{
+    if (body->overflow) {
+        sgx_emu_fb_error(e, r, 413, 100, 0, "OAuthException", "(#100) Request body is too large");
+        return;
+    }
+    sgx_emu_form_t form;
+    if (sgx_emu_form_parse(body->buf.data ? body->buf.data : "", body->buf.len, &form)) {
+        sgx_emu_fb_error(e, r, 400, 100, 0, "OAuthException", "(#100) Malformed form-encoded body");
+    } else if (users) {
+        fb_users(e, conn, &form, path->seg[1], true, r);
+    } else {
+        sgx_emu_fb_create(e, conn, &form, path->seg[1] + 4, r);
+    }
+    sgx_emu_form_free(&form);
+}
+
+/* act_ followed by digits: an ad account id ([FB-acct]). */
+static bool is_account(const char *seg)
+{
+    return strncmp(seg, "act_", 4) == 0 && seg[4] && strspn(seg + 4, "0123456789") ==
+                                                        strlen(seg + 4);
+}
+
 void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *method,
                       const sgx_emu_path_t *path, const sgx_emu_body_t *body,
                       sgx_emu_fb_reply_t *r)
 {
     bool post = strcmp(method, "POST") == 0, del = strcmp(method, "DELETE") == 0;
+    bool get = strcmp(method, "GET") == 0;
     bool users = path->n == 3 && strcmp(path->seg[2], "users") == 0 && (post || del);
-    bool create = path->n == 3 && strcmp(path->seg[2], "customaudiences") == 0 && post &&
-                  strncmp(path->seg[1], "act_", 4) == 0;
-    bool read = path->n == 2 && strcmp(method, "GET") == 0;
-    if (!(users || create || read) || !is_version(path->seg[0])) {
+    bool account = path->n == 3 && strcmp(path->seg[2], "customaudiences") == 0 &&
+                   (post || get) && is_account(path->seg[1]);
+    bool read = path->n == 2 && get;
+    if (!(users || account || read) || !is_version(path->seg[0])) {
         fb_unknown_path(e, r);
         return;
     }
     snprintf(r->audience, sizeof r->audience, "%s", path->seg[1]);
-    if (read) {
-        fb_read_audience(e, conn, path->seg[1], r);
+    sgx_buf_t query = {0};
+    if (too_long(path, sgx_emu_fb_query(conn, &query), r)) {
+        sgx_buf_free(&query);
         return;
     }
     if (users) {
         pthread_mutex_lock(&e->mu);
         *(post ? &e->stats.add_requests : &e->stats.remove_requests) += 1;
         pthread_mutex_unlock(&e->mu);
-        if (fb_fault(e, r)) {
-            return;
-        }
     }
-    if (body->overflow) {
-        fb_error(e, r, 413, 100, 0, "OAuthException", "(#100) Request body is too large");
-        return;
-    }
-    sgx_emu_form_t form;
-    if (sgx_emu_form_parse(body->buf.data ? body->buf.data : "", body->buf.len, &form)) {
-        fb_error(e, r, 400, 100, 0, "OAuthException", "(#100) Malformed form-encoded body");
-    } else if (users) {
-        fb_users(e, conn, &form, path->seg[1], post, r);
+    if (read) {
+        fb_read_audience(e, conn, path->seg[1], r);
+    } else if (users && fb_fault(e, r)) {
+        /* the injected or random fault is the reply */
+    } else if ((users && del) || (account && get)) {
+        fb_remove_or_search(e, conn, &query, path->seg[1], users, r);
     } else {
-        fb_create(e, conn, &form, r);
+        fb_post(e, conn, path, body, users, r);
     }
-    sgx_emu_form_free(&form);
+    sgx_buf_free(&query);
 }

@@ -16,6 +16,11 @@
  * batches small (the crash scenario sent ~9,300 requests at a load average of 35). */
 #define SGX_EMU_FB_LOG_SIZE 65536
 
+/* Longest request target (path and query) answered; longer gets 414. Meta documents no limit;
+ * RFC 9110 §4.1 recommends supporting at least 8000 octets, and a server refuses a longer
+ * target than it will take with 414 URI Too Long (RFC 9110 §15.5.15). */
+#define SGX_EMU_FB_MAX_TARGET 8000
+
 typedef struct {
     sgx_emu_fault_kind_t kind;
     int remaining; /* requests still to fault; 0 = none pending */
@@ -46,6 +51,8 @@ struct sgx_emu_fb {
     char *proof;        /* owned expected appsecret_proof (hex), NULL when not required */
     json_t *refused;    /* owned set of member strings whose requests are refused (code 100) */
     json_t *audiences;  /* owned: id -> object used as a set (member -> true) */
+    json_t *meta;       /* owned: id -> {"name","account","description"} for the audiences
+                         * created through Graph (facebook_account.c) */
     sgx_emu_fb_fault_t fault;
     double rnd_p;
     int rnd_max_delay_ms;
@@ -75,6 +82,31 @@ typedef struct {
 void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *method,
                       const sgx_emu_path_t *path, const sgx_emu_body_t *body,
                       sgx_emu_fb_reply_t *r);
+
+/** @brief Sets a Graph error reply {"error":{message,type,code[,error_subcode],fbtrace_id}}. */
+void sgx_emu_fb_error(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, unsigned status, int code,
+                      int subcode, const char *type, const char *msg);
+
+/** @brief Graph's reply to a `fields` entry the node does not have: code 100. */
+void sgx_emu_fb_no_field(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, const char *field);
+
+/** @brief Checks access_token (and appsecret_proof) in form, else the query string; on failure
+ *  sets the Graph error in *r. @returns true when authorized. @locks_required none. */
+bool sgx_emu_fb_auth(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_form_t *form,
+                     sgx_emu_fb_reply_t *r);
+
+/** @brief Re-encodes the request's query arguments into q (reset first) as
+ *  application/x-www-form-urlencoded, every byte but unreserved ones escaped ('+' for a space),
+ *  as the SDK (requests) and segexport send them. @returns its length. */
+size_t sgx_emu_fb_query(struct MHD_Connection *conn, sgx_buf_t *q);
+
+/** @brief POST act_{account}/customaudiences (facebook_account.c). account borrowed. */
+void sgx_emu_fb_create(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_form_t *form,
+                       const char *account, sgx_emu_fb_reply_t *r);
+
+/** @brief GET act_{account}/customaudiences with the query's fields/filtering. */
+void sgx_emu_fb_search(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_emu_form_t *query,
+                       const char *account, sgx_emu_fb_reply_t *r);
 
 /**
  * @brief Returns the audience's member set, creating it when create is true.

@@ -28,7 +28,15 @@ static const sgx_config_key_t fb_config_keys[] = {
      "ST, ZIP, MADID, COUNTRY"},
     {"default_country", SGX_CFG_STRING, "",
      "ISO alpha-2 country for phone numbers in national form when the profile has none"},
-    {"ad_account_id", SGX_CFG_STRING, "", "Ad account (digits, optional act_ prefix)"},
+    {"ad_account_id", SGX_CFG_STRING, "",
+     "Ad account (digits, optional act_ prefix) where segments mapped to \"\" get their "
+     "audience: found by name (the segment id) or created"},
+    {"customer_file_source", SGX_CFG_STRING, "USER_PROVIDED_ONLY",
+     "customer_file_source of created audiences: USER_PROVIDED_ONLY, PARTNER_PROVIDED_ONLY or "
+     "BOTH_USER_AND_PARTNER_PROVIDED"},
+    {"state_path", SGX_CFG_STRING, "",
+     "Writable file where the core keeps the ids of audiences it found or created (key "
+     "audience:<segment>), read on restart so they are not searched or created again"},
     {NULL, SGX_CFG_STRING, NULL, NULL},
 };
 
@@ -133,6 +141,21 @@ static sgx_err_t set_country(sgx_fb_ctx_t *fb, const char *c, char *errbuf)
     return SGX_OK;
 }
 
+/* The values the Graph reference and the SDK's CustomAudience.CustomerFileSource list. */
+static sgx_err_t set_file_source(sgx_fb_ctx_t *fb, const char *v, char *errbuf)
+{
+    static const char *const ok[] = {"USER_PROVIDED_ONLY", "PARTNER_PROVIDED_ONLY",
+                                     "BOTH_USER_AND_PARTNER_PROVIDED"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        if (strcmp(v, ok[i]) == 0) {
+            fb->file_source = sgx_strdup(v);
+            return SGX_OK;
+        }
+    }
+    return sgx_conn_cfg_error(errbuf, "customer_file_source must be USER_PROVIDED_ONLY, "
+                              "PARTNER_PROVIDED_ONLY or BOTH_USER_AND_PARTNER_PROVIDED");
+}
+
 static sgx_err_t set_account(sgx_fb_ctx_t *fb, const char *acct, char *errbuf)
 {
     if (!acct) {
@@ -180,6 +203,7 @@ static void fb_destroy(void *ctx)
     sgx_free(fb->base_url);
     sgx_free(fb->default_country);
     sgx_free(fb->ad_account_id);
+    sgx_free(fb->file_source);
     sgx_free(fb->payload_head);
     OPENSSL_cleanse(fb, sizeof *fb);
     sgx_free(fb);
@@ -208,7 +232,9 @@ static sgx_err_t fb_init(const sgx_dest_settings_t *s, void **ctx_out, char *err
                                 errbuf)) ||
         (err = parse_keys(fb, sgx_conn_setting(s, "keys", FB_DEFAULT_KEYS), errbuf)) ||
         (err = set_country(fb, sgx_conn_setting(s, "default_country", NULL), errbuf)) ||
-        (err = set_account(fb, sgx_conn_setting(s, "ad_account_id", NULL), errbuf))) {
+        (err = set_account(fb, sgx_conn_setting(s, "ad_account_id", NULL), errbuf)) ||
+        (err = set_file_source(fb, sgx_conn_setting(s, "customer_file_source",
+                                                    "USER_PROVIDED_ONLY"), errbuf))) {
         goto fail;
     }
     sgx_buf_t enc = {0};
@@ -216,6 +242,7 @@ static sgx_err_t fb_init(const sgx_dest_settings_t *s, void **ctx_out, char *err
     fb->access_token_enc = enc.data;
     fb->api_version = sgx_strdup(version);
     fb->max_bytes = sgx_connector_facebook.limits.max_bytes;
+    fb->max_url = FB_MAX_URL;
     build_payload_head(fb);
     *ctx_out = fb;
     return SGX_OK;
@@ -234,11 +261,13 @@ static void fb_keys_cb(const void *ctx, const sgx_key_t **keys, size_t *nkeys)
 const sgx_connector_def_t sgx_connector_facebook = {
     .abi_version = SGX_CONNECTOR_ABI,
     .name = "facebook",
-    .description = "Meta Marketing API: Customer File Custom Audiences (/users add/remove)",
+    .description = "Meta Marketing API: Customer File Custom Audiences (/users add/remove, "
+                   "find or create by name)",
     .kind = SGX_DEST_FACEBOOK,
     .config_keys = fb_config_keys,
     /* 10,000 rows per request is Meta's documented cap; 4 MiB keeps bodies well under the
-     * Graph API's request size limits even for wide EXTERN_ID rows. */
+     * Graph API's request size limits even for wide EXTERN_ID rows. Removals go in the URL and
+     * are held to FB_MAX_URL by encode itself (SGX_ERR_TOO_LARGE: the core halves the batch). */
     .limits = {.max_rows = 10000, .max_bytes = 4u << 20, .max_inflight = 4, .linger_ms = 200},
     .init = fb_init,
     .destroy = fb_destroy,

@@ -1,5 +1,6 @@
-/* Meta pre-flight: audience ids are Graph object ids (numbers), and segexport never creates a
- * Meta audience, so "" is refused. The online probe reads the custom audience node:
+/* Meta pre-flight: audience ids are Graph object ids (numbers); "" asks for the audience to be
+ * found by name or created (fb_audience.c), which needs an ad_account_id. The online probe
+ * reads the custom audience node:
  *   GET /{version}/{custom_audience_id}?fields=id,name,operation_status,permission_for_actions
  * (Custom Audience reference, fields permission_for_actions{can_edit} and operation_status:
  * https://developers.facebook.com/docs/marketing-api/reference/custom-audience). A GET carries
@@ -14,10 +15,10 @@
 
 sgx_err_t sgx_fb_validate_audience(const void *ctx, const char *audience_id, char *errbuf)
 {
-    (void)ctx;
-    return sgx_conn_numeric_audience(audience_id, "custom audience id", false,
-                                     "segexport does not create Meta audiences; create it in Ads "
-                                     "Manager and give its id",
+    const sgx_fb_ctx_t *fb = ctx;
+    return sgx_conn_numeric_audience(audience_id, "custom audience id", fb->ad_account_id != NULL,
+                                     "set ad_account_id so segexport can find or create the "
+                                     "audience (named after the segment), or give its id",
                                      errbuf);
 }
 

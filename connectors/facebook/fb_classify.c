@@ -39,8 +39,13 @@ typedef struct {
 /* Error codes with a fixed meaning whatever the HTTP status (destinations.md §1; [FB-err]
  * https://developers.facebook.com/docs/marketing-api/error-reference and the Graph error
  * handling guide; facebook-python-business-sdk facebookads/utils/fberrcodes.py). RudderStack's
- * networkHandler agrees on 1, 2, 4, 17 (retry) and treats 368 as retryable: here 368 blocks,
- * which also retries (by probing) but stops sending meanwhile and says so once. */
+ * networkHandler agrees on 1, 2, 4, 17 (retry).
+ * 368 is retried, not blocked: Meta's Graph error-handling guide
+ * (https://developers.facebook.com/docs/graph-api/guides/error-handling, "Error Codes") lists
+ * 368 "Temporarily blocked for policies violations" with the recovery "Wait and retry the
+ * operation", the same advice as for 1, 2, 4 and 17, and unlike the codes it tells you to fix
+ * (190 get a new token, 200-299 handle the missing permission). RudderStack also retries it
+ * (docs/errors.md). Capped backoff bounds the retries while the block lasts. */
 static const fb_code_rule_t fb_code_rules[] = {
     {4, FB_RETRY, true},         /* application request limit */
     {17, FB_RETRY, true},        /* user request limit */
@@ -54,7 +59,7 @@ static const fb_code_rule_t fb_code_rules[] = {
     {190, FB_BLOCK_AUTH, false}, /* invalid or expired OAuth access token */
     {200, FB_BLOCK_AUTH, false}, /* permissions error (token lacks ads_management, ToS) */
     {294, FB_BLOCK_AUTH, false}, /* managing advertisements requires ads_management */
-    {368, FB_BLOCK_DEST, false}, /* temporarily blocked for policy violations */
+    {368, FB_RETRY, false},      /* temporarily blocked for policy violations: wait, retry */
     {2650, FB_BLOCK_AUD, false}, /* failed to update the custom audience */
     {100, FB_SPLIT, false},      /* invalid parameter: audience-level subcodes below */
     {105, FB_SPLIT, false},      /* too many parameters */
@@ -239,7 +244,9 @@ static void classify_status(long status, sgx_classification_t *out, bool keep_re
     } else if (status == 404) {
         block(out, SGX_BLOCK_AUDIENCE, false);
     } else if (status >= 400) {
-        verdict(out, SGX_CLS_REJECTED, false); /* unexplained: may concern some rows only */
+        /* unexplained, or 414 (a removal's URL too long for a server on the path): may
+         * concern some rows only, and halves are shorter */
+        verdict(out, SGX_CLS_REJECTED, false);
         out->split = true;
     } else {
         verdict(out, SGX_CLS_RETRY, false); /* 1xx/3xx or 2xx with an unknown error */
@@ -277,14 +284,65 @@ static void classify_delivered(const fb_reply_t *r, sgx_classification_t *out)
     }
 }
 
+static bool transport_failed(const sgx_response_t *resp, sgx_classification_t *out)
+{
+    out->retry_after_ms = -1;
+    if (!resp->transport_error && resp->status != 0) {
+        return false;
+    }
+    verdict(out, SGX_CLS_RETRY, false);
+    snprintf(out->reason, sizeof out->reason, "transport_error");
+    return true;
+}
+
+static void unparsable(long status, sgx_classification_t *out)
+{
+    verdict(out, SGX_CLS_RETRY, false);
+    snprintf(out->reason, sizeof out->reason, "unparsable_response status=%ld", status);
+}
+
+/* A refusal: by error code when it says something definite, else by HTTP status. */
+static void classify_refusal(const sgx_response_t *resp, const fb_reply_t *r,
+                             sgx_classification_t *out)
+{
+    if (!r->has_error || !classify_error(r, out)) {
+        classify_status(resp->status, out, r->has_error);
+    }
+    if (out->throttled) {
+        out->retry_after_ms = buc_retry_after_ms(resp);
+    }
+}
+
+/* A refused search or create says nothing about rows: what would split the upload of rows
+ * blocks the audience here, so a wrong customer_file_source or a name Graph refuses is reported
+ * once instead of dead-lettering every row in halves. */
+void sgx_fb_classify_management(const sgx_response_t *resp, sgx_classification_t *out)
+{
+    if (transport_failed(resp, out)) {
+        return;
+    }
+    fb_reply_t r;
+    parse_reply(resp, &r);
+    if (resp->status >= 200 && resp->status < 300 && !r.has_error) {
+        unparsable(resp->status, out);
+        return;
+    }
+    classify_refusal(resp, &r, out);
+    if (out->verdict == SGX_CLS_REJECTED) {
+        out->split = false;
+        block(out, SGX_BLOCK_AUDIENCE, false);
+    }
+}
+
 void sgx_fb_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
                      sgx_classification_t *out)
 {
     (void)ctx;
-    out->retry_after_ms = -1;
-    if (resp->transport_error || resp->status == 0) {
-        verdict(out, SGX_CLS_RETRY, false);
-        snprintf(out->reason, sizeof out->reason, "transport_error");
+    if (job && job->batch && !job->batch->audience_id) {
+        sgx_fb_audience_classify(job, resp, out);
+        return;
+    }
+    if (transport_failed(resp, out)) {
         return;
     }
     fb_reply_t r;
@@ -297,15 +355,8 @@ void sgx_fb_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t
         return;
     }
     if (ok && !r.object) {
-        verdict(out, SGX_CLS_RETRY, false);
-        snprintf(out->reason, sizeof out->reason, "unparsable_response status=%ld",
-                 resp->status);
+        unparsable(resp->status, out);
         return;
     }
-    if (!r.has_error || !classify_error(&r, out)) {
-        classify_status(resp->status, out, r.has_error);
-    }
-    if (out->throttled) {
-        out->retry_after_ms = buc_retry_after_ms(resp);
-    }
+    classify_refusal(resp, &r, out);
 }

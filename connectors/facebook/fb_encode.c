@@ -1,4 +1,5 @@
-/* Meta /users body: application/x-www-form-urlencoded
+/* Meta /users parameters, application/x-www-form-urlencoded: the body of an add (POST), the query
+ * string of a removal (DELETE, fb_request.c):
  *   payload=<urlenc {"schema":[...],"is_raw":true,"data":[[...],...]}>
  *   &session=<urlenc {"session_id":..,"batch_seq":..,"last_batch_flag":..,"estimated_num_total":..}>
  *   &access_token=<urlenc>[&appsecret_proof=<hex>]
@@ -130,12 +131,25 @@ static void put_tail(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, sgx_buf_t
                      batch->nrows);
     sgx_buf_puts(out, "%5D%7D&session=");
     sgx_conn_urlencode(out, session, (size_t)n, NULL);
-    sgx_buf_puts(out, "&access_token=");
-    sgx_buf_puts(out, fb->access_token_enc);
-    if (fb->appsecret_proof[0]) {
-        sgx_buf_puts(out, "&appsecret_proof=");
-        sgx_buf_puts(out, fb->appsecret_proof);
+    sgx_fb_put_auth(fb, out);
+}
+
+/* A removal's parameters become its query string, so they get what is left of FB_MAX_URL after
+ * the URL's path; an add's go in the body, bounded by max_bytes. Too large -> SGX_ERR_TOO_LARGE,
+ * and the core halves the batch until it fits (pipeline/dispatch_req.c encode_fitting). */
+#define FB_URL_SLACK 256
+
+static size_t param_limit(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch)
+{
+    if (batch->op != SGX_OP_EXIT) {
+        return fb->max_bytes;
     }
+    /* FB_URL_SLACK: a batch encoded now is encoded again with a rotated access token (the core
+     * re-encodes after a rotation); a longer token must not push it past the bound, where it
+     * could only be refused (prepare), not split. */
+    size_t path = sgx_fb_users_url_len(fb, batch->audience_id) + FB_URL_SLACK;
+    size_t room = fb->max_url > path ? fb->max_url - path : 0;
+    return room < fb->max_bytes ? room : fb->max_bytes;
 }
 
 sgx_err_t sgx_fb_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out)
@@ -146,18 +160,19 @@ sgx_err_t sgx_fb_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *ou
     if (batch->nrows == 0 || !batch->rows) {
         return SGX_ERR_INVALID;
     }
+    size_t limit = param_limit(fb, batch);
     sgx_buf_append(out, fb->payload_head, fb->payload_head_len);
     for (size_t i = 0; i < batch->nrows; i++) {
         if ((err = put_row(out, batch->rows[i], fb->nkeys, i == 0)) != SGX_OK) {
             goto fail;
         }
-        if (out->len - start > fb->max_bytes) {
+        if (out->len - start > limit) {
             err = SGX_ERR_TOO_LARGE; /* stop early: the core splits the batch and retries */
             goto fail;
         }
     }
     put_tail(fb, batch, out);
-    if (out->len - start > fb->max_bytes) {
+    if (out->len - start > limit) {
         err = SGX_ERR_TOO_LARGE;
         goto fail;
     }

@@ -115,7 +115,6 @@ static void users_ex(const state_t *st, const char *method, const char *version,
                      const char *session, resp_t *r)
 {
     sgx_buf_t form = {0};
-    char url[256];
     if (*token) {
         form_add(&form, "access_token", token);
     }
@@ -128,8 +127,22 @@ static void users_ex(const state_t *st, const char *method, const char *version,
     if (session) {
         form_add(&form, "session", session);
     }
-    snprintf(url, sizeof url, "%s/%s/%s/users", st->base, version, aud);
-    http(method, url, form.data ? form.data : "", form.len, r);
+    /* A DELETE's parameters go in the query string, as the official SDK sends them. */
+    bool del = strcmp(method, "DELETE") == 0;
+    char *url = NULL;
+    sgx_buf_t u = {0};
+    sgx_buf_puts(&u, st->base);
+    sgx_buf_putc(&u, '/');
+    sgx_buf_puts(&u, version);
+    sgx_buf_putc(&u, '/');
+    sgx_buf_puts(&u, aud);
+    sgx_buf_puts(&u, del ? "/users?" : "/users");
+    if (del && form.data) {
+        sgx_buf_puts(&u, form.data);
+    }
+    url = u.data;
+    http(method, url, del ? NULL : form.data ? form.data : "", del ? 0 : form.len, r);
+    sgx_buf_free(&u);
     sgx_buf_free(&form);
 }
 
@@ -260,7 +273,7 @@ static void test_add_remove_set_semantics(void **ctx)
     hex64(h, 5), snprintf(c, sizeof c, "EMAIL:%s", h);
     const char *all[] = {a, b, c}, *after[] = {a, c};
     assert_members(st, "1001", all, 3);
-    /* DELETE carries the same form body as POST. */
+    /* DELETE carries the same parameters as POST, in the query string. */
     p = email_payload(4, 1);
     users(st, "DELETE", "1001", p, &r);
     assert_int_equal(r.status, 200);

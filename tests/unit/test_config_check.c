@@ -251,12 +251,14 @@ static void check_ok(const char *yaml)
 static void test_audience_ids_per_connector(void **state)
 {
     (void)state;
-    /* Meta: Graph ids are numbers; segexport never creates a Meta audience. */
+    /* Meta: Graph ids are numbers; "" finds or creates the audience, which needs ad_account_id. */
     check_err(BASE DEST_HEAD SETTINGS "    segments:\n      seg-a: aud-1\n",
               "destination meta: segment 'seg-a'", "custom audience id 'aud-1' must be a number");
     check_err(BASE DEST_HEAD SETTINGS "    segments:\n      seg-a: \"\"\n",
-              "destination meta: segment 'seg-a'", "does not create Meta audiences");
+              "destination meta: segment 'seg-a'", "set ad_account_id");
     check_ok(BASE DEST);
+    check_ok(BASE DEST_HEAD SETTINGS "      ad_account_id: act_42\n"
+                  "    segments:\n      seg-a: \"\"\n");
     /* Criteo: numbers; "" creates a segment, which needs advertiser_id. */
     check_err(BASE CRITEO("") "    segments:\n      s1: \"12/34\"\n", "segment 's1'",
               "audience segment id '12/34' must be a number");

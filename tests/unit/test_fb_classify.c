@@ -100,8 +100,9 @@ static const cls_case_t cases[] = {
      "meta_error code=200", "auth", 0},
     {400, 0, ERR(294, 0, "OAuthException", "false"), NULL, BLOCK, false, -1,
      "meta_error code=294", "auth", 0},
-    {400, 0, ERR(368, 1390008, "OAuthException", "false"), NULL, BLOCK, false, -1,
-     "meta_error code=368", "dest", 0},
+    /* 368: the Graph error-handling guide says "Wait and retry the operation" */
+    {400, 0, ERR(368, 1390008, "OAuthException", "false"), NULL, RETRY, false, -1,
+     "meta_error code=368", NULL, 0},
     {400, 0, "{\"error\":{\"message\":\"Invalid appsecret_proof provided in the API "
              "argument\",\"type\":\"GraphMethodException\",\"code\":100}}",
      NULL, BLOCK, false, -1, "meta_error code=100 type=GraphMethodException", "auth", 0},
@@ -153,7 +154,7 @@ static void test_table(void **state)
                                .body = c->body, .body_len = c->body ? strlen(c->body) : 0,
                                .headers = c->headers};
         sgx_classification_t out = {.retry_after_ms = -1};
-        sgx_batch_t batch = {.nrows = 1};
+        sgx_batch_t batch = {.audience_id = "123", .nrows = 1};
         sgx_job_t job = {.batch = &batch, .attempt = c->attempt};
         sgx_connector_facebook.classify(NULL, &job, &resp, &out);
         if (out.verdict != c->verdict || out.throttled != c->throttled ||
