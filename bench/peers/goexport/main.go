@@ -124,20 +124,40 @@ type exporter struct {
 	oldest  time.Time
 }
 
-// send posts one batch to Meta, retrying throttling, 5xx and transport errors.
+// maxURL: removals carry their parameters in the query string, as the official SDK sends a
+// DELETE (facebook_business/api.py); Meta documents no URL limit, so RFC 9110's 8000 octets.
+const maxURL = 8000
+
+// send posts one batch to Meta (a removal: DELETE with the parameters in the query string, cut
+// in halves until its URL fits), retrying throttling, 5xx and transport errors.
 func (x *exporter) send(k batchKey, rows [][2]string) error {
 	data, _ := json.Marshal(map[string]any{"schema": []string{"EMAIL", "PHONE"},
 		"is_raw": true, "data": rows})
 	form := url.Values{"payload": {string(data)}, "access_token": {x.o.token}}.Encode()
 	method := "POST"
-	if !k.enter {
-		method = "DELETE"
-	}
 	u := fmt.Sprintf("%s/%s/%s/users", x.o.meta, x.o.version, k.audience)
+	var body io.Reader
+	if k.enter {
+		body = strings.NewReader(form)
+	} else {
+		method = "DELETE"
+		u += "?" + form
+		if len(u) > maxURL && len(rows) > 1 {
+			if err := x.send(k, rows[:len(rows)/2]); err != nil {
+				return err
+			}
+			return x.send(k, rows[len(rows)/2:])
+		}
+	}
 	backoff := 100 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		req, _ := http.NewRequest(method, u, strings.NewReader(form))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if k.enter {
+			body = strings.NewReader(form)
+		}
+		req, _ := http.NewRequest(method, u, body)
+		if k.enter {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
 		resp, err := x.http.Do(req)
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
