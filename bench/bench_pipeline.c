@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "bench/bench.h"
+#include "bench/bench_curve.h"
 #include "bench/bench_e2e.h"
 
 #define STALL_S 60.0
@@ -76,9 +77,9 @@ static void timeline(const sgx_bench_data_t *d, const sgx_stats_t *st, double t)
 
 /* Waits for every record to be final. @returns false on a stall. */
 static bool watch(const sgx_bench_data_t *d, const sgx_bench_opts_t *o, const sgx_stats_t *st,
-                  task_views_t *tv, double *t_first, double *t_done)
+                  task_views_t *tv, sgx_curve_t *curve, double *t_first, double *t_done)
 {
-    double last = sgx_bench_now(), next_line = 0;
+    double last = sgx_bench_now(), next_line = 0, next_sample = 0;
     uint64_t last_done = 0;
     *t_first = 0;
     for (;;) {
@@ -93,9 +94,14 @@ static bool watch(const sgx_bench_data_t *d, const sgx_bench_opts_t *o, const sg
             tv->n[TV_FIRST] = sgx_bench_tasks(tv->v[TV_FIRST], MAX_TASKS);
             sgx_bench_machine_cpu(&tv->busy[TV_FIRST], &tv->idle[TV_FIRST]);
         }
+        if (*t_first > 0 && now >= next_sample) {
+            sgx_curve_sample(curve, st, d->n, now - *t_first);
+            next_sample = now + 0.01;
+        }
         uint64_t done = SGX_GET(st->done);
         if (done >= d->n) {
             *t_done = now;
+            sgx_curve_sample(curve, st, d->n, now - *t_first);
             tv->n[TV_DONE] = sgx_bench_tasks(tv->v[TV_DONE], MAX_TASKS);
             sgx_bench_machine_cpu(&tv->busy[TV_DONE], &tv->idle[TV_DONE]);
             return true;
@@ -204,9 +210,23 @@ static bool check_run(const sgx_bench_data_t *d, const sgx_stats_t *st,
     return ok;
 }
 
+/* Where final, committable and committed records stand at a quarter, half and three quarters
+ * of the run (fractions of its records). */
+static void print_curve(const sgx_curve_t *c)
+{
+    fprintf(stderr, "  commit curve (final / committable / committed):");
+    for (int q = 1; q <= 3; q++) {
+        sgx_curve_point_t p = sgx_curve_at(c, q / 4.0);
+        fprintf(stderr, " %d%%: %.0f / %.0f / %.0f%%", q * 25, 100 * p.done, 100 * p.stored,
+                100 * p.committed);
+    }
+    fprintf(stderr, "; committable trails final by %.1f%% at most\n",
+            100 * sgx_curve_max_trail(c));
+}
+
 /* One run. @returns events/s, or 0 when the run failed a check. */
 static double pipeline_once(sgx_bench_data_t *d, const sgx_bench_opts_t *o, int r,
-                            task_views_t *tv)
+                            task_views_t *tv, sgx_curve_t *curve)
 {
     char errbuf[SGX_ERRBUF_SIZE] = "";
     sgx_pipeline_t *pipe = NULL;
@@ -221,7 +241,7 @@ static double pipeline_once(sgx_bench_data_t *d, const sgx_bench_opts_t *o, int 
     }
     tv->n[TV_STARTED] = sgx_bench_tasks(tv->v[TV_STARTED], MAX_TASKS);
     sgx_stats_t *st = sgx_pipeline_stats(pipe);
-    bool finished = watch(d, o, st, tv, &t_first, &t_done);
+    bool finished = watch(d, o, st, tv, curve, &t_first, &t_done);
     uint64_t pauses = SGX_GET(st->pauses); /* before the stop, whose drain pauses once more */
     sgx_pipeline_stop(pipe, finished);
     sgx_emu_fb_stats(d->env.fb, &e1);
@@ -240,6 +260,7 @@ static double pipeline_once(sgx_bench_data_t *d, const sgx_bench_opts_t *o, int 
             (uint64_t)SGX_GET(ds->rows_coalesced), pauses);
     if (finished) {
         print_threads(tv, d->env.cfg->workers, t_done - t_first);
+        print_curve(curve);
     }
     if (rate > 0 && o->verify) {
         char report[256];
@@ -257,17 +278,30 @@ double sgx_bench_pipeline(sgx_bench_data_t *d, const sgx_bench_opts_t *o)
 {
     task_views_t *tv = sgx_calloc(1, sizeof *tv);
     double *rates = sgx_calloc((size_t)o->runs, sizeof *rates);
+    double *fig = sgx_calloc((size_t)o->runs * 4, sizeof *fig); /* committed 25/50/75, trail */
     double median = 0;
     sgx_log_level_t level = SGX_LOG_WARN;
     sgx_log_set_level(level);
     for (int r = 0; r < o->runs; r++) {
-        rates[r] = pipeline_once(d, o, r, tv);
+        sgx_curve_t curve = {0};
+        rates[r] = pipeline_once(d, o, r, tv, &curve);
+        for (int q = 0; q < 3 && curve.n; q++) {
+            fig[q * o->runs + r] = 100 * sgx_curve_at(&curve, (q + 1) / 4.0).committed;
+        }
+        fig[3 * o->runs + r] = curve.n ? 100 * sgx_curve_max_trail(&curve) : 100;
+        sgx_curve_free(&curve);
         if (rates[r] == 0) {
             goto out;
         }
     }
     median = sgx_bench_median(rates, (size_t)o->runs);
+    printf("RESULT stage=commit_curve committed_pct_at_25=%.0f committed_pct_at_50=%.0f "
+           "committed_pct_at_75=%.0f committable_max_trail_pct=%.1f\n",
+           sgx_bench_median(fig, (size_t)o->runs), sgx_bench_median(fig + o->runs, (size_t)o->runs),
+           sgx_bench_median(fig + 2 * o->runs, (size_t)o->runs),
+           sgx_bench_median(fig + 3 * o->runs, (size_t)o->runs));
 out:
+    sgx_free(fig);
     sgx_free(rates);
     sgx_free(tv);
     return median;

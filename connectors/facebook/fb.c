@@ -34,6 +34,10 @@ static const sgx_config_key_t fb_config_keys[] = {
     {"customer_file_source", SGX_CFG_STRING, "USER_PROVIDED_ONLY",
      "customer_file_source of created audiences: USER_PROVIDED_ONLY, PARTNER_PROVIDED_ONLY or "
      "BOTH_USER_AND_PARTNER_PROVIDED"},
+    {"delete_max_url_bytes", SGX_CFG_INT, "8000",
+     "Longest URL of a removal (DELETE carries its rows in the query string, as the official "
+     "SDK sends it): 8000 is what RFC 9110 asks every server to accept; Meta documents no "
+     "limit. Up to 65536 (RudderStack sends up to 60 KB queries): fewer, larger removals"},
     {"state_path", SGX_CFG_STRING, "",
      "Writable file where the core keeps the ids of audiences it found or created (key "
      "audience:<segment>), read on restart so they are not searched or created again"},
@@ -242,7 +246,12 @@ static sgx_err_t fb_init(const sgx_dest_settings_t *s, void **ctx_out, char *err
     fb->access_token_enc = enc.data;
     fb->api_version = sgx_strdup(version);
     fb->max_bytes = sgx_connector_facebook.limits.max_bytes;
-    fb->max_url = FB_MAX_URL;
+    int64_t max_url = FB_MAX_URL;
+    if ((err = sgx_conn_parse_int(sgx_conn_setting(s, "delete_max_url_bytes", "8000"), 2048,
+                                  65536, "delete_max_url_bytes", &max_url, errbuf))) {
+        goto fail;
+    }
+    fb->max_url = (size_t)max_url;
     build_payload_head(fb);
     *ctx_out = fb;
     return SGX_OK;

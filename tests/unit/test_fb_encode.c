@@ -384,7 +384,7 @@ static void test_defaults_and_keys(void **state)
     while (ck[nck].name) {
         nck++;
     }
-    assert_int_equal(nck, 9);
+    assert_int_equal(nck, 10);
     assert_null(ck[0].def); /* access_token is required */
 }
 
@@ -416,6 +416,39 @@ static void test_init_errors(void **state)
     expect_init_error("base_url", "ftp://x", "base_url");
     expect_init_error("ad_account_id", "act_12x", "ad_account_id");
     expect_init_error("customer_file_source", "user_provided_only", "customer_file_source");
+    expect_init_error("delete_max_url_bytes", "70000", "delete_max_url_bytes");
+    expect_init_error("delete_max_url_bytes", "1000", "delete_max_url_bytes");
+}
+
+/* A removal's rows ride in its URL: 300 two-key rows (~40 KB once encoded) exceed the default
+ * 8000-byte URL and fit when an operator raises delete_max_url_bytes to 60,000. */
+static void test_delete_url_limit(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    const cell_t cells[2] = {D(H_TEST), D(H_TEST)};
+    sgx_row_t **rows = sgx_calloc(N, sizeof *rows);
+    for (size_t i = 0; i < N; i++) {
+        rows[i] = make_row(cells, 2);
+    }
+    sgx_batch_t batch = {.op = SGX_OP_EXIT, .session_id = 1, .batch_seq = 1, .nrows = N,
+                         .rows = (const sgx_row_t *const *)rows};
+    const char *k[3] = {"access_token", "keys", "delete_max_url_bytes"};
+    const char *v[3] = {"tok", "EMAIL,PHONE", "60000"};
+    for (int raised = 0; raised < 2; raised++) {
+        sgx_dest_settings_t s = {"fb", raised ? 3 : 2, k, v};
+        char errbuf[SGX_ERRBUF_SIZE] = "";
+        void *ctx = NULL;
+        assert_int_equal(sgx_connector_facebook.init(&s, &ctx, errbuf), SGX_OK);
+        sgx_buf_t out = {0};
+        assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out),
+                         raised ? SGX_OK : SGX_ERR_TOO_LARGE);
+        assert_true(!raised || (out.len > 30000 && out.len < 60000));
+        sgx_buf_free(&out);
+        sgx_connector_facebook.destroy(ctx);
+    }
+    free_rows(rows, N);
+    sgx_free(rows);
 }
 
 static double now_ms(void)
@@ -466,7 +499,7 @@ int main(void)
         cmocka_unit_test(test_golden),      cmocka_unit_test(test_appends_and_restores),
         cmocka_unit_test(test_max_bytes),   cmocka_unit_test(test_prepare),
         cmocka_unit_test(test_defaults_and_keys), cmocka_unit_test(test_init_errors),
-        cmocka_unit_test(test_large_batch),
+        cmocka_unit_test(test_large_batch), cmocka_unit_test(test_delete_url_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
