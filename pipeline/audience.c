@@ -124,6 +124,13 @@ int64_t sgx_aud_open_since(const sgx_aud_t *a, sgx_op_t op)
     return a->open[op].live ? a->open[op].since : 0;
 }
 
+void sgx_aud_keep_age(sgx_aud_t *a, sgx_op_t op, int64_t since)
+{
+    if (a->open[op].live && since > 0 && since < a->open[op].since) {
+        a->open[op].since = since;
+    }
+}
+
 size_t sgx_aud_held_count(const sgx_aud_t *a)
 {
     return a->nheld;

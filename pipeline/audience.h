@@ -34,6 +34,10 @@ void sgx_aud_add(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms);
 /** @returns rows in the open batch of op, and since when it has been open (ms, 0 if empty). */
 size_t sgx_aud_open_count(const sgx_aud_t *a, sgx_op_t op);
 int64_t sgx_aud_open_since(const sgx_aud_t *a, sgx_op_t op);
+/** @brief Gives the open batch of op back the age it had (since, from sgx_aud_open_since before
+ *  sgx_aud_take) when rows remain in it: rows left behind by a request cut short by a byte or
+ *  URL cap were due with it and stay due, instead of waiting another linger. */
+void sgx_aud_keep_age(sgx_aud_t *a, sgx_op_t op, int64_t since);
 /** @returns rows waiting behind the fence. */
 size_t sgx_aud_held_count(const sgx_aud_t *a);
 

@@ -405,6 +405,14 @@ static void test_open_since(void **state)
     sgx_aud_take(a, SGX_OP_ENTER, 1, out, 250);
     /* What is left counts from the take: it did not miss a send. */
     assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 250);
+    /* ... unless the request was cut short by a cap: then the rest keeps the batch's age, and
+     * only an older age is taken back. */
+    sgx_aud_keep_age(a, SGX_OP_ENTER, 100);
+    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 100);
+    sgx_aud_keep_age(a, SGX_OP_ENTER, 180);
+    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 100);
+    sgx_aud_keep_age(a, SGX_OP_EXIT, 50); /* nothing open: stays empty */
+    assert_int_equal(sgx_aud_open_since(a, SGX_OP_EXIT), 0);
     sgx_aud_take(a, SGX_OP_ENTER, 1, out + 1, 260);
     assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 0);
     sgx_aud_add(a, mkrow("p3", 3, SGX_OP_ENTER), 300);
