@@ -108,6 +108,12 @@ static void unparsable(const sgx_response_t *resp, sgx_classification_t *out)
     sgx_dd_verdict(out, SGX_CLS_RETRY, false, "dd_unparsable_response status=%ld", resp->status);
 }
 
+/* A scan costs 1 + pages calls, plus one lookup per row it does not find (rows that are not
+ * members, or were missed because the book changed under the skip paging). So it is taken only
+ * when it is clearly cheaper: pages * DD_SCAN_FACTOR <= e-mails. Rows of non-members then cost at
+ * most 1/DD_SCAN_FACTOR more calls than one lookup each; rows of members cost pages + deletes. */
+#define DD_SCAN_FACTOR 4
+
 /* B: the book's size decides between a scan (ceil(size/1000) pages) and one lookup per e-mail. */
 static void book_size(const sgx_dd_ctx_t *dd, const sgx_batch_t *batch,
                       const sgx_dd_exit_state_t *st, const sgx_response_t *resp,
@@ -126,7 +132,7 @@ static void book_size(const sgx_dd_ctx_t *dd, const sgx_batch_t *batch,
             emails++;
         }
         size_t pages = ((size_t)json_integer_value(n) + SGX_DD_PAGE - 1) / SGX_DD_PAGE;
-        if (pages < emails) {
+        if (pages * DD_SCAN_FACTOR <= emails) {
             set_state(out, 'S', 0, "", 0, "", 0);
             sgx_dd_verdict(out, SGX_CLS_NEXT_STEP, false, "dd_scan_address_book pages=%zu",
                            pages);

@@ -12,7 +12,7 @@
  * e-mail). It reads the book's size first and takes the cheaper of two ways to the ids:
  *   size    GET  {base}/v2/address-books/{id}                   {"contacts": n}
  *   scan    GET  {base}/v2/address-books/{id}/contacts?select=1000&skip=k   ids by e-mail, a
- *                page of 1,000 per call, when ceil(n/1000) < the rows' e-mails
+ *                page of 1,000 per call, when 4 * ceil(n/1000) <= the rows' e-mails
  *   resolve GET  {base}/v2/contacts/{email}                     one per e-mail the scan did not
  *                find (or every e-mail, for a small batch against a large book); 404 = absent
  *   delete  POST {base}/v2/address-books/{id}/contacts/delete   [ids] -> 202
