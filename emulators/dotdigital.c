@@ -1,6 +1,17 @@
 /* Dotdigital emulator server: lifecycle, libmicrohttpd glue, auth, region, injected faults, the
- * tiered rate limit, inspection endpoints and the `segexport-emulator dotdigital` command. The v2
- * endpoints are in dotdigital_api.c. */
+ * rate limits, inspection endpoints and the `segexport-emulator dotdigital` command. The v2
+ * endpoints are in dotdigital_api.c, the import file in dotdigital_upload.c.
+ * Rate limits (https://developer.dotdigital.com/docs/call-rate-limits): an API user is on the
+ * tiered scheme (calls per minute; overflow is 429 with x-ratelimit-scope/limit/reset, as
+ * dotdigital-php src/Exception/TooManyRequestsException.php reads them) or on the deprecated
+ * flat scheme (calls per hour). Flat overflow is ERROR_APIUSAGE_EXCEEDED: "exceeded the cut-off
+ * of 2000 API calls in a one hour period ... unable to make any further API calls until the
+ * number of API calls made in the last hour goes below this figure"
+ * (https://developer.dotdigital.com/docs/error-response-types), so the hour rolls; the message
+ * text is the one dotmailer-magento2-extension (Model/Apiconnector/Client.php
+ * API_ERROR_API_EXCEEDED) matches. Its HTTP status and any headers are UNCONFIRMED: 403 here,
+ * with no x-ratelimit-* headers (none are documented for the flat scheme), the harder case for a
+ * client, which must not take it for a wrong region. */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -87,12 +98,40 @@ static bool right_region(const sgx_emu_dd_t *e, struct MHD_Connection *conn)
     return n == strlen(e->host) && strncasecmp(h, e->host, n) == 0;
 }
 
-/* Injected faults, then the per-minute tiered limit. @returns true when r was set. */
+/* The flat allowance: a ring of the times of the calls of the last hour. A refused call is not
+ * counted ("until the number of API calls made in the last hour goes below this figure").
+ * @returns true when this call is over it. @locks_required mu */
+static bool over_allowance(sgx_emu_dd_t *e, int64_t now)
+{
+    if (e->allowance <= 0) {
+        return false;
+    }
+    while (e->calls_n > 0 && e->calls[e->calls_head] <= now - 3600) {
+        e->calls_head = (e->calls_head + 1) % e->allowance;
+        e->calls_n--;
+    }
+    if (e->calls_n >= e->allowance) {
+        return true;
+    }
+    e->calls[(e->calls_head + e->calls_n++) % e->allowance] = now;
+    return false;
+}
+
+/* Injected faults, then the flat hourly allowance and the per-minute tiered limit.
+ * @returns true when r was set. */
 static bool throttle_or_fail(sgx_emu_dd_t *e, dd_reply_t *r)
 {
     int64_t now = (int64_t)time(NULL);
     bool done = false;
     pthread_mutex_lock(&e->mu);
+    if (e->fault_count <= 0 && over_allowance(e, now)) {
+        sgx_emu_dd_error(r, 403, "Your account has generated excess API activity and is being "
+                                 "temporarily capped. Please contact support. "
+                                 "ERROR_APIUSAGE_EXCEEDED");
+        e->stats.usage_capped++;
+        pthread_mutex_unlock(&e->mu);
+        return true;
+    }
     if (e->fault_count > 0) {
         e->fault_count--;
         if (e->fault_kind == SGX_EMU_DD_FAULT_5XX) {
@@ -136,10 +175,10 @@ static enum MHD_Result serve_api(sgx_emu_dd_t *e, struct MHD_Connection *conn,
         sgx_emu_dd_error(&r, 401, "Authorization has been denied for this request.");
         add_header(&r, "WWW-Authenticate", "%s", "Basic realm=\"apiconnector\"");
     } else if (!right_region(e, conn)) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "This account is hosted in region %s; call %s. "
-                 "ERROR_WRONG_REGION", e->region, e->host); /* (emu) */
-        sgx_emu_dd_error(&r, 403, msg);
+        /* "you cannot use an API endpoint belonging to a different region, and instead will
+         * receive a 403 - Forbidden: Access is denied error"
+         * (https://developer.dotdigital.com/docs/api-end-points): no ERROR_ code. */
+        sgx_emu_dd_error(&r, 403, "Forbidden: Access is denied.");
     } else if (!throttle_or_fail(e, &r)) {
         sgx_emu_dd_api(e, conn, method, path, body, &r);
     }
@@ -174,7 +213,8 @@ static json_t *stats_json(sgx_emu_dd_t *e)
         {"rows_faulted", s.rows_faulted}, {"lookups", s.lookups},
         {"deletes", s.deletes},           {"contacts_removed", s.contacts_removed},
         {"throttled", s.throttled},       {"failed_5xx", s.failed_5xx},
-        {"rejected_4xx", s.rejected_4xx}, {"max_active_imports", s.max_active_imports}};
+        {"rejected_4xx", s.rejected_4xx}, {"max_active_imports", s.max_active_imports},
+        {"book_pages", s.book_pages},     {"usage_capped", s.usage_capped}};
     return SGX_EMU_COUNTERS_JSON(f);
 }
 
@@ -281,6 +321,8 @@ sgx_err_t sgx_emu_dd_start(const sgx_emu_dd_opts_t *o, sgx_emu_dd_t **out)
     e->max_imports = o->max_concurrent_imports > 0 ? o->max_concurrent_imports : 25;
     e->max_file = o->max_file_bytes ? o->max_file_bytes : (size_t)50 << 20;
     e->rate_limit = o->rate_limit_per_min;
+    e->allowance = o->hourly_allowance > 0 ? o->hourly_allowance : 0;
+    e->calls = e->allowance ? sgx_calloc((size_t)e->allowance, sizeof *e->calls) : NULL;
     if (o->suppressed_domain && *o->suppressed_domain) {
         size_t dl = strlen(o->suppressed_domain) + 2;
         e->suppressed = sgx_malloc(dl);
@@ -325,6 +367,7 @@ void sgx_emu_dd_stop(sgx_emu_dd_t *e)
     pthread_mutex_destroy(&e->mu);
     sgx_free(e->auth);
     sgx_free(e->suppressed);
+    sgx_free(e->calls);
     sgx_free(e);
 }
 
@@ -376,7 +419,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: segexport-emulator dotdigital --listen HOST:PORT [--api-user U] "
                     "[--api-password P] [--region r1|r2|r3] [--address-books id1,id2] "
-                    "[--import-steps N] [--rate-limit N] [--suppressed-domain D]\n");
+                    "[--import-steps N] [--rate-limit N] [--hourly-allowance N] "
+                    "[--suppressed-domain D]\n");
 }
 
 static void add_book_cb(void *e, const char *id)
@@ -391,7 +435,8 @@ int sgx_emu_dotdigital_main(int argc, char **argv)
         {"api-password", required_argument, NULL, 'p'}, {"region", required_argument, NULL, 'r'},
         {"address-books", required_argument, NULL, 'a'},
         {"import-steps", required_argument, NULL, 's'}, {"rate-limit", required_argument, NULL, 'L'},
-        {"suppressed-domain", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+        {"suppressed-domain", required_argument, NULL, 'd'},
+        {"hourly-allowance", required_argument, NULL, 'H'}, {NULL, 0, NULL, 0}};
     sgx_emu_dd_opts_t o = {.import_steps = 1};
     char host[64] = "127.0.0.1";
     const char *books = NULL;
@@ -411,6 +456,7 @@ int sgx_emu_dotdigital_main(int argc, char **argv)
         case 's': o.import_steps = atoi(optarg); break;
         case 'L': o.rate_limit_per_min = atoi(optarg); break;
         case 'd': o.suppressed_domain = optarg; break;
+        case 'H': o.hourly_allowance = atoi(optarg); break;
         default: usage(); return 2;
         }
     }

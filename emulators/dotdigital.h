@@ -3,11 +3,16 @@
  *   POST /v2/address-books/{id}/contacts/import     multipart CSV or JSON {"fileName","data"}
  *   GET  /v2/contacts/import/{guid}                 NotFinished (import_steps polls), then final
  *   GET  /v2/contacts/import/{guid}/report          counts
- *   GET  /v2/contacts/import/{guid}/report-faults   CSV "Email,Reason" of rows not imported
+ *   GET  /v2/contacts/import/{guid}/report-faults   CSV (BOM, "Reason,email") of rows not imported
  *   GET  /v2/contacts/{email or id}                 contact or 404 ERROR_CONTACT_NOT_FOUND
+ *   GET  /v2/address-books/{id}                     the book, with its contact count
+ *   GET  /v2/address-books/{id}/contacts            a page (select <= 1000, skip) of its contacts
  *   POST /v2/address-books/{id}/contacts/delete     JSON array of contact ids -> 202
  * Every v2 call needs HTTP Basic auth (401) and the account's regional Host,
- * "<region>-api.dotdigital.com" (403 otherwise: a client configured for another region).
+ * "<region>-api.dotdigital.com" (403 "Access is denied" without an error code otherwise: a
+ * client configured for another region). Limits: the tiered per-minute rate (429 with
+ * x-ratelimit-* headers) and the flat hourly allowance (ERROR_APIUSAGE_EXCEEDED), see
+ * dotdigital.c.
  * Errors are {"message":"<text> ERROR_<CODE>"}; codes marked (emu) in dotdigital_api.c are this
  * emulator's names where the real ones are UNCONFIRMED. Address books are sets of contacts;
  * imported contacts join the book only when the import is Finished. Inspection endpoints (no
@@ -40,6 +45,7 @@ typedef struct {
     int max_concurrent_imports;    /* 0 = 25 */
     size_t max_file_bytes;         /* 0 = 50 MiB */
     int rate_limit_per_min;        /* 0 = unlimited; counts every v2 call */
+    int hourly_allowance;          /* flat scheme: v2 calls per rolling hour, 0 = unlimited */
     const char *suppressed_domain; /* e-mails @ this domain are globally suppressed: they show
                                     * up in report-faults and never join a book; NULL = none */
 } sgx_emu_dd_opts_t;
@@ -80,6 +86,8 @@ typedef struct {
     uint64_t rows_imported;  /* rows applied to a book by finished imports */
     uint64_t rows_faulted;   /* rows listed in report-faults */
     uint64_t lookups;
+    uint64_t book_pages;     /* pages of address-book contacts read */
+    uint64_t usage_capped;   /* calls refused with ERROR_APIUSAGE_EXCEEDED */
     uint64_t deletes;        /* delete calls accepted */
     uint64_t contacts_removed;
     uint64_t throttled;

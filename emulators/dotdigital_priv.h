@@ -1,5 +1,5 @@
-/* Internals shared by dotdigital.c (server, inspection, CLI) and dotdigital_api.c (the v2
- * endpoints). Not for use outside the Dotdigital emulator. */
+/* Internals shared by dotdigital.c (server, inspection, CLI, limits), dotdigital_api.c (the v2
+ * endpoints) and dotdigital_upload.c (the import file). Not for use outside the emulator. */
 #ifndef SGX_EMU_DOTDIGITAL_PRIV_H
 #define SGX_EMU_DOTDIGITAL_PRIV_H
 
@@ -47,6 +47,9 @@ struct sgx_emu_dd {
     bool stall;       /* imports stay NotFinished (sgx_emu_dd_stall_imports) */
     int64_t window;     /* current rate-limit minute (Unix minutes) */
     int window_calls;
+    int allowance;      /* flat scheme: calls per rolling hour, 0 = none */
+    int64_t *calls;     /* ring of the Unix times of the calls of the last hour (allowance) */
+    int calls_head, calls_n;
     sgx_emu_dd_stats_t stats;
 };
 
@@ -74,6 +77,19 @@ void sgx_emu_dd_api(sgx_emu_dd_t *e, struct MHD_Connection *conn, const char *me
  *  (and a Finished one applies), polled or not — the platform does not wait for a client to
  *  ask. @locks_required mu */
 void sgx_emu_dd_finish_imports_locked(sgx_emu_dd_t *e);
+
+/** @brief Trims blanks at both ends of s into out (cap bytes). */
+void sgx_emu_dd_trim_copy(const char *s, char *out, size_t cap);
+
+/** @brief Reads the file of an import request into file/fname; sets an error reply in r and
+ *  @returns false when it cannot. @locks_required none */
+bool sgx_emu_dd_read_upload(sgx_emu_dd_t *e, struct MHD_Connection *conn,
+                            const sgx_emu_body_t *body, sgx_buf_t *file, char *fname, size_t fcap,
+                            dd_reply_t *r);
+
+/** @brief Parses the CSV into im. @returns an error message for a 400, or NULL (a structurally
+ *  broken file is accepted and ends as InvalidFileFormat). @locks_required none */
+const char *sgx_emu_dd_parse_csv(sgx_emu_dd_t *e, const char *data, size_t len, dd_import_t *im);
 
 /** @brief Frees an import's JSON. */
 void sgx_emu_dd_import_free(dd_import_t *im);

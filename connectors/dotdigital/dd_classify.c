@@ -1,9 +1,17 @@
-/* Dotdigital response -> verdict, per step (see dotdigital.h for the steps).
+/* Dotdigital response -> verdict: errors common to every step, and the ENTER steps (the EXIT
+ * job is dd_exit.c, the report-faults CSV dd_faults.c; see dotdigital.h for the steps).
  * Errors: v2 answers {"message":"<text> ERROR_<CODE>"}; only the ERROR_ code reaches reasons,
- * never the message (it can echo an e-mail). 429 carries x-ratelimit-* headers; the reset may
- * be a Unix time, in which case the response's Date gives the delay (connectors have no
- * clock). Faulty import rows come back from report-faults as CSV with an Email column and, when
- * present, a Reason column (the emulator's format; the real file's columns are UNCONFIRMED). */
+ * never the message (it can echo an e-mail). The codes and their meaning are Dotdigital's
+ * "Error response types" (https://developer.dotdigital.com/docs/error-response-types).
+ *
+ * Two rate-limit schemes exist per API user
+ * (https://developer.dotdigital.com/docs/call-rate-limits): tiered (per minute, HTTP 429 with
+ * x-ratelimit-* headers; x-ratelimit-reset is "the time in seconds until the rate limit resets" in
+ * dotdigital-php src/Exception/TooManyRequestsException.php, a Unix time in some answers, in which case the response's Date gives the delay: connectors have
+ * no clock) and the deprecated flat hourly allowance, whose overflow is ERROR_APIUSAGE_EXCEEDED:
+ * "exceeded the cut-off of 2000 API calls in a one hour period. You will be unable to make any
+ * further API calls until the number of API calls made in the last hour goes below this figure"
+ * (error response types). Both are throttles, never refusals. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -23,9 +31,8 @@ static const char *const dd_failed_statuses[] = {
     "NotAvailableInThisVersion",
 };
 
-__attribute__((format(printf, 4, 5))) static void verdict(sgx_classification_t *out,
-                                                          sgx_verdict_t v, bool throttled,
-                                                          const char *fmt, ...)
+void sgx_dd_verdict(sgx_classification_t *out, sgx_verdict_t v, bool throttled, const char *fmt,
+                    ...)
 {
     va_list ap;
     out->verdict = v;
@@ -104,47 +111,106 @@ static int64_t ratelimit_retry_ms(const sgx_response_t *resp)
     return reset > now ? (reset - now) * 1000 : 1000;
 }
 
-/* Non-2xx answers, the same for every step. */
-static void classify_error(const sgx_dd_ctx_t *dd, const sgx_response_t *resp,
+/* The flat scheme documents no reset: its hour rolls, so the allowance comes back call by call.
+ * Without Retry-After or x-ratelimit-reset the destination waits this long, then probes. */
+#define DD_APIUSAGE_WAIT_MS 60000
+
+static void throttle(const sgx_response_t *resp, const char *code, sgx_classification_t *out)
+{
+    const char *scope;
+    size_t n;
+    bool has = resp->headers &&
+               sgx_response_header(resp, "x-ratelimit-scope", &scope, &n) == SGX_OK && n < 32 &&
+               strspn(scope, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") >= n;
+    char sc[32];
+    snprintf(sc, sizeof sc, "%.*s", has ? (int)n : 0, has ? scope : "");
+    out->retry_after_ms = ratelimit_retry_ms(resp);
+    if (strcmp(code, "ERROR_APIUSAGE_EXCEEDED") == 0) {
+        sgx_dd_verdict(out, SGX_CLS_RETRY, true, "dd_api_usage_exceeded status=%ld",
+                       resp->status);
+        if (out->retry_after_ms < 0) {
+            out->retry_after_ms = DD_APIUSAGE_WAIT_MS;
+        }
+    } else {
+        sgx_dd_verdict(out, SGX_CLS_RETRY, true, "dd_throttled scope=%s", has ? sc : "unknown");
+    }
+}
+
+/* Refusals of the account or of one address book (error response types): nothing goes until a
+ * person acts, and new credentials would not help (block_auth stays false). */
+static const struct {
+    const char *code;
+    const char *reason;
+    uint8_t scope;
+} dd_blocks[] = {
+    {"ERROR_ADDRESSBOOK_NOT_FOUND", "dd_error code=ERROR_ADDRESSBOOK_NOT_FOUND",
+     SGX_BLOCK_AUDIENCE}, /* deleted, or an id of another account */
+    {"ERROR_ADDRESSBOOK_NOTWRITABLE", "dd_error code=ERROR_ADDRESSBOOK_NOTWRITABLE: the address "
+     "book cannot be written through the API (e.g. 'Test')", SGX_BLOCK_AUDIENCE},
+    {"ERROR_FEATURENOTACTIVE", "dd_feature_not_active: the feature is not enabled on this account",
+     SGX_BLOCK_DEST},
+    {"ERROR_ACCOUNT_INVALID", "dd_account_invalid: the account does not exist or has restrictions "
+     "placed on it (contact Dotdigital)", SGX_BLOCK_DEST},
+    {"ERROR_CANNOT_PERFORM_OPERATION_ON_ACCOUNT", "dd_operation_not_permitted: the account may "
+     "not perform this operation", SGX_BLOCK_DEST},
+};
+
+static bool account_block(const char *code, long st, sgx_classification_t *out)
+{
+    for (size_t i = 0; code[0] && i < sizeof dd_blocks / sizeof dd_blocks[0]; i++) {
+        if (strcmp(code, dd_blocks[i].code) == 0) {
+            sgx_dd_verdict(out, SGX_CLS_FATAL, false, "%s status=%ld", dd_blocks[i].reason, st);
+            out->block_scope = dd_blocks[i].scope;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* 401 is the API user; a 403 without an error code is the regional endpoint ("you cannot use an
+ * API endpoint belonging to a different region, and instead will receive a 403 - Forbidden:
+ * Access is denied", https://developer.dotdigital.com/docs/api-end-points); a 403 with another
+ * code names what it is about and is not called a region problem. */
+static void auth_block(const char *code, long st, sgx_classification_t *out)
+{
+    if (st == 401) {
+        sgx_dd_verdict(out, SGX_CLS_FATAL, false, "dd_unauthorized: check api_user/api_password");
+    } else if (!code[0]) {
+        sgx_dd_verdict(out, SGX_CLS_FATAL, false, "dd_forbidden: wrong region for this account "
+                       "(set region r1/r2/r3) or the API user lacks access");
+    } else {
+        sgx_dd_verdict(out, SGX_CLS_FATAL, false, "dd_forbidden code=%s status=%ld", code, st);
+    }
+    out->block_auth = true;
+}
+
+void sgx_dd_classify_error(const sgx_dd_ctx_t *dd, const sgx_response_t *resp,
                            sgx_classification_t *out)
 {
     char code[64];
     error_code(resp, code, sizeof code);
     long st = resp->status;
-    if (st == 429) {
-        const char *scope;
-        size_t n;
-        bool has = resp->headers &&
-                   sgx_response_header(resp, "x-ratelimit-scope", &scope, &n) == SGX_OK &&
-                   n < 32 && strspn(scope, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                           "0123456789_-") >= n;
-        char sc[32];
-        snprintf(sc, sizeof sc, "%.*s", has ? (int)n : 0, has ? scope : "");
-        verdict(out, SGX_CLS_RETRY, true, "dd_throttled scope=%s", has ? sc : "unknown");
-        out->retry_after_ms = ratelimit_retry_ms(resp);
+    if (st == 429 || strcmp(code, "ERROR_APIUSAGE_EXCEEDED") == 0) {
+        throttle(resp, code, out);
+    } else if (st >= 400 && st < 500 && account_block(code, st, out)) {
+        return;
     } else if (st == 401 || st == 403) {
-        /* Credentials or the account's region: nothing can go until a person fixes them
-         * (https://developer.dotdigital.com/docs/getting-started-with-the-api: 401 bad API
-         * user, 403 wrong region endpoint or no access). */
-        verdict(out, SGX_CLS_FATAL, false, st == 401 ? "dd_unauthorized: check api_user/"
-                "api_password" : "dd_forbidden: wrong region for this account (set region "
-                "r1/r2/r3) or the API user lacks access");
-        out->block_auth = true;
-    } else if (st == 404 && strcmp(code, "ERROR_ADDRESSBOOK_NOT_FOUND") == 0) {
-        verdict(out, SGX_CLS_FATAL, false, "dd_error code=%s status=%ld", code, st);
-        out->block_scope = SGX_BLOCK_AUDIENCE; /* deleted, or an id of another account */
+        auth_block(code, st, out);
     } else if (st >= 500 || st < 400) {
-        verdict(out, SGX_CLS_RETRY, false, "http_status=%ld", st);
+        sgx_dd_verdict(out, SGX_CLS_RETRY, false, "http_status=%ld", st);
+    } else if (strcmp(code, "ERROR_ADDRESSBOOK_IN_USE") == 0) {
+        /* "in use - retrying later may succeed" (error response types) */
+        sgx_dd_verdict(out, SGX_CLS_RETRY, false, "dd_error code=%s status=%ld", code, st);
     } else if (strcmp(code, "ERROR_IMPORT_TOOMANYACTIVEIMPORTS") == 0 ||
                (resp->body && strcasestr(resp->body, "too many active imports"))) {
         /* The account's 25 concurrent imports are in use (perhaps by other clients). */
-        verdict(out, SGX_CLS_RETRY, true, "dd_too_many_active_imports");
+        sgx_dd_verdict(out, SGX_CLS_RETRY, true, "dd_too_many_active_imports");
         out->retry_after_ms = 5 * dd->poll_ms;
     } else {
         /* The request as a whole was refused (a data field, the file): perhaps for a few
          * rows only, so the core splits it until the bad rows are isolated. */
-        verdict(out, SGX_CLS_REJECTED, false, "dd_error code=%s status=%ld",
-                code[0] ? code : "none", st);
+        sgx_dd_verdict(out, SGX_CLS_REJECTED, false, "dd_error code=%s status=%ld",
+                       code[0] ? code : "none", st);
         out->split = true;
     }
 }
@@ -166,14 +232,9 @@ static bool ok_status(const sgx_response_t *resp)
 
 /* ---- final verdicts ------------------------------------------------------------------------ */
 
-typedef struct {
-    char *email; /* lowercased, owned */
-    char *reason;
-} dd_fault_t;
-
 static int cmp_fault(const void *a, const void *b)
 {
-    return strcmp(((const dd_fault_t *)a)->email, ((const dd_fault_t *)b)->email);
+    return strcmp(((const sgx_dd_fault_t *)a)->email, ((const sgx_dd_fault_t *)b)->email);
 }
 
 static void add_rejected(sgx_classification_t *out, uint32_t i, const char *reason, size_t *cap)
@@ -187,8 +248,7 @@ static void add_rejected(sgx_classification_t *out, uint32_t i, const char *reas
     out->row_reasons[out->nrejected++] = sgx_strdup(reason);
 }
 
-/* Rows without an e-mail, and rows whose e-mail is among the faults, are rejected. */
-static void finish(const sgx_dd_ctx_t *dd, const sgx_batch_t *batch, dd_fault_t *faults,
+void sgx_dd_finish(const sgx_dd_ctx_t *dd, const sgx_batch_t *batch, sgx_dd_fault_t *faults,
                    size_t nfaults, sgx_classification_t *out)
 {
     size_t cap = 0;
@@ -207,122 +267,21 @@ static void finish(const sgx_dd_ctx_t *dd, const sgx_batch_t *batch, dd_fault_t 
         }
         char key[SGX_NORM_MAX + 1];
         snprintf(key, sizeof key, "%.*s", (int)n, email);
-        dd_fault_t probe = {.email = key};
-        const dd_fault_t *f = bsearch(&probe, faults, nfaults, sizeof *faults, cmp_fault);
+        sgx_dd_fault_t probe = {.email = key};
+        const sgx_dd_fault_t *f = bsearch(&probe, faults, nfaults, sizeof *faults, cmp_fault);
         if (f) {
             char why[128];
             snprintf(why, sizeof why, "dd_import_fault=%s", f->reason);
             add_rejected(out, (uint32_t)i, why, &cap);
         }
     }
+    bool enter = batch->op == SGX_OP_ENTER;
     if (out->nrejected) {
-        char what[16];
-        snprintf(what, sizeof what, "%s", batch->op == SGX_OP_ENTER ? "imported" : "removed");
-        verdict(out, SGX_CLS_PARTIAL, false, "dd_rows_not_%s=%ld", what, (long)out->nrejected);
+        sgx_dd_verdict(out, SGX_CLS_PARTIAL, false, "dd_rows_not_%s=%ld",
+                       enter ? "imported" : "removed", (long)out->nrejected);
     } else {
-        verdict(out, SGX_CLS_DELIVERED, false, "dd_%s",
-                batch->op == SGX_OP_ENTER ? "imported" : "removed");
+        sgx_dd_verdict(out, SGX_CLS_DELIVERED, false, "dd_%s", enter ? "imported" : "removed");
     }
-}
-
-/* ---- report-faults CSV ----------------------------------------------------------------------- */
-
-/* Reads one RFC 4180 field at *p into out (unquoted); *eol is set when the record ends. */
-static void csv_field(const char **p, const char *end, sgx_buf_t *out, bool *eol)
-{
-    const char *s = *p;
-    sgx_buf_reset(out);
-    *eol = false;
-    if (s < end && *s == '"') {
-        for (s++; s < end; s++) {
-            if (*s == '"' && s + 1 < end && s[1] == '"') {
-                sgx_buf_putc(out, '"');
-                s++;
-            } else if (*s == '"') {
-                s++;
-                break;
-            } else {
-                sgx_buf_putc(out, *s);
-            }
-        }
-    }
-    while (s < end && *s != ',' && *s != '\n' && *s != '\r') {
-        sgx_buf_putc(out, *s++);
-    }
-    if (s < end && *s == ',') {
-        s++;
-    } else {
-        *eol = true;
-        s += s < end && *s == '\r';
-        s += s < end && *s == '\n';
-    }
-    *p = s;
-}
-
-/* Reasons go to DLQ headers: keep [A-Za-z0-9_.-], nothing else. */
-static char *clean_reason(const char *s, size_t n)
-{
-    char *r = sgx_malloc(n < 48 ? n + 1 : 49);
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < 48; i++) {
-        char c = s[i];
-        if (isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-') {
-            r[k++] = c;
-        }
-    }
-    r[k] = '\0';
-    if (!k) {
-        sgx_free(r);
-        r = sgx_strdup("unspecified");
-    }
-    return r;
-}
-
-static void lower_ascii(char *s)
-{
-    for (; *s; s++) {
-        *s = (char)tolower((unsigned char)*s);
-    }
-}
-
-/* @returns the faults listed in body, or -1 when it has no Email column. */
-static long parse_faults(const char *body, size_t len, dd_fault_t **out)
-{
-    const char *p = body, *end = body + len;
-    sgx_buf_t f = {0};
-    bool eol = false;
-    long email_col = -1, reason_col = -1, col = 0, n = 0, cap = 0;
-    for (; p < end && !eol; col++) {
-        csv_field(&p, end, &f, &eol);
-        const char *name = f.data ? f.data : "";
-        email_col = strcasecmp(name, "Email") == 0 ? col : email_col;
-        reason_col = strcasecmp(name, "Reason") == 0 ? col : reason_col;
-    }
-    *out = NULL;
-    while (email_col >= 0 && p < end) {
-        char *email = NULL, *reason = NULL;
-        eol = false;
-        for (col = 0; p < end && !eol; col++) {
-            csv_field(&p, end, &f, &eol);
-            if (col == email_col && f.len) {
-                email = sgx_strdup(f.data);
-            } else if (col == reason_col) {
-                reason = clean_reason(f.data ? f.data : "", f.len);
-            }
-        }
-        if (!email) {
-            sgx_free(reason);
-            continue; /* a blank line */
-        }
-        lower_ascii(email);
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *out = sgx_realloc(*out, (size_t)cap * sizeof **out);
-        }
-        (*out)[n++] = (dd_fault_t){email, reason ? reason : sgx_strdup("unspecified")};
-    }
-    sgx_buf_free(&f);
-    return email_col < 0 ? -1 : n;
 }
 
 /* ---- steps ----------------------------------------------------------------------------------- */
@@ -340,12 +299,13 @@ static void enter_started(const sgx_dd_ctx_t *dd, const sgx_response_t *resp,
     json_t *root = parse_object(resp);
     const char *guid = json_string_value(json_object_get(root, "id"));
     if (!valid_guid(guid)) {
-        verdict(out, SGX_CLS_RETRY, false, "dd_unparsable_response status=%ld", resp->status);
+        sgx_dd_verdict(out, SGX_CLS_RETRY, false, "dd_unparsable_response status=%ld",
+                       resp->status);
     } else {
         size_t n = strlen(guid) + 4;
         out->state = sgx_malloc(n);
         snprintf(out->state, n, "%s 0", guid);
-        verdict(out, SGX_CLS_NEXT_STEP, false, "dd_import_started");
+        sgx_dd_verdict(out, SGX_CLS_NEXT_STEP, false, "dd_import_started");
         out->next_step = 1;
         out->retry_after_ms = dd->poll_ms;
     }
@@ -364,13 +324,14 @@ static void enter_polled(const sgx_dd_ctx_t *dd, const sgx_job_t *job,
         failed = failed || strcmp(status, dd_failed_statuses[i]) == 0;
     }
     if (!status) {
-        verdict(out, SGX_CLS_RETRY, false, "dd_unparsable_response status=%ld", resp->status);
+        sgx_dd_verdict(out, SGX_CLS_RETRY, false, "dd_unparsable_response status=%ld",
+                       resp->status);
     } else if (strcmp(status, "Finished") == 0) {
-        verdict(out, SGX_CLS_NEXT_STEP, false, "dd_import_finished");
+        sgx_dd_verdict(out, SGX_CLS_NEXT_STEP, false, "dd_import_finished");
         out->next_step = 2;
         out->retry_after_ms = 0;
     } else if (failed) {
-        verdict(out, SGX_CLS_REJECTED, false, "dd_import_status=%s", status);
+        sgx_dd_verdict(out, SGX_CLS_REJECTED, false, "dd_import_status=%s", status);
     } else {
         /* NotFinished, Unknown or a status this code does not know yet: keep polling. Past
          * import_timeout_s the import may still finish and add its contacts (v2 cannot cancel
@@ -382,7 +343,7 @@ static void enter_polled(const sgx_dd_ctx_t *dd, const sgx_job_t *job,
         snprintf(out->state, n, "%.*s %lld", (int)guid_len, job->state ? job->state : "",
                  polls + 1);
         out->overdue = polls + 1 >= dd->max_polls;
-        verdict(out, SGX_CLS_NEXT_STEP, false, "dd_import_not_finished%s polls=%lld",
+        sgx_dd_verdict(out, SGX_CLS_NEXT_STEP, false, "dd_import_not_finished%s polls=%lld",
                 out->overdue ? " overdue" : "", polls + 1);
         out->next_step = 1;
         out->retry_after_ms = dd->poll_ms;
@@ -390,82 +351,23 @@ static void enter_polled(const sgx_dd_ctx_t *dd, const sgx_job_t *job,
     json_decref(root);
 }
 
+/* An unreadable report cannot say which rows were refused. The import is Finished, so most rows
+ * were applied, but none is known to be: after SGX_UNCONFIRMED_RETRIES reads the whole batch is
+ * dead-lettered (not split: that would import it again) as dd_report_unparsable, rather than
+ * acknowledged as delivered or retried for ever (docs/errors.md). */
 static void enter_faults(const sgx_dd_ctx_t *dd, const sgx_job_t *job,
                          const sgx_response_t *resp, sgx_classification_t *out)
 {
-    dd_fault_t *faults = NULL;
-    long n = resp->body_len ? parse_faults(resp->body, resp->body_len, &faults) : 0;
+    sgx_dd_fault_t *faults = NULL;
+    long n = sgx_dd_parse_faults(resp->body ? resp->body : "", resp->body_len, &faults);
     if (n < 0) {
-        verdict(out, SGX_CLS_RETRY, false, "dd_unparsable_report_faults");
+        bool last = job->attempt + 1 >= SGX_UNCONFIRMED_RETRIES;
+        sgx_dd_verdict(out, last ? SGX_CLS_REJECTED : SGX_CLS_RETRY, false,
+                       "dd_report_unparsable attempt=%d", job->attempt + 1);
         return;
     }
-    finish(dd, job->batch, faults, (size_t)n, out);
-    for (long i = 0; i < n; i++) {
-        sgx_free(faults[i].email);
-        sgx_free(faults[i].reason);
-    }
-    sgx_free(faults);
-}
-
-/* EXIT: after a lookup or a delete, decide the next step from the ids collected so far. */
-static void exit_advance(const sgx_dd_ctx_t *dd, const sgx_batch_t *batch, const char *ids,
-                         size_t ids_len, size_t nids, size_t next, sgx_classification_t *out)
-{
-    next = sgx_dd_next_email_row(dd, batch, next);
-    if (next >= batch->nrows && nids == 0) {
-        finish(dd, batch, NULL, 0, out);
-        return;
-    }
-    char phase = (next >= batch->nrows || nids >= SGX_DD_DELETE_CHUNK) ? 'D' : 'R';
-    size_t n = ids_len + 32;
-    out->state = sgx_malloc(n);
-    snprintf(out->state, n, "%c%zu;%.*s", phase, next, (int)ids_len, ids);
-    verdict(out, SGX_CLS_NEXT_STEP, false, "%s",
-            phase == 'D' ? "dd_delete_contacts" : "dd_resolve_contact");
-    out->retry_after_ms = 0;
-}
-
-static void exit_step(const sgx_dd_ctx_t *dd, const sgx_job_t *job, const sgx_response_t *resp,
-                      sgx_classification_t *out)
-{
-    sgx_dd_exit_state_t st;
-    if (sgx_dd_exit_state_parse(job->state, &st)) {
-        verdict(out, SGX_CLS_REJECTED, false, "dd_bad_job_state");
-        return;
-    }
-    if (st.phase == 'D') {
-        if (!ok_status(resp)) {
-            classify_error(dd, resp, out);
-        } else {
-            exit_advance(dd, job->batch, "", 0, 0, st.next, out);
-        }
-        return;
-    }
-    size_t row = sgx_dd_next_email_row(dd, job->batch, st.next);
-    if (resp->status == 404) {
-        /* Not a contact of the account: already absent from every address book. */
-        exit_advance(dd, job->batch, st.ids, st.ids_len, st.nids, row + 1, out);
-        return;
-    }
-    if (!ok_status(resp)) {
-        classify_error(dd, resp, out);
-        return;
-    }
-    json_t *root = parse_object(resp);
-    json_t *id = json_object_get(root, "id");
-    if (!json_is_integer(id) || json_integer_value(id) <= 0) {
-        verdict(out, SGX_CLS_RETRY, false, "dd_unparsable_response status=%ld", resp->status);
-    } else {
-        sgx_buf_t ids = {0};
-        sgx_buf_append(&ids, st.ids, st.ids_len);
-        char num[24];
-        snprintf(num, sizeof num, "%s%" PRId64, st.ids_len ? "," : "",
-                 (int64_t)json_integer_value(id));
-        sgx_buf_puts(&ids, num);
-        exit_advance(dd, job->batch, ids.data, ids.len, st.nids + 1, row + 1, out);
-        sgx_buf_free(&ids);
-    }
-    json_decref(root);
+    sgx_dd_finish(dd, job->batch, faults, (size_t)n, out);
+    sgx_dd_faults_free(faults, n);
 }
 
 void sgx_dd_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
@@ -474,15 +376,13 @@ void sgx_dd_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t
     const sgx_dd_ctx_t *dd = ctx;
     out->retry_after_ms = -1;
     if (resp->transport_error || resp->status == 0) {
-        verdict(out, SGX_CLS_RETRY, false, "transport_error");
+        sgx_dd_verdict(out, SGX_CLS_RETRY, false, "transport_error");
         return;
     }
     if (job->batch->op == SGX_OP_EXIT) {
-        exit_step(dd, job, resp, out);
-        return;
-    }
-    if (!ok_status(resp)) {
-        classify_error(dd, resp, out);
+        sgx_dd_classify_exit(dd, job, resp, out); /* a 404 there can mean "already absent" */
+    } else if (!ok_status(resp)) {
+        sgx_dd_classify_error(dd, resp, out);
     } else if (job->step == 0) {
         enter_started(dd, resp, out);
     } else if (job->step == 1) {

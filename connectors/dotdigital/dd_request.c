@@ -1,12 +1,9 @@
 /* Dotdigital requests for each step of a job. Every request carries HTTP Basic auth and the
  * region's Host (so a base_url override keeps the region check honest).
  *
- * Job state grammar (text, owned by the core between steps):
+ * Job state (text, owned by the core between steps):
  *   ENTER steps 1-2: "<import guid> <polls so far>"
- *   EXIT:            "R<next>;<ids>"  resolve the first row >= next with an e-mail
- *                    "D<next>;<ids>"  delete ids from the address book, then resolve from next
- *                    NULL             the start, same as "R0;"
- *   ids: comma-separated decimal contact ids, at most SGX_DD_DELETE_CHUNK. */
+ *   EXIT:            see sgx_dd_exit_state_t (dotdigital.h, dd_exit.c) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,36 +17,6 @@
 static bool valid_book_id(const char *id)
 {
     return id && *id && strlen(id) < 20 && strspn(id, "0123456789") == strlen(id);
-}
-
-sgx_err_t sgx_dd_exit_state_parse(const char *state, sgx_dd_exit_state_t *st)
-{
-    memset(st, 0, sizeof *st);
-    st->phase = 'R';
-    st->ids = "";
-    if (!state) {
-        return SGX_OK;
-    }
-    if (state[0] != 'R' && state[0] != 'D') {
-        return SGX_ERR_INVALID;
-    }
-    st->phase = state[0];
-    char *end = NULL;
-    unsigned long long next = strtoull(state + 1, &end, 10);
-    if (end == state + 1 || *end != ';') {
-        return SGX_ERR_INVALID;
-    }
-    st->next = (size_t)next;
-    st->ids = end + 1;
-    st->ids_len = strlen(st->ids);
-    if (strspn(st->ids, "0123456789,") != st->ids_len) {
-        return SGX_ERR_INVALID;
-    }
-    for (size_t i = 0; i < st->ids_len; i++) {
-        st->nids += st->ids[i] == ',';
-    }
-    st->nids += st->ids_len > 0;
-    return SGX_OK;
 }
 
 /* base_url + a + b + c (b, c may be NULL). */
@@ -99,29 +66,48 @@ static sgx_err_t prepare_enter(const sgx_dd_ctx_t *dd, const sgx_job_t *job, sgx
     return SGX_OK;
 }
 
-static sgx_err_t prepare_exit(const sgx_dd_ctx_t *dd, const sgx_job_t *job, sgx_request_t *req)
+/* POST .../contacts/delete with the state's ids as a JSON array of int32. */
+static sgx_err_t prepare_delete(const sgx_dd_ctx_t *dd, const sgx_batch_t *batch,
+                                const sgx_dd_exit_state_t *st, sgx_request_t *req)
+{
+    if (!st->nids) {
+        return SGX_ERR_INVALID;
+    }
+    put_url(req, dd, "/v2/address-books/", batch->audience_id, "/contacts/delete");
+    snprintf(req->method, sizeof req->method, "POST");
+    sgx_buf_putc(&req->owned_body, '[');
+    sgx_buf_append(&req->owned_body, st->ids, st->ids_len);
+    sgx_buf_putc(&req->owned_body, ']');
+    req->content_type = sgx_strdup("application/json");
+    req->body = &req->owned_body;
+    return SGX_OK;
+}
+
+sgx_err_t sgx_dd_prepare_exit(const sgx_dd_ctx_t *dd, const sgx_job_t *job, sgx_request_t *req)
 {
     const sgx_batch_t *batch = job->batch;
     sgx_dd_exit_state_t st;
     if (sgx_dd_exit_state_parse(job->state, &st)) {
         return SGX_ERR_INVALID;
     }
-    if (st.phase == 'D') {
-        if (!st.nids) {
-            return SGX_ERR_INVALID;
-        }
-        put_url(req, dd, "/v2/address-books/", batch->audience_id, "/contacts/delete");
-        snprintf(req->method, sizeof req->method, "POST");
-        sgx_buf_putc(&req->owned_body, '[');
-        sgx_buf_append(&req->owned_body, st.ids, st.ids_len);
-        sgx_buf_putc(&req->owned_body, ']');
-        req->content_type = sgx_strdup("application/json");
-        req->body = &req->owned_body;
+    if (st.phase == 'D' || st.phase == 'T') {
+        return prepare_delete(dd, batch, &st, req);
+    }
+    snprintf(req->method, sizeof req->method, "GET");
+    if (st.phase == 'B') {
+        put_url(req, dd, "/v2/address-books/", batch->audience_id, NULL);
         return SGX_OK;
     }
-    size_t i = sgx_dd_next_email_row(dd, batch, st.next), elen = 0;
+    if (st.phase == 'S') {
+        char q[80];
+        snprintf(q, sizeof q, "/contacts?withFullData=false&select=%d&skip=%zu", SGX_DD_PAGE,
+                 st.pos);
+        put_url(req, dd, "/v2/address-books/", batch->audience_id, q);
+        return SGX_OK;
+    }
+    size_t i = sgx_dd_exit_next_row(dd, batch, &st, st.pos), elen = 0;
     if (i >= batch->nrows) {
-        return SGX_ERR_MISSING_FIELD; /* no row of the batch has an e-mail */
+        return SGX_ERR_MISSING_FIELD; /* no row left to resolve */
     }
     const char *email = sgx_dd_row_email(dd, batch->rows[i], &elen);
     sgx_buf_t url = {0};
@@ -130,7 +116,6 @@ static sgx_err_t prepare_exit(const sgx_dd_ctx_t *dd, const sgx_job_t *job, sgx_
     /* Path-safe e-mail: RFC 3986 unreserved and '@' kept, everything else %XX ('+' included). */
     sgx_conn_urlencode(&url, email, elen, "@");
     req->url = url.data;
-    snprintf(req->method, sizeof req->method, "GET");
     return SGX_OK;
 }
 
@@ -142,7 +127,7 @@ sgx_err_t sgx_dd_prepare(const void *ctx, const sgx_job_t *job, sgx_request_t *r
         return SGX_ERR_INVALID; /* creating address books is not supported: configure ids */
     }
     sgx_err_t err = batch->op == SGX_OP_ENTER ? prepare_enter(dd, job, req)
-                                              : prepare_exit(dd, job, req);
+                                              : sgx_dd_prepare_exit(dd, job, req);
     if (err) {
         return err;
     }

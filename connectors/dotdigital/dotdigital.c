@@ -182,7 +182,8 @@ const sgx_connector_def_t sgx_connector_dotdigital = {
     .config_keys = dd_config_keys,
     /* A file may be 50 MB; the multipart envelope adds a few hundred bytes. At most 25 imports
      * may be active per account: 20 leaves room for other clients of the same account. Each
-     * EXIT row costs one lookup call, so batches stay moderate. */
+     * EXIT batch costs at most one call per 1,000 contacts of the book or one per row, whichever
+     * is fewer (dd_exit.c). */
     .limits = {.max_rows = 20000, .max_bytes = (50u << 20) - 4096, .max_inflight = 20,
                .linger_ms = 1000},
     .init = dd_init,

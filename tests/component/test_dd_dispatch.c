@@ -234,7 +234,7 @@ static void read_dlq(env_t *e, int *faults, int *failed, int *other)
             !rd_kafka_header_get_last(h, "reason", &v, &n)) {
             char reason[128];
             snprintf(reason, sizeof reason, "%.*s", (int)n, (const char *)v);
-            if (strcmp(reason, "dd_import_fault=GloballySuppressed") == 0) {
+            if (strcmp(reason, "dd_import_fault=Globally_Suppressed") == 0) {
                 (*faults)++;
             } else if (strcmp(reason, "dd_import_status=RejectedByWatchdog") == 0) {
                 (*failed)++;

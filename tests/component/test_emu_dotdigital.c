@@ -155,7 +155,9 @@ static void test_auth_and_region(void **state)
     res_free(&r);
     call(&r, "GET", "/v2/contacts/a@b.com", NULL, NULL, 0, AUTH, "Host: r2-api.dotdigital.com");
     assert_int_equal(r.status, 403);
-    assert_non_null(strstr(r.body.data, "ERROR_WRONG_REGION"));
+    /* the documented "403 - Forbidden: Access is denied", with no ERROR_ code */
+    assert_non_null(strstr(r.body.data, "Access is denied"));
+    assert_null(strstr(r.body.data, "ERROR_"));
     res_free(&r);
     call(&r, "GET", "/v2/contacts/a@b.com", NULL, NULL, 0, AUTH, NULL); /* 127.0.0.1 host */
     assert_int_equal(r.status, 403);
@@ -246,7 +248,8 @@ static void test_import_lifecycle(void **state)
     assert_string_equal(first, "ann@x.org");
     snprintf(path, sizeof path, "/v2/contacts/import/%s/report-faults", g);
     expect("GET", path, NULL, NULL, 200,
-           "Email,Reason\r\nbad-email,InvalidEmail\r\nsam@SUPPRESSED.test,GloballySuppressed\r\n");
+           "\xEF\xBB\xBFReason,email\r\nInvalid Email,bad-email\r\n"
+           "Globally Suppressed,sam@SUPPRESSED.test\r\n");
     snprintf(path, sizeof path, "/v2/contacts/import/%s/report", g);
     expect("GET", path, NULL, NULL, 200, "\"duplicateEmails\":1");
     expect("GET", path, NULL, NULL, 200, "\"globallySuppressed\":1");
@@ -340,6 +343,67 @@ static void test_caps_and_limits(void **state)
     sgx_emu_dd_stop(e);
 }
 
+/* GET /v2/address-books/{id}/contacts pages the book in join order; select is 1..1000. */
+static void test_book_pages(void **state)
+{
+    (void)state;
+    sgx_emu_dd_t *e = start(0, 0, 0, 0);
+    char *g = import("11", "Email,FIRSTNAME\r\nc@x.org,C\r\na@x.org,A\r\nb@x.org,B\r\n");
+    char path[128];
+    snprintf(path, sizeof path, "/v2/contacts/import/%s", g);
+    expect("GET", path, NULL, NULL, 200, "\"Finished\"");
+    free(g);
+    expect("GET", "/v2/address-books/11", NULL, NULL, 200, "\"contacts\":3");
+    expect("GET", "/v2/address-books/11/contacts?select=2&skip=0", NULL, NULL, 200,
+           "[{\"id\":1,\"email\":\"c@x.org\"");
+    expect("GET", "/v2/address-books/11/contacts?select=2&skip=0", NULL, NULL, 200,
+           "\"dataFields\":null");
+    expect("GET", "/v2/address-books/11/contacts?select=2&skip=2", NULL, NULL, 200,
+           "[{\"id\":3,\"email\":\"b@x.org\"");
+    expect("GET", "/v2/address-books/11/contacts?skip=3", NULL, NULL, 200, "[]");
+    expect("GET", "/v2/address-books/11/contacts?withFullData=true&skip=1&select=1", NULL, NULL,
+           200, "\"value\":\"A\"");
+    expect("GET", "/v2/address-books/11/contacts?select=1001", NULL, NULL, 400,
+           "ERROR_PARAMETER_INVALID");
+    expect("GET", "/v2/address-books/11/contacts?skip=-1", NULL, NULL, 400,
+           "ERROR_PARAMETER_INVALID");
+    expect("GET", "/v2/address-books/11/contacts?withFullData=maybe", NULL, NULL, 400,
+           "ERROR_PARAMETER_INVALID");
+    expect("GET", "/v2/address-books/12/contacts", NULL, NULL, 404, "ERROR_ADDRESSBOOK_NOT_FOUND");
+    /* removing c shifts the pages: a is first now */
+    expect("POST", "/v2/address-books/11/contacts/delete", "application/json", "[1]", 202, NULL);
+    expect("GET", "/v2/address-books/11/contacts?select=1", NULL, NULL, 200, "\"a@x.org\"");
+    sgx_emu_dd_stop(e);
+}
+
+/* The flat hourly allowance: past it every call is refused with ERROR_APIUSAGE_EXCEEDED (403,
+ * no region wording, no rate-limit headers) and refused calls do not count. */
+static void test_hourly_allowance(void **state)
+{
+    (void)state;
+    sgx_emu_dd_opts_t o = {.api_user = "u", .api_password = "p", .hourly_allowance = 3};
+    sgx_emu_dd_t *e = NULL;
+    assert_int_equal(sgx_emu_dd_start(&o, &e), SGX_OK);
+    port = sgx_emu_dd_port(e);
+    for (int i = 0; i < 3; i++) {
+        expect("GET", "/v2/contacts/a@x.org", NULL, NULL, 404, "ERROR_CONTACT_NOT_FOUND");
+    }
+    for (int i = 0; i < 2; i++) {
+        res_t r;
+        call(&r, "GET", "/v2/contacts/a@x.org", NULL, NULL, 0, AUTH, HOST);
+        assert_int_equal(r.status, 403);
+        assert_non_null(strstr(r.body.data, "temporarily capped"));
+        assert_non_null(strstr(r.body.data, "ERROR_APIUSAGE_EXCEEDED"));
+        assert_null(strstr(r.hdrs.data, "x-ratelimit"));
+        res_free(&r);
+    }
+    sgx_emu_dd_stats_t st;
+    sgx_emu_dd_stats(e, &st);
+    assert_int_equal(st.usage_capped, 2);
+    assert_int_equal(st.lookups, 3);
+    sgx_emu_dd_stop(e);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -348,6 +412,8 @@ int main(void)
         cmocka_unit_test(test_malformed_uploads),
         cmocka_unit_test(test_import_lifecycle),
         cmocka_unit_test(test_caps_and_limits),
+        cmocka_unit_test(test_book_pages),
+        cmocka_unit_test(test_hourly_allowance),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -145,19 +145,36 @@ static void test_step_requests(void **state)
     snprintf(url, sizeof url, "%scontacts/import/%s/report-faults", base, "0f8e-11aa");
     expect_request(f.ctx, &f.batch, 2, "0f8e-11aa 4", "GET", url, NULL);
     f.batch.op = SGX_OP_EXIT;
-    expect_request(f.ctx, &f.batch, 0, NULL, "GET",
+    /* the start reads the book's size */
+    expect_request(f.ctx, &f.batch, 0, NULL, "GET", "http://127.0.0.1:9/v2/address-books/424242",
+                   NULL);
+    expect_request(f.ctx, &f.batch, 1, "S2000;;", "GET",
+                   "http://127.0.0.1:9/v2/address-books/424242/contacts?withFullData=false&"
+                   "select=1000&skip=2000", NULL);
+    expect_request(f.ctx, &f.batch, 1, "R0;;", "GET",
                    "http://127.0.0.1:9/v2/contacts/jane@example.com", NULL);
     /* from row 1 (no e-mail) the next row with one is 2; '+' is escaped */
-    expect_request(f.ctx, &f.batch, 1, "R1;17", "GET",
+    expect_request(f.ctx, &f.batch, 1, "R1;;17", "GET",
                    "http://127.0.0.1:9/v2/contacts/bob%2Btag@example.org", NULL);
-    expect_request(f.ctx, &f.batch, 2, "D3;17,42", "POST",
+    /* rows the scan found (bit 0: row 0) are not resolved again */
+    expect_request(f.ctx, &f.batch, 1, "R0;1;17", "GET",
+                   "http://127.0.0.1:9/v2/contacts/bob%2Btag@example.org", NULL);
+    expect_request(f.ctx, &f.batch, 2, "D3;;17,42", "POST",
+                   "http://127.0.0.1:9/v2/address-books/424242/contacts/delete", "[17,42]");
+    expect_request(f.ctx, &f.batch, 2, "T3000;5;17,42", "POST",
                    "http://127.0.0.1:9/v2/address-books/424242/contacts/delete", "[17,42]");
     /* a hostile guid or state is refused, never put in a URL */
     sgx_request_t req = {0};
     sgx_job_t job = {.batch = &f.batch, .step = 1, .state = "X9;1"};
     assert_int_equal(sgx_connector_dotdigital.prepare(f.ctx, &job, &req), SGX_ERR_INVALID);
     sgx_request_clear(&req);
-    job.state = "D0;";
+    job.state = "D0;;";
+    assert_int_equal(sgx_connector_dotdigital.prepare(f.ctx, &job, &req), SGX_ERR_INVALID);
+    sgx_request_clear(&req);
+    job.state = "S0;A;";
+    assert_int_equal(sgx_connector_dotdigital.prepare(f.ctx, &job, &req), SGX_ERR_INVALID);
+    sgx_request_clear(&req);
+    job.state = "R0;;1;2";
     assert_int_equal(sgx_connector_dotdigital.prepare(f.ctx, &job, &req), SGX_ERR_INVALID);
     sgx_request_clear(&req);
     f.batch.op = SGX_OP_ENTER;
