@@ -9,10 +9,9 @@ the connector and the core's HTTP setup). Both go through a recording proxy in f
 emulator. Differences fail unless listed in ALLOWED with a reason.
 """
 import hashlib
-import http.client
-import http.server
 import json
 import os
+import sys
 import re
 import subprocess
 import threading
@@ -21,6 +20,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from recorder import Recorder  # noqa: E402  (tests/conformance/recorder.py)
 
 BUILD = os.environ.get("SGX_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
 EMULATOR = os.path.join(BUILD, "segexport-emulator")
@@ -43,52 +45,6 @@ TRANSPORT_HEADERS = {"host", "content-length", "connection", "accept-encoding", 
                      "expect"}
 
 
-class Recorder(http.server.ThreadingHTTPServer):
-    """Forwards every request to the emulator and records it."""
-
-    daemon_threads = True
-
-    def __init__(self, upstream):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.upstream = upstream
-        self.base = "http://127.0.0.1:%d" % self.server_address[1]
-        self.client = None
-        self.records = []
-        self.lock = threading.Lock()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _forward(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
-        srv = self.server
-        with srv.lock:
-            srv.records.append({"client": srv.client, "method": self.command, "path": self.path,
-                                "headers": {k: v for k, v in self.headers.items()},
-                                "body": body})
-        up = urllib.parse.urlparse(srv.upstream)
-        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-        hdrs = {k: v for k, v in self.headers.items()
-                if k.lower() not in ("host", "content-length", "connection")}
-        conn.request(self.command, self.path, body=body, headers=hdrs)
-        resp = conn.getresponse()
-        data = resp.read()
-        self.send_response(resp.status)
-        for k, v in resp.getheaders():
-            if k.lower() not in ("content-length", "connection", "transfer-encoding", "date",
-                                 "server"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        conn.close()
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _forward
 
 
 @pytest.fixture

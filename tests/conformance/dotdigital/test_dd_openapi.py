@@ -14,10 +14,9 @@ other resolves e-mails one by one - and every exchange is checked against the de
 
 Differences that are not failures are listed in ALLOWED with their reason.
 """
-import http.client
-import http.server
 import json
 import os
+import sys
 import re
 import subprocess
 import threading
@@ -25,6 +24,9 @@ import urllib.parse
 
 import jsonschema
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from recorder import Recorder  # noqa: E402  (tests/conformance/recorder.py)
 
 BUILD = os.environ.get("SGX_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
 EMULATOR = os.path.join(BUILD, "segexport-emulator")
@@ -46,53 +48,6 @@ ALLOWED = {
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-class Recorder(http.server.ThreadingHTTPServer):
-    """Forwards every request to the emulator and records request and answer."""
-
-    daemon_threads = True
-
-    def __init__(self, upstream):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.upstream = upstream
-        self.base = "http://127.0.0.1:%d" % self.server_address[1]
-        self.records = []
-        self.lock = threading.Lock()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _forward(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
-        srv = self.server
-        up = urllib.parse.urlparse(srv.upstream)
-        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-        hdrs = {k: v for k, v in self.headers.items()
-                if k.lower() not in ("content-length", "connection")}
-        conn.request(self.command, self.path, body=body or None, headers=hdrs)
-        resp = conn.getresponse()
-        data = resp.read()
-        with srv.lock:
-            srv.records.append({"method": self.command, "path": self.path,
-                                "headers": dict(self.headers.items()), "body": body,
-                                "status": resp.status,
-                                "rtype": resp.getheader("Content-Type") or "", "rbody": data})
-        self.send_response(resp.status)
-        for k, v in resp.getheaders():
-            if k.lower() not in ("content-length", "connection", "transfer-encoding", "date",
-                                 "server"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        conn.close()
-
-    do_GET = _forward
-    do_POST = _forward
 
 
 # ---- the description ------------------------------------------------------------------------
@@ -189,7 +144,7 @@ def env():
     line = emu.stdout.readline()
     m = re.search(r"listening on ([\d.]+):(\d+)", line)
     assert m, line
-    rec = Recorder("http://%s:%s" % m.groups())
+    rec = Recorder("http://%s:%s" % m.groups(), keep_host=True)
     t = threading.Thread(target=rec.serve_forever, daemon=True)
     t.start()
     yield rec

@@ -12,10 +12,9 @@ The SDK's own hashing (CustomAudienceMixin.format_params/normalize_key) is compa
 `segexport normalize` in test_normalization_matches_sdk; where they differ NORM_ALLOWED says why.
 """
 import hashlib
-import http.client
-import http.server
 import json
 import os
+import sys
 import re
 import subprocess
 import threading
@@ -23,6 +22,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from recorder import Recorder  # noqa: E402  (tests/conformance/recorder.py)
 
 BUILD = os.environ.get("SGX_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
 EMULATOR = os.path.join(BUILD, "segexport-emulator")
@@ -69,45 +71,6 @@ NORM_CASES = [
 ]
 
 
-class Recorder(http.server.ThreadingHTTPServer):
-    """Forwards every request to the emulator and records it."""
-
-    daemon_threads = True
-
-    def __init__(self, upstream):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.upstream = upstream
-        self.base = "http://127.0.0.1:%d" % self.server_address[1]
-        self.records = []
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _forward(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
-        self.server.records.append({"method": self.command, "target": self.path,
-                                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                                    "body": body})
-        up = urllib.parse.urlparse(self.server.upstream)
-        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-        hdrs = {k: v for k, v in self.headers.items()
-                if k.lower() not in ("host", "content-length", "connection")}
-        conn.request(self.command, self.path, body=body or None, headers=hdrs)
-        resp = conn.getresponse()
-        data = resp.read()
-        self.send_response(resp.status)
-        self.send_header("Content-Type", resp.getheader("Content-Type") or "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        conn.close()
-
-    do_GET = do_POST = do_DELETE = _forward
 
 
 def start_emulator():
@@ -193,7 +156,7 @@ def view(r):
     has_body = bool(r["body"])
     return {"method": r["method"], "path": re.sub(r"/\d{10,}/", "/{id}/", split.path),
             "params": params, "body": has_body,
-            "content-type": r["headers"].get("content-type", "").split(";")[0] if has_body
+            "content-type": r["lheaders"].get("content-type", "").split(";")[0] if has_body
             else None}
 
 

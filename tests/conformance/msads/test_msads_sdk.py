@@ -23,11 +23,10 @@ and has no setting to point it elsewhere); the test takes an access token from t
 hands it to the SDK as OAuthTokens.
 """
 import hashlib
-import http.client
-import http.server
 import io
 import json
 import os
+import sys
 import re
 import subprocess
 import threading
@@ -36,6 +35,9 @@ import urllib.request
 import zipfile
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from recorder import Recorder  # noqa: E402  (tests/conformance/recorder.py)
 
 BUILD = os.environ.get("SGX_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
 EMULATOR = os.path.join(BUILD, "segexport-emulator")
@@ -77,53 +79,6 @@ ALLOWED = {
 }
 
 
-class Recorder(http.server.ThreadingHTTPServer):
-    """Forwards every request to the emulator and records it; rewrites the emulator's own
-    address in replies (UploadUrl, ResultFileUrl) so the follow-up requests come here too."""
-
-    daemon_threads = True
-
-    def __init__(self, upstream):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.upstream = upstream
-        self.base = "http://127.0.0.1:%d" % self.server_address[1]
-        self.client = None
-        self.records = []
-        self.lock = threading.Lock()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _forward(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
-        srv = self.server
-        with srv.lock:
-            srv.records.append({"client": srv.client, "method": self.command, "path": self.path,
-                                "headers": {k: v for k, v in self.headers.items()},
-                                "body": body})
-        up = urllib.parse.urlparse(srv.upstream)
-        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-        hdrs = {k: v for k, v in self.headers.items()
-                if k.lower() not in ("host", "content-length", "connection")}
-        conn.request(self.command, self.path, body=body or None, headers=hdrs)
-        resp = conn.getresponse()
-        data = resp.read().replace(srv.upstream.encode(), srv.base.encode())
-        self.send_response(resp.status)
-        ctype = resp.getheader("Content-Type")
-        if ctype:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        conn.close()
-
-    do_GET = _forward
-    do_POST = _forward
 
 
 @pytest.fixture
@@ -135,7 +90,7 @@ def env(tmp_path):
     m = re.search(r"listening on ([\d.]+):(\d+)", line)
     assert m, line
     upstream = "http://%s:%s" % m.groups()
-    rec = Recorder(upstream)
+    rec = Recorder(upstream, rewrite=True)
     t = threading.Thread(target=rec.serve_forever, daemon=True)
     t.start()
     yield {"upstream": upstream, "rec": rec, "tmp": tmp_path}
