@@ -105,10 +105,21 @@ static size_t form_decode(const char *src, const char *end, char *dst)
 {
     size_t n = 0;
     while (src < end) {
+        /* Runs without '%' or '+' (most of a payload: hex digits) are copied as they are. */
+        const char *run = src;
+        while (run < end && *run != '%' && *run != '+') {
+            run++;
+        }
+        memcpy(dst + n, src, (size_t)(run - src));
+        n += (size_t)(run - src);
+        src = run;
+        if (src == end) {
+            break;
+        }
         if (*src == '+') {
             dst[n++] = ' ';
             src++;
-        } else if (*src == '%') {
+        } else {
             int hi = end - src >= 3 ? hexval(src[1]) : -1;
             int lo = end - src >= 3 ? hexval(src[2]) : -1;
             if (hi < 0 || lo < 0) {
@@ -116,8 +127,6 @@ static size_t form_decode(const char *src, const char *end, char *dst)
             }
             dst[n++] = (char)(hi << 4 | lo);
             src += 3;
-        } else {
-            dst[n++] = *src++;
         }
     }
     dst[n] = '\0';
