@@ -21,7 +21,7 @@
 #define EMU_ROWS 10000    /* rows per POST: Meta's cap, what segexport sends when batches fill */
 #define EMU_POSTS 20      /* POST bodies per run: 200,000 distinct members */
 #define EMU_DEL_ROWS 40   /* rows per DELETE: what fits segexport's 8000-byte removal URL */
-#define EMU_DELETES 250   /* DELETEs per run: 10,000 of the members removed again */
+#define EMU_DELETES 5000  /* DELETEs per run: every member removed again */
 #define EMU_MAX_RUNS 16
 
 typedef struct {

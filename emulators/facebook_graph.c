@@ -240,15 +240,15 @@ static bool fb_audience_ready(sgx_emu_fb_t *e, const char *aud, bool add, sgx_em
 static void fb_apply(sgx_emu_fb_t *e, const char *aud, bool add, const sgx_emu_fb_batch_t *b)
 {
     pthread_mutex_lock(&e->mu);
-    json_t *set = sgx_emu_fb_audience_locked(e, aud, false);
+    sgx_emu_strset_t *set = sgx_emu_fb_audience_locked(e, aud, false);
     const char *m = b->members.data;
     for (size_t i = 0; set && i < b->n_members; i++) {
         size_t len = strlen(m);
         /* Member strings come from parsed JSON, so they are valid UTF-8 already. */
         if (add) {
-            json_object_setn_new_nocheck(set, m, len, json_true());
+            sgx_emu_strset_add(set, m, len);
         } else {
-            json_object_deln(set, m, len);
+            sgx_emu_strset_del(set, m, len);
         }
         m += len + 1;
     }
