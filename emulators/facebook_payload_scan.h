@@ -1,9 +1,10 @@
-/* A fast, strict reader for the documented shape of the Custom Audiences `payload`
- * ({"schema":..., "is_raw":..., "data":[...]}, https://developers.facebook.com/docs/marketing-api/
- * audiences/guides/custom-audiences#build), used by facebook_payload.c before jansson. It accepts
- * only a subset of JSON whose meaning is unambiguous without building a tree: each of the three
- * members at most once and no other member, strings of printable ASCII without escapes, rows all
- * strings or all arrays of the same width. Anything else (including everything jansson would
+/* A fast, strict reader for the documented shape of the Custom Audiences `payload`, a JSON
+ * string {"schema":..., "is_raw":..., "data":[...]} (https://developers.facebook.com/docs/
+ * marketing-api/reference/custom-audience/users, [FB-users] in destinations.md), used by
+ * facebook_payload.c before jansson. It accepts only a subset of JSON whose meaning is
+ * unambiguous without building a tree: each of the three members at most once and no other
+ * member, strings of printable ASCII without escapes, rows all strings or all arrays of the same
+ * width. Anything else (including everything jansson would
  * reject) makes it decline, and the caller parses with jansson as before, so what the emulator
  * accepts and how it words its errors do not depend on which reader ran. Pure: no I/O, no locks. */
 #ifndef SGX_EMU_FACEBOOK_PAYLOAD_SCAN_H
