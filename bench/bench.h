@@ -18,5 +18,8 @@ void sgx_bench_ring(size_t n, int runs);      /* bench_ring.c */
 void sgx_bench_reject(size_t rows, size_t rejected, int runs); /* bench_reject.c */
 /* n configured audiences, none with traffic: RSS and idle CPU of the dispatcher. */
 void sgx_bench_audiences(size_t n); /* bench_audiences.c */
+/* The Meta emulator alone: its CPU per row for 10,000-row adds and 40-row query-string removals,
+ * one client thread over loopback. */
+void sgx_bench_emulator_facebook(int runs); /* bench_emulator.c */
 
 #endif

@@ -14,9 +14,10 @@
 #include "bench/bench_e2e.h"
 
 #define STAGE_NAMES                                                                            \
-    "consume, decode, normalize_hash, rowbuild, pipeline, ring, reject, audiences, all"
+    "consume, decode, normalize_hash, rowbuild, pipeline, ring, reject, audiences, "           \
+    "emulator_facebook, all"
 /* Stages that "all" leaves out: micro-benchmarks of one mechanism, run by name. */
-#define STAGES_BY_NAME_ONLY " ring reject audiences "
+#define STAGES_BY_NAME_ONLY " ring reject audiences emulator_facebook "
 
 static void usage(void)
 {
@@ -26,7 +27,7 @@ static void usage(void)
             "                       [--kafka PROPERTY=VALUE]... (added to the configuration)\n"
             "  what-if (beyond the configuration's limits): [--max-inflight REQUESTS]\n"
             "                       [--max-inflight-events N]\n"
-            "  stages: %s (default all but ring, reject and audiences)\n",
+            "  stages: %s (default all but ring, reject, audiences and emulator_facebook)\n",
             STAGE_NAMES);
 }
 
@@ -169,6 +170,9 @@ int main(int argc, char **argv)
     }
     if (wants(stage, "audiences")) {
         sgx_bench_audiences(10000);
+    }
+    if (wants(stage, "emulator_facebook")) {
+        sgx_bench_emulator_facebook(o.runs);
     }
     if (wants(stage, "reject")) {
         sgx_bench_reject(100000, 20000, o.runs);

@@ -105,10 +105,21 @@ static size_t form_decode(const char *src, const char *end, char *dst)
 {
     size_t n = 0;
     while (src < end) {
+        /* Runs without '%' or '+' (most of a payload: hex digits) are copied as they are. */
+        const char *run = src;
+        while (run < end && *run != '%' && *run != '+') {
+            run++;
+        }
+        memcpy(dst + n, src, (size_t)(run - src));
+        n += (size_t)(run - src);
+        src = run;
+        if (src == end) {
+            break;
+        }
         if (*src == '+') {
             dst[n++] = ' ';
             src++;
-        } else if (*src == '%') {
+        } else {
             int hi = end - src >= 3 ? hexval(src[1]) : -1;
             int lo = end - src >= 3 ? hexval(src[2]) : -1;
             if (hi < 0 || lo < 0) {
@@ -116,8 +127,6 @@ static size_t form_decode(const char *src, const char *end, char *dst)
             }
             dst[n++] = (char)(hi << 4 | lo);
             src += 3;
-        } else {
-            dst[n++] = *src++;
         }
     }
     dst[n] = '\0';
@@ -164,6 +173,53 @@ sgx_err_t sgx_emu_form_parse(const char *data, size_t len, sgx_emu_form_t *out)
         p = amp ? amp + 1 : end;
     }
     return SGX_OK;
+}
+
+typedef struct {
+    sgx_emu_form_t *form;
+    size_t bytes; /* first pass: room the pairs need */
+    char *dst;    /* second pass: where the next pair goes */
+} args_walk_t;
+
+/* An empty key is dropped and a key without '=' reads as an empty value, as the same pairs
+ * re-encoded and given to sgx_emu_form_parse would. */
+static enum MHD_Result arg_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    args_walk_t *w = cls;
+    (void)kind;
+    (void)key;
+    (void)value;
+    w->bytes += key_size ? key_size + value_size + 2 : 0;
+    return MHD_YES;
+}
+
+static enum MHD_Result arg_copy(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    args_walk_t *w = cls;
+    (void)kind;
+    if (key_size) {
+        char *k = w->dst, *v = k + key_size + 1;
+        memcpy(k, key, key_size);
+        k[key_size] = '\0';
+        value_size = value ? value_size : 0;
+        memcpy(v, value ? value : "", value_size);
+        v[value_size] = '\0';
+        form_push(w->form, k, v, value_size);
+        w->dst = v + value_size + 1;
+    }
+    return MHD_YES;
+}
+
+void sgx_emu_form_from_query(struct MHD_Connection *conn, sgx_emu_form_t *out)
+{
+    memset(out, 0, sizeof *out);
+    args_walk_t w = {.form = out};
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, arg_size, &w);
+    out->buf = sgx_malloc(w.bytes + 1);
+    w.dst = out->buf;
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, arg_copy, &w);
 }
 
 const char *sgx_emu_form_get(const sgx_emu_form_t *form, const char *key, size_t *len)

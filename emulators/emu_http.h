@@ -82,6 +82,13 @@ typedef struct {
  */
 sgx_err_t sgx_emu_form_parse(const char *data, size_t len, sgx_emu_form_t *out);
 
+/**
+ * @brief The request's query arguments, already decoded by libmicrohttpd, as a form: the same
+ * fields sgx_emu_form_parse gives for the query string, without encoding it again to parse it.
+ * Free out with sgx_emu_form_free.
+ */
+void sgx_emu_form_from_query(struct MHD_Connection *conn, sgx_emu_form_t *out);
+
 /** @returns the first value of key (borrowed from form) and its length in *len, or NULL. */
 const char *sgx_emu_form_get(const sgx_emu_form_t *form, const char *key, size_t *len);
 

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,9 +29,31 @@
 #define FB_DEFAULT_MAX_ROWS 10000
 #define FB_DEFAULT_MAX_BODY ((size_t)16 << 20)
 
-json_t *sgx_emu_fb_audience_locked(sgx_emu_fb_t *e, const char *id, bool create)
+static sgx_emu_strset_t *set_of(const json_t *v)
 {
-    return sgx_emu_set_get(e->audiences, id, create);
+    return v ? (sgx_emu_strset_t *)(intptr_t)json_integer_value(v) : NULL;
+}
+
+sgx_emu_strset_t *sgx_emu_fb_audience_locked(sgx_emu_fb_t *e, const char *id, bool create)
+{
+    sgx_emu_strset_t *set = set_of(json_object_get(e->audiences, id));
+    if (set || !create || !*id) {
+        return set;
+    }
+    set = sgx_emu_strset_new();
+    /* json_object_set_new rejects ids that are not UTF-8, which then read as unknown. */
+    if (json_object_set_new(e->audiences, id, json_integer((json_int_t)(intptr_t)set)) != 0) {
+        sgx_emu_strset_destroy(set);
+        return NULL;
+    }
+    return set;
+}
+
+/* Frees an audience's members and forgets its id. @locks_required e->mu (or sole owner). */
+static void fb_drop_audience(sgx_emu_fb_t *e, const char *id)
+{
+    sgx_emu_strset_destroy(set_of(json_object_get(e->audiences, id)));
+    json_object_del(e->audiences, id);
 }
 
 double sgx_emu_fb_rand_locked(sgx_emu_fb_t *e)
@@ -46,10 +69,10 @@ static enum MHD_Result fb_admin_audience(sgx_emu_fb_t *e, struct MHD_Connection 
                                          const char *id)
 {
     pthread_mutex_lock(&e->mu);
-    json_t *set = sgx_emu_fb_audience_locked(e, id, false);
+    sgx_emu_strset_t *set = sgx_emu_fb_audience_locked(e, id, false);
     json_t *reply = set ? json_pack("{s:s, s:I, s:o}", "id", id, "count",
-                                    (json_int_t)json_object_size(set), "members",
-                                    sgx_emu_sorted_keys_json(set))
+                                    (json_int_t)sgx_emu_strset_count(set), "members",
+                                    sgx_emu_strset_sorted_json(set))
                         : NULL;
     pthread_mutex_unlock(&e->mu);
     if (!reply) {
@@ -294,6 +317,11 @@ void sgx_emu_fb_stop(sgx_emu_fb_t *e)
     if (e->mhd) {
         MHD_stop_daemon(e->mhd);
     }
+    const char *id;
+    json_t *v;
+    json_object_foreach(e->audiences, id, v) {
+        sgx_emu_strset_destroy(set_of(v));
+    }
     json_decref(e->audiences);
     json_decref(e->meta);
     json_decref(e->refused);
@@ -325,7 +353,7 @@ void sgx_emu_fb_set_token(sgx_emu_fb_t *e, const char *token)
 void sgx_emu_fb_delete_audience(sgx_emu_fb_t *e, const char *audience_id)
 {
     pthread_mutex_lock(&e->mu);
-    json_object_del(e->audiences, audience_id);
+    fb_drop_audience(e, audience_id);
     json_object_del(e->meta, audience_id);
     pthread_mutex_unlock(&e->mu);
 }

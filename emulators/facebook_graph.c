@@ -240,15 +240,15 @@ static bool fb_audience_ready(sgx_emu_fb_t *e, const char *aud, bool add, sgx_em
 static void fb_apply(sgx_emu_fb_t *e, const char *aud, bool add, const sgx_emu_fb_batch_t *b)
 {
     pthread_mutex_lock(&e->mu);
-    json_t *set = sgx_emu_fb_audience_locked(e, aud, false);
+    sgx_emu_strset_t *set = sgx_emu_fb_audience_locked(e, aud, false);
     const char *m = b->members.data;
     for (size_t i = 0; set && i < b->n_members; i++) {
         size_t len = strlen(m);
         /* Member strings come from parsed JSON, so they are valid UTF-8 already. */
         if (add) {
-            json_object_setn_new_nocheck(set, m, len, json_true());
+            sgx_emu_strset_add(set, m, len);
         } else {
-            json_object_deln(set, m, len);
+            sgx_emu_strset_del(set, m, len);
         }
         m += len + 1;
     }
@@ -399,14 +399,14 @@ static bool too_long(const sgx_emu_path_t *path, size_t query_len, sgx_emu_fb_re
  * DELETE body, so a body is not read. Parameters sent only in a body are therefore missing: no
  * access_token is code 190, no payload code 100 (fb_users), as Graph answers a request without
  * them ([FB-errfmt]). */
-static void fb_remove_or_search(sgx_emu_fb_t *e, struct MHD_Connection *conn,
-                                const sgx_buf_t *query, const char *id, bool remove,
-                                sgx_emu_fb_reply_t *r)
+static void fb_remove_or_search(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *id,
+                                bool remove, sgx_emu_fb_reply_t *r)
 {
     sgx_emu_form_t form;
-    if (sgx_emu_form_parse(query->data ? query->data : "", query->len, &form)) {
-        sgx_emu_fb_error(e, r, 400, 100, 0, "OAuthException", "(#100) Malformed query string");
-    } else if (remove) {
+    /* The arguments as libmicrohttpd decoded them (a stray '%' stays as it is, as before when
+     * the re-encoded query string was parsed again). */
+    sgx_emu_form_from_query(conn, &form);
+    if (remove) {
         fb_users(e, conn, &form, id, false, r);
     } else {
         sgx_emu_fb_search(e, conn, &form, id + 4, r); /* id is act_{account} */
@@ -471,7 +471,7 @@ void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *
     } else if (users && fb_fault(e, r)) {
         /* the injected or random fault is the reply */
     } else if ((users && del) || (account && get)) {
-        fb_remove_or_search(e, conn, &query, path->seg[1], users, r);
+        fb_remove_or_search(e, conn, path->seg[1], users, r);
     } else {
         fb_post(e, conn, path, body, users, r);
     }

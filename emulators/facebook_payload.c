@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "emulators/facebook_payload_scan.h"
 
 /* Meta's multi-key names in the order member strings use, so the same person uploaded with the
  * columns in a different order is still the same set member. */
@@ -88,29 +89,36 @@ static sgx_err_t schema_parse(const json_t *js, fb_schema_t *s, char *msg, size_
     return SGX_OK;
 }
 
+/* Lowercase hex digits; a table because every hashed cell of every row is checked. */
+static const bool fb_hex[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1};
+
 static bool is_sha256_hex(const char *v, size_t len)
 {
     if (len != 64) {
         return false;
     }
-    for (size_t i = 0; i < len; i++) {
-        if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f'))) {
-            return false;
-        }
+    unsigned ok = 1;
+    for (size_t i = 0; i < 64; i++) {
+        ok &= fb_hex[(unsigned char)v[i]];
     }
-    return true;
+    return ok != 0;
 }
 
+/* A cell's text: borrowed from the jansson tree or straight from the payload text. */
+typedef sgx_emu_fb_cell_t fb_cell_t;
+
 /* Collects the row's cells (strings only) into cells[]; returns false on a structural error. */
-static bool row_cells(const fb_schema_t *s, const json_t *row, size_t idx, const json_t **cells,
+static bool row_cells(const fb_schema_t *s, const json_t *row, size_t idx, fb_cell_t *cells,
                       char *msg, size_t msg_len)
 {
     if (s->flat) {
-        cells[0] = row;
         if (!json_is_string(row)) {
             snprintf(msg, msg_len, "(#100) payload.data[%zu] must be a string", idx);
             return false;
         }
+        cells[0] = (fb_cell_t){json_string_value(row), json_string_length(row)};
         return true;
     }
     if (!json_is_array(row) || json_array_size(row) != s->ncols) {
@@ -119,26 +127,26 @@ static bool row_cells(const fb_schema_t *s, const json_t *row, size_t idx, const
         return false;
     }
     for (size_t c = 0; c < s->ncols; c++) {
-        cells[c] = json_array_get(row, c);
-        if (!json_is_string(cells[c])) {
+        const json_t *cell = json_array_get(row, c);
+        if (!json_is_string(cell)) {
             snprintf(msg, msg_len, "(#100) payload.data[%zu][%zu] must be a string", idx, c);
             return false;
         }
+        cells[c] = (fb_cell_t){json_string_value(cell), json_string_length(cell)};
     }
     return true;
 }
 
 /* Returns a short reason when the row must be skipped (never quoting its values), else NULL. */
-static const char *row_reject(const fb_schema_t *s, const json_t *const *cells, char *reason,
+static const char *row_reject(const fb_schema_t *s, const fb_cell_t *cells, char *reason,
                               size_t reason_len)
 {
     size_t non_empty = 0;
     for (size_t c = 0; c < s->ncols; c++) {
         int k = s->col_key[c];
-        size_t len = json_string_length(cells[c]);
+        size_t len = cells[c].len;
         non_empty += len > 0;
-        if (len && k != K_EXTERN_ID && k != K_MADID &&
-            !is_sha256_hex(json_string_value(cells[c]), len)) {
+        if (len && k != K_EXTERN_ID && k != K_MADID && !is_sha256_hex(cells[c].p, len)) {
             snprintf(reason, reason_len, "invalid %s: expected 64 lowercase hex chars (SHA-256)",
                      fb_keys[k]);
             return reason;
@@ -147,82 +155,103 @@ static const char *row_reject(const fb_schema_t *s, const json_t *const *cells, 
     return non_empty ? NULL : "all fields are empty";
 }
 
-static void member_append(const fb_schema_t *s, const json_t *const *cells, sgx_buf_t *out)
+static void member_append(const fb_schema_t *s, const fb_cell_t *cells, sgx_buf_t *out)
 {
-    bool first = true;
+    size_t need = 1;
+    for (size_t c = 0; c < s->ncols; c++) {
+        need += cells[c].len ? strlen(fb_keys[s->col_key[c]]) + 2 + cells[c].len : 0;
+    }
+    sgx_buf_reserve(out, need);
+    char *d = out->data + out->len;
     for (int k = 0; k < NKEYS; k++) {
         int c = s->key_col[k];
-        if (c < 0 || json_string_length(cells[c]) == 0) {
+        if (c < 0 || cells[c].len == 0) {
             continue;
         }
-        if (!first) {
-            sgx_buf_putc(out, ',');
+        if (d != out->data + out->len) {
+            *d++ = ',';
         }
-        first = false;
-        sgx_buf_puts(out, fb_keys[k]);
-        sgx_buf_putc(out, ':');
-        sgx_buf_append(out, json_string_value(cells[c]), json_string_length(cells[c]));
+        size_t klen = strlen(fb_keys[k]);
+        memcpy(d, fb_keys[k], klen);
+        d[klen] = ':';
+        memcpy(d + klen + 1, cells[c].p, cells[c].len);
+        d += klen + 1 + cells[c].len;
     }
-    sgx_buf_append(out, "", 1); /* the separator NUL is part of the stored bytes */
+    *d++ = '\0'; /* the separator NUL is part of the stored bytes */
+    out->len = (size_t)(d - out->data);
+    out->data[out->len] = '\0';
+}
+
+/* Row idx (its cells already collected): skipped with a sample reason, or made a member. */
+static void row_take(const fb_schema_t *s, const fb_cell_t *cells, size_t idx,
+                     sgx_emu_fb_batch_t *out)
+{
+    char reason[96];
+    const char *why = row_reject(s, cells, reason, sizeof reason);
+    if (why) {
+        if (out->num_invalid++ < FB_MAX_SAMPLES) {
+            char key[24];
+            snprintf(key, sizeof key, "%zu", idx);
+            json_object_set_new(out->samples, key, json_string(why));
+        }
+        return;
+    }
+    member_append(s, cells, &out->members);
+    out->n_members++;
 }
 
 static sgx_err_t rows_parse(const fb_schema_t *s, const json_t *data, sgx_emu_fb_batch_t *out,
                             char *msg, size_t msg_len)
 {
-    const json_t *cells[NKEYS];
-    char reason[96];
+    fb_cell_t cells[NKEYS];
     for (size_t i = 0; i < json_array_size(data); i++) {
         if (!row_cells(s, json_array_get(data, i), i, cells, msg, msg_len)) {
             return SGX_ERR_INVALID;
         }
-        const char *why = row_reject(s, cells, reason, sizeof reason);
-        if (why) {
-            if (out->num_invalid++ < FB_MAX_SAMPLES) {
-                char key[24];
-                snprintf(key, sizeof key, "%zu", i);
-                json_object_set_new(out->samples, key, json_string(why));
-            }
-            continue;
-        }
-        member_append(s, cells, &out->members);
-        out->n_members++;
+        row_take(s, cells, i, out);
     }
     out->num_received = json_array_size(data);
     return SGX_OK;
 }
 
-static sgx_err_t payload_check(const json_t *root, size_t max_rows, fb_schema_t *s, char *msg,
+/* The top-level members the checks look at, whichever parser found them. */
+typedef struct {
+    const json_t *schema; /* borrowed, NULL when absent */
+    const json_t *is_raw; /* borrowed, NULL when absent */
+    bool has_data;
+    bool data_is_array;
+    size_t nrows; /* data's length when it is an array */
+} fb_top_t;
+
+static sgx_err_t payload_check(const fb_top_t *t, size_t max_rows, fb_schema_t *s, char *msg,
                                size_t msg_len)
 {
-    const json_t *schema = json_object_get(root, "schema");
-    const json_t *data = json_object_get(root, "data");
-    const json_t *is_raw = json_object_get(root, "is_raw");
-    if (!schema || !data) {
+    if (!t->schema || !t->has_data) {
         snprintf(msg, msg_len, "(#100) payload must contain 'schema' and 'data'");
         return SGX_ERR_INVALID;
     }
-    if (is_raw && !json_is_boolean(is_raw)) {
+    if (t->is_raw && !json_is_boolean(t->is_raw)) {
         snprintf(msg, msg_len, "(#100) payload.is_raw must be a boolean");
         return SGX_ERR_INVALID;
     }
-    sgx_err_t err = schema_parse(schema, s, msg, msg_len);
+    sgx_err_t err = schema_parse(t->schema, s, msg, msg_len);
     if (err) {
         return err;
     }
-    if (!json_is_array(data) || json_array_size(data) == 0) {
+    if (!t->data_is_array || t->nrows == 0) {
         snprintf(msg, msg_len, "(#100) payload.data must be a non-empty array");
         return SGX_ERR_INVALID;
     }
-    if (json_array_size(data) > max_rows) {
+    if (t->nrows > max_rows) {
         snprintf(msg, msg_len, "(#100) too many users in one request: %zu rows, at most %zu",
-                 json_array_size(data), max_rows);
+                 t->nrows, max_rows);
         return SGX_ERR_TOO_LARGE;
     }
     return SGX_OK;
 }
 
-sgx_err_t sgx_emu_fb_payload_parse(const char *text, size_t len, size_t max_rows,
-                                   sgx_emu_fb_batch_t *out, char *msg, size_t msg_len)
+sgx_err_t sgx_emu_fb_payload_parse_tree(const char *text, size_t len, size_t max_rows,
+                                        sgx_emu_fb_batch_t *out, char *msg, size_t msg_len)
 {
     memset(out, 0, sizeof *out);
     out->samples = json_object();
@@ -233,12 +262,47 @@ sgx_err_t sgx_emu_fb_payload_parse(const char *text, size_t len, size_t max_rows
         json_decref(root);
         return SGX_ERR_INVALID;
     }
+    const json_t *data = json_object_get(root, "data");
+    fb_top_t top = {.schema = json_object_get(root, "schema"),
+                    .is_raw = json_object_get(root, "is_raw"),
+                    .has_data = data != NULL,
+                    .data_is_array = json_is_array(data),
+                    .nrows = json_array_size(data)};
     fb_schema_t schema;
-    sgx_err_t err = payload_check(root, max_rows, &schema, msg, msg_len);
+    sgx_err_t err = payload_check(&top, max_rows, &schema, msg, msg_len);
     if (!err) {
-        err = rows_parse(&schema, json_object_get(root, "data"), out, msg, msg_len);
+        err = rows_parse(&schema, data, out, msg, msg_len);
     }
     json_decref(root);
+    return err;
+}
+
+sgx_err_t sgx_emu_fb_payload_parse(const char *text, size_t len, size_t max_rows,
+                                   sgx_emu_fb_batch_t *out, char *msg, size_t msg_len)
+{
+    sgx_emu_fb_flat_t f;
+    if (!sgx_emu_fb_flat_scan(text, len, &f)) {
+        sgx_emu_fb_flat_free(&f);
+        return sgx_emu_fb_payload_parse_tree(text, len, max_rows, out, msg, msg_len);
+    }
+    memset(out, 0, sizeof *out);
+    out->samples = json_object();
+    fb_top_t top = {.schema = f.schema, .is_raw = f.is_raw, .has_data = true,
+                    .data_is_array = true, .nrows = f.nrows};
+    fb_schema_t schema;
+    sgx_err_t err = payload_check(&top, max_rows, &schema, msg, msg_len);
+    if (!err && (schema.flat ? f.width == 0 : f.width == schema.ncols)) {
+        sgx_buf_reserve(&out->members, len + f.nrows * schema.ncols * 8);
+        for (size_t i = 0; i < f.nrows; i++) {
+            row_take(&schema, f.cells + i * schema.ncols, i, out);
+        }
+        out->num_received = f.nrows;
+    } else if (!err) {
+        /* A row whose shape does not match the schema: the tree parser words the error. */
+        sgx_emu_fb_batch_free(out);
+        err = sgx_emu_fb_payload_parse_tree(text, len, max_rows, out, msg, msg_len);
+    }
+    sgx_emu_fb_flat_free(&f);
     return err;
 }
 

@@ -29,6 +29,11 @@ typedef struct {
 sgx_err_t sgx_emu_fb_payload_parse(const char *text, size_t len, size_t max_rows,
                                    sgx_emu_fb_batch_t *out, char *msg, size_t msg_len);
 
+/** @brief The same, always through jansson's tree: what sgx_emu_fb_payload_parse falls back to
+ *  for text outside the fast reader's subset (facebook_payload_scan.h); tests compare the two. */
+sgx_err_t sgx_emu_fb_payload_parse_tree(const char *text, size_t len, size_t max_rows,
+                                        sgx_emu_fb_batch_t *out, char *msg, size_t msg_len);
+
 /** @brief Frees a batch; NULL-safe and safe on a zeroed struct. */
 void sgx_emu_fb_batch_free(sgx_emu_fb_batch_t *batch);
 

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "emulators/emu_http.h"
+#include "emulators/emu_strset.h"
 #include "emulators/facebook.h"
 
 /* Requests kept for GET /_emulator/requests (~6 MB, heap-allocated with the emulator): enough
@@ -50,7 +51,9 @@ struct sgx_emu_fb {
     char *token;        /* owned */
     char *proof;        /* owned expected appsecret_proof (hex), NULL when not required */
     json_t *refused;    /* owned set of member strings whose requests are refused (code 100) */
-    json_t *audiences;  /* owned: id -> object used as a set (member -> true) */
+    json_t *audiences;  /* owned: id -> integer holding an owned sgx_emu_strset_t * (the
+                         * members); a jansson object keeps ids checked as UTF-8 as before,
+                         * the members live outside jansson because one is added per row */
     json_t *meta;       /* owned: id -> {"name","account","description"} for the audiences
                          * created through Graph (facebook_account.c) */
     sgx_emu_fb_fault_t fault;
@@ -109,10 +112,11 @@ void sgx_emu_fb_search(sgx_emu_fb_t *e, struct MHD_Connection *conn, const sgx_e
                        const char *account, sgx_emu_fb_reply_t *r);
 
 /**
- * @brief Returns the audience's member set, creating it when create is true.
+ * @brief Returns the audience's member set, creating it when create is true (ids that are empty
+ * or not UTF-8 are never created and read as unknown).
  * @returns a set borrowed from e->audiences, or NULL. @locks_required e->mu.
  */
-json_t *sgx_emu_fb_audience_locked(sgx_emu_fb_t *e, const char *id, bool create);
+sgx_emu_strset_t *sgx_emu_fb_audience_locked(sgx_emu_fb_t *e, const char *id, bool create);
 
 /** @returns a uniform double in [0,1) from e->rng. @locks_required e->mu. */
 double sgx_emu_fb_rand_locked(sgx_emu_fb_t *e);
