@@ -9,7 +9,9 @@ audience equals what the log implies (the truth), member for member. Per contend
     RESULT stage=peer_<name> events_per_s=<median> cpu_us_per_event=<median> rss_mb=<max>
 with the range over rounds, then the ratios against the Go exporter and the consume-only CPU.
 
-CPU is the process's user+system time (/proc/PID/stat) at completion; RSS is its VmHWM.
+CPU is the process's user+system time (/proc/PID/stat) at completion; RSS is its VmHWM. For
+segexport it also prints the median CPU per event of each thread role (poll, worker, dispatcher,
+dlq, librdkafka, other) from /proc/PID/task.
 Environment: SGX_PEER_EVENTS (1,000,000), SGX_PEER_PROFILES (200,000), SGX_PEER_ROUNDS (3),
 SGX_PEER_PARTITIONS (12), SGX_PEER_CONTENDERS (segexport,goexport,consume_only), and
 SGX_PEER_SEGEXPORT_SETTINGS: a JSON object merged into segexport's configuration (its "kafka"
@@ -71,6 +73,23 @@ def proc_hwm_mb(pid):
     return 0.0
 
 
+def thread_roles_s(pid):
+    """CPU seconds per thread role (segexport names its threads: poll, worker-N, dispatcher,
+    dlq; librdkafka's are rdk:*), so a regression shows in the thread that carries it."""
+    roles = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().strip()
+            cpu = proc_cpu_s(f"{pid}/task/{tid}")
+        except OSError:  # the thread ended meanwhile
+            continue
+        role = ("librdkafka" if comm.startswith("rdk:") else "worker" if comm.startswith("worker")
+                else comm if comm in ("poll", "dispatcher", "dlq") else "other")
+        roles[role] = roles.get(role, 0.0) + cpu
+    return roles
+
+
 def segexport_argv(broker, registry, meta, group, work):
     cfg = {  # defaults everywhere else: this is what a user runs
         "kafka": {"bootstrap.servers": broker.bootstrap, "group.id": group},
@@ -121,6 +140,7 @@ def one_run(name, broker, registry, truth, rnd):
     wait_until(all_committed, 1800, f"{name}: every offset committed", interval=0.25)
     elapsed = time.monotonic() - t0
     cpu, rss = proc_cpu_s(proc.pid), proc_hwm_mb(proc.pid)
+    roles = thread_roles_s(proc.pid) if name == "segexport" else {}
     exact = True
     if name != "consume_only":
         diff = sgxsys.audiences_equal(meta, truth)
@@ -134,7 +154,8 @@ def one_run(name, broker, registry, truth, rnd):
         proc.kill()
     meta.proc.kill()
     r = {"events_per_s": EVENTS / elapsed, "cpu_us_per_event": cpu * 1e6 / EVENTS,
-         "rss_mb": rss, "valid": exact}
+         "rss_mb": rss, "valid": exact,
+         "threads_us": {k: v * 1e6 / EVENTS for k, v in roles.items()}}
     log(f"{name} round {rnd}: {r['events_per_s']:.0f} events/s, "
         f"{r['cpu_us_per_event']:.2f} us CPU/event, {rss:.0f} MB peak RSS"
         f"{'' if exact else ' (INVALID)'}")
@@ -155,6 +176,12 @@ def summarize(results):
               f"cpu_us_per_event={med[name][1]:.3f} rss_mb={max(r['rss_mb'] for r in ok):.0f} "
               f"events_per_s_range={min(eps):.0f}-{max(eps):.0f} "
               f"cpu_us_range={min(cpu):.3f}-{max(cpu):.3f} valid_runs={len(ok)}/{len(runs)}")
+    threads = [r["threads_us"] for r in results.get("segexport", []) if r["valid"]]
+    if threads:
+        roles = sorted({k for t in threads for k in t})
+        print("RESULT stage=peer_segexport_threads " + " ".join(
+            f"{k}_us_per_event={statistics.median(t.get(k, 0.0) for t in threads):.3f}"
+            for k in roles))
     if "segexport" in med and "goexport" in med:
         print(f"RESULT stage=peer_ratio segexport_vs_goexport_events_per_s="
               f"{med['segexport'][0] / med['goexport'][0]:.2f} "
