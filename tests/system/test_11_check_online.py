@@ -1,4 +1,4 @@
-"""Scenario 8, `segexport check --online` as an operator runs it: a real broker, the registry
+"""Scenario 11, `segexport check --online` as an operator runs it: a real broker, the registry
 double and the Meta, Microsoft Advertising and Dotdigital emulators as separate processes on
 free ports. A good configuration prints an ok line per check and exits 0; a wrong Meta token, an
 unknown address book and a missing dead-letter topic each print a FAIL line and exit 1, and no
