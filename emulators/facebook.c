@@ -402,6 +402,14 @@ void sgx_emu_fb_inject(sgx_emu_fb_t *e, sgx_emu_fault_kind_t kind, int count, in
     pthread_mutex_unlock(&e->mu);
 }
 
+void sgx_emu_fb_set_buc(sgx_emu_fb_t *e, int calls, int64_t window_ms)
+{
+    pthread_mutex_lock(&e->mu);
+    sgx_emu_rl_free(&e->buc);
+    sgx_emu_rl_init(&e->buc, calls, window_ms > 0 ? window_ms : 3600000);
+    pthread_mutex_unlock(&e->mu);
+}
+
 void sgx_emu_fb_random_faults(sgx_emu_fb_t *e, double p, int max_delay_ms, unsigned seed)
 {
     pthread_mutex_lock(&e->mu);

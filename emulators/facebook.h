@@ -68,6 +68,9 @@ typedef enum {
  */
 void sgx_emu_fb_inject(sgx_emu_fb_t *e, sgx_emu_fault_kind_t kind, int count, int code, int param);
 
+/** @brief Replaces the modelled business-use-case limit (as opts.buc_calls/buc_window_ms;
+ *  calls <= 0 turns it off); the calls counted so far are forgotten. */
+void sgx_emu_fb_set_buc(sgx_emu_fb_t *e, int calls, int64_t window_ms);
 /**
  * @brief Replaces the access token the emulator accepts (a revoked token, then a rotated one);
  * with an app secret configured, the expected appsecret_proof follows. Requests with any other

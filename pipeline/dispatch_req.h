@@ -10,6 +10,7 @@
 #include "pipeline/sched.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/http.h"
+#include "pipeline/pacer.h"
 
 typedef struct sgx_req sgx_req_t;
 
@@ -37,7 +38,7 @@ typedef struct {
     bool *creating;      /* a request that creates the audience is under way */
     int inflight;        /* requests sent or waiting to be retried */
     int64_t not_before;  /* throttled: nothing is sent before this (ms) */
-    int64_t next_start;  /* min_interval_ms pacing */
+    sgx_pacer_t pacer;   /* when the next request may start, how many may be in flight */
     char *token;         /* owned: access token of expiring-credential connectors */
     int64_t token_expiry;
     int64_t token_ttl;
