@@ -2,8 +2,9 @@
 
 /* The spacing a throttle starts from when there was none: one round trip on a fast link. */
 #define THROTTLE_MIN_INTERVAL_MS 50.0
-/* Answers slower than this and LATENCY_FACTOR times the fastest mean a congested destination. */
-#define LATENCY_SLOW_MS 2000
+/* Answers slower than this and LATENCY_FACTOR times the fastest mean a congested destination;
+ * high, because one destination mixes quick polls with uploads of up to 100 MB. */
+#define LATENCY_SLOW_MS 10000
 #define LATENCY_FACTOR 4
 
 void sgx_pacer_init(sgx_pacer_t *p, int min_interval_ms, int max_inflight, int64_t window_ms)

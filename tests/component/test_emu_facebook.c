@@ -534,6 +534,42 @@ static void test_other_throttle_codes(void **ctx)
     free(p);
 }
 
+/* The modelled business-use-case limit: 4 calls a minute. Every /users reply reports the usage
+ * after it; the fifth call is refused with 80003 (is_transient, usage 100, the minutes until
+ * the first call leaves the window) and not applied; turning the model off ends it. */
+static void test_business_use_case_limit(void **ctx)
+{
+    state_t *st = *ctx;
+    static const char *const pcts[] = {"\"call_count\":25,", "\"call_count\":50,",
+                                       "\"call_count\":75,", "\"call_count\":100,"};
+    resp_t r;
+    sgx_emu_fb_add_audience(st->emu, "1010");
+    sgx_emu_fb_set_buc(st->emu, 4, 60000);
+    char *p = email_payload(40, 1);
+    for (size_t i = 0; i < 4; i++) {
+        users(st, i % 2 ? "DELETE" : "POST", "1010", p, &r);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.usage, pcts[i]));
+        assert_non_null(strstr(r.usage, "\"type\":\"custom_audience\""));
+        resp_free(&r);
+    }
+    users(st, "POST", "1010", p, &r);
+    assert_int_equal(r.status, 400);
+    assert_int_equal(err_code(&r), 80003);
+    assert_true(json_is_true(json_object_get(json_object_get(r.json, "error"), "is_transient")));
+    assert_non_null(strstr(r.usage, "\"call_count\":100,"));
+    assert_non_null(strstr(r.usage, "\"estimated_time_to_regain_access\":0")); /* < 1 min */
+    resp_free(&r);
+    assert_int_equal(audience_count(st, "1010"), 0); /* add, remove, add, remove; refused */
+    sgx_emu_fb_set_buc(st->emu, 0, 0);
+    users(st, "POST", "1010", p, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.usage, "");
+    resp_free(&r);
+    free(p);
+    assert_int_equal(audience_count(st, "1010"), 1);
+}
+
 static void test_5xx_injection(void **ctx)
 {
     state_t *st = *ctx;
@@ -726,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_invalid_hash_cells),
         cmocka_unit_test(test_throttle_then_recovery),
         cmocka_unit_test(test_other_throttle_codes),
+        cmocka_unit_test(test_business_use_case_limit),
         cmocka_unit_test(test_5xx_injection),
         cmocka_unit_test(test_random_faults_deterministic),
         cmocka_unit_test(test_delay_injection),
