@@ -6,6 +6,8 @@
  * high, because one destination mixes quick polls with uploads of up to 100 MB. */
 #define LATENCY_SLOW_MS 10000
 #define LATENCY_FACTOR 4
+/* Own calls in the window from which the usage is taken to be mostly this destination's. */
+#define OWN_CALLS_MIN 16
 
 void sgx_pacer_init(sgx_pacer_t *p, int min_interval_ms, int max_inflight, int64_t window_ms)
 {
@@ -58,8 +60,10 @@ static void expire(sgx_pacer_t *p, int64_t now)
     }
 }
 
-/* Known window: at the target, wait for the oldest own call in it to leave (none of ours in
- * it: others use the allowance, so look again a 64th of the window later). A throttle is left
+/* Known window: at the target, wait for the oldest own call in it to leave. With few of ours
+ * in it the usage is mostly others' calls (another app, or this destination before a restart),
+ * whose times are unknown: look again a 64th of the window later rather than wait for ours,
+ * which may have been made just now. A throttle is left
  * to the wait the platform names (estimated_time_to_regain_access) or the core's backoff: its
  * usage figure says the allowance is spent, not when it returns. */
 static void usage_gate(sgx_pacer_t *p, const sgx_pacer_obs_t *o, int64_t now)
@@ -70,8 +74,8 @@ static void usage_gate(sgx_pacer_t *p, const sgx_pacer_obs_t *o, int64_t now)
     if (o->usage_pct < SGX_PACER_USAGE_TARGET || o->throttled) {
         return;
     }
-    int64_t until = p->nsends > 0 ? p->sends[p->head] + p->window_ms + 1
-                                  : now + p->window_ms / 64;
+    int64_t until = p->nsends >= OWN_CALLS_MIN ? p->sends[p->head] + p->window_ms + 1
+                                               : now + p->window_ms / 64;
     p->hold_until = until > p->hold_until ? until : p->hold_until;
 }
 

@@ -7,8 +7,9 @@
  *   - usage of a rolling allowance (Meta's X-Business-Use-Case-Usage) whose window is known
  *     (limits.usage_window_ms): below SGX_PACER_USAGE_TARGET requests go as the floor allows;
  *     at or above it nothing starts until the oldest of this destination's own calls still
- *     in the window leaves it, which frees the allowance a call needs; calls are neither sent
- *     into a full window nor held back from a free one;
+ *     in the window leaves it, which frees the allowance a call needs (with few of its own
+ *     there, a 64th of the window later); calls are neither sent into a full window nor held
+ *     back from a free one;
  *   - the same with the window unknown: the spacing grows above the target and shrinks below
  *     it, in proportion to the gap;
  *   - otherwise: a throttle doubles the spacing and halves the concurrency, each answer that

@@ -112,13 +112,18 @@ static void test_usage_gate(void **state)
     sgx_pacer_t p;
     sgx_pacer_init(&p, 0, 4, 10000);
     sgx_pacer_started(&p, 100);
-    sgx_pacer_started(&p, 200);
-    sgx_pacer_obs_t u = {.has_usage = true, .usage_pct = 50};
-    sgx_pacer_observe(&p, &u, 0, 300);
-    assert_int_equal(sgx_pacer_next_start(&p), 200); /* below the target: no spacing */
+    sgx_pacer_obs_t u = {.has_usage = true, .usage_pct = SGX_PACER_USAGE_TARGET};
+    sgx_pacer_observe(&p, &u, 0, 150); /* one call of ours: the usage is others' */
+    assert_int_equal(sgx_pacer_next_start(&p), 150 + 10000 / 64);
+    for (int64_t t = 200; t < 1800; t += 100) {
+        sgx_pacer_started(&p, t);
+    }
+    u.usage_pct = 50;
+    sgx_pacer_observe(&p, &u, 0, 1800);
+    assert_int_equal(sgx_pacer_next_start(&p), 1700); /* below the target: no spacing */
     u.usage_pct = SGX_PACER_USAGE_TARGET;
-    sgx_pacer_observe(&p, &u, 0, 300);
-    assert_int_equal(sgx_pacer_next_start(&p), 10101); /* the call at 100 leaves then */
+    sgx_pacer_observe(&p, &u, 0, 1800);
+    assert_int_equal(sgx_pacer_next_start(&p), 10101); /* ours: the call at 100 leaves then */
     sgx_pacer_started(&p, 10101);
     sgx_pacer_observe(&p, &u, 0, 10150);
     assert_int_equal(sgx_pacer_next_start(&p), 10201);
