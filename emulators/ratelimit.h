@@ -2,7 +2,8 @@
  * in any `window_ms`, as Meta's business-use-case limits count calls over a rolling hour
  * (https://developers.facebook.com/docs/graph-api/overview/rate-limiting) and Microsoft's bulk
  * service counts calls per time period (error 4204). The clock is passed in, so tests drive it.
- * Not thread-safe: the emulator's own mutex guards it. */
+ * Not thread-safe: the emulator's own mutex guards it. Functions borrow rl (caller-owned
+ * storage); init allocates the ring rl then owns, sgx_emu_rl_free releases it. */
 #ifndef SGX_EMU_RATELIMIT_H
 #define SGX_EMU_RATELIMIT_H
 

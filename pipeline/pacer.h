@@ -16,7 +16,9 @@
  *     is not one shrinks the spacing by a tenth and adds 1/cap to the concurrency
  *     (additive increase); an answer much slower than the fastest seen takes a quarter off.
  * The operator's min_interval_ms is a floor the spacing never goes under, max_inflight the
- * ceiling of the concurrency. Not thread-safe: the dispatcher thread owns it. */
+ * ceiling of the concurrency. Not thread-safe: the dispatcher thread owns it. Every function
+ * borrows p (caller-owned storage, embedded in the destination's run-time state; nothing to
+ * free). */
 #ifndef SGX_PACER_H
 #define SGX_PACER_H
 
@@ -65,7 +67,8 @@ int64_t sgx_pacer_next_start(const sgx_pacer_t *p);
 int sgx_pacer_inflight_cap(const sgx_pacer_t *p);
 /** @brief A request started at now. */
 void sgx_pacer_started(sgx_pacer_t *p, int64_t now);
-/** @brief An answer arrived at now; other requests still in flight. @param o borrowed. */
+/** @brief An answer arrived at now; `others` requests are still in flight or waiting to be
+ *  retried (their calls may already count against the allowance). @param o borrowed. */
 void sgx_pacer_observe(sgx_pacer_t *p, const sgx_pacer_obs_t *o, int others, int64_t now);
 
 #endif
