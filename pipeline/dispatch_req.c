@@ -468,12 +468,7 @@ void sgx_req_collect(sgx_dispatcher_t *d)
         curl_off_t us = 0;
         curl_easy_getinfo(r->http.easy, CURLINFO_TOTAL_TIME_T, &us);
         int64_t now = sgx_now_ms();
-        sgx_pacer_obs_t po = {.throttled = c.throttled, .has_usage = c.has_usage,
-                              .usage_pct = c.usage_pct, .has_quota = c.has_quota,
-                              .quota_remaining = c.quota_remaining,
-                              .quota_reset_ms = c.quota_reset_ms,
-                              .latency_ms = result == CURLE_OK ? (int64_t)(us / 1000) : -1};
-        sgx_pacer_observe(&r->dest->pacer, &po, r->dest->inflight - 1, now);
+        sgx_req_pace(r->dest, &c, result == CURLE_OK ? (int64_t)(us / 1000) : -1, now);
         sgx_obs_verdict(d, r, &c, (double)us / 1e6, now);
         handle_verdict(d, r, &c, now);
         sgx_classification_clear(&c);
