@@ -21,5 +21,8 @@ void sgx_bench_audiences(size_t n); /* bench_audiences.c */
 /* The Meta emulator alone: its CPU per row for 10,000-row adds and 40-row query-string removals,
  * one client thread over loopback. */
 void sgx_bench_emulator_facebook(int runs); /* bench_emulator.c */
+/* Each destination against its emulator's modelled rate limit, scaled down: the share of the
+ * allowance used and of calls throttled; then 10 M profiles to Meta. ~16 s per run. */
+void sgx_bench_ratelimit(int runs); /* bench_ratelimit.c */
 
 #endif

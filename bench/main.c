@@ -15,9 +15,9 @@
 
 #define STAGE_NAMES                                                                            \
     "consume, decode, normalize_hash, rowbuild, pipeline, ring, reject, audiences, "           \
-    "emulator_facebook, all"
+    "emulator_facebook, ratelimit, all"
 /* Stages that "all" leaves out: micro-benchmarks of one mechanism, run by name. */
-#define STAGES_BY_NAME_ONLY " ring reject audiences emulator_facebook "
+#define STAGES_BY_NAME_ONLY " ring reject audiences emulator_facebook ratelimit "
 
 static void usage(void)
 {
@@ -27,7 +27,7 @@ static void usage(void)
             "                       [--kafka PROPERTY=VALUE]... (added to the configuration)\n"
             "  what-if (beyond the configuration's limits): [--max-inflight REQUESTS]\n"
             "                       [--max-inflight-events N]\n"
-            "  stages: %s (default all but ring, reject, audiences and emulator_facebook)\n",
+            "  stages: %s (default all but ring, reject, audiences, emulator_facebook, ratelimit)\n",
             STAGE_NAMES);
 }
 
@@ -173,6 +173,9 @@ int main(int argc, char **argv)
     }
     if (wants(stage, "emulator_facebook")) {
         sgx_bench_emulator_facebook(o.runs);
+    }
+    if (wants(stage, "ratelimit")) {
+        sgx_bench_ratelimit(o.runs);
     }
     if (wants(stage, "reject")) {
         sgx_bench_reject(100000, 20000, o.runs);

@@ -150,7 +150,7 @@ static sgx_err_t parse_segments(const sgx_yaml_t *n, sgx_dest_config_t *d, char 
 static sgx_err_t parse_limits(const sgx_yaml_t *n, sgx_dest_config_t *d, char *errbuf)
 {
     const sgx_limits_t *max = &d->def->limits;
-    long v[5];
+    long v[6];
     d->limits = *max;
     if (!n) {
         return SGX_OK;
@@ -162,11 +162,13 @@ static sgx_err_t parse_limits(const sgx_yaml_t *n, sgx_dest_config_t *d, char *e
         sgx_cfg_get_int(n, "max_inflight", 1, 64, max->max_inflight, &v[2], errbuf) ||
         sgx_cfg_get_int(n, "linger_ms", 0, 600000, max->linger_ms, &v[3], errbuf) ||
         sgx_cfg_get_int(n, "min_interval_ms", max->min_interval_ms, 3600000,
-                        max->min_interval_ms, &v[4], errbuf)) {
+                        max->min_interval_ms, &v[4], errbuf) ||
+        sgx_cfg_get_int(n, "usage_window_ms", 0, 86400000, (long)max->usage_window_ms, &v[5],
+                        errbuf)) {
         return SGX_ERR_CONFIG;
     }
     d->limits = (sgx_limits_t){(size_t)v[0], (size_t)v[1], (int)v[2], (int)v[3], (int)v[4],
-                               rows_cap};
+                               rows_cap, v[5]};
     return SGX_OK;
 }
 

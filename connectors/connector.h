@@ -139,6 +139,14 @@ typedef struct {
     bool split;             /* REJECTED: the whole batch was refused for a reason that may
                              * concern only some rows; the core retries it in halves until
                              * the bad rows are isolated, and dead-letters only those */
+    /* What the response said about the destination's allowance, whatever the verdict: the
+     * core's pacer (pipeline/pacer.h) spaces requests by it. Connectors report the headers as
+     * they read them and decide nothing: they have no clock. */
+    bool has_usage;         /* usage of a rolling allowance was reported (Meta's BUC header) */
+    uint16_t usage_pct;     /* the highest percentage reported (may exceed 100) */
+    bool has_quota;         /* calls left until a reset were reported (x-ratelimit-*) */
+    int64_t quota_remaining;
+    int64_t quota_reset_ms; /* until the reset, on the response's own clock (reset - Date) */
 } sgx_classification_t;
 
 /* A request in flight: the batch, its encoded body, and the async step. */
@@ -181,6 +189,8 @@ typedef struct {
     int linger_ms;
     int min_interval_ms; /* spacing between request starts (rate limits), 0 = none */
     size_t max_rows_cap; /* what config may raise max_rows to (the API's cap); 0 = max_rows */
+    int64_t usage_window_ms; /* the rolling window a reported usage covers (Meta: an hour), so
+                              * the pacer knows when its own calls stop counting; 0 = unknown */
 } sgx_limits_t;
 
 /* ---- the descriptor ---------------------------------------------------------------------- */

@@ -28,7 +28,7 @@ static const struct {
 } platforms[] = {
     {"facebook", run_facebook,
      "facebook --listen HOST:PORT [--access-token T] [--app-secret S] [--audiences id1,id2] "
-     "[--auto-create]"},
+     "[--auto-create] [--buc-calls N] [--buc-window-ms MS]"},
     {"registry", run_registry, "registry --listen HOST:PORT   (Confluent Schema Registry double)"},
     {"microsoft_ads", sgx_emu_msads_main, "microsoft_ads --listen HOST:PORT [options]"},
     {"criteo", sgx_emu_criteo_main, "criteo --listen HOST:PORT [options]"},
@@ -86,6 +86,8 @@ static int run_facebook(int argc, char **argv)
                                               {"app-secret", required_argument, NULL, 's'},
                                               {"audiences", required_argument, NULL, 'a'},
                                               {"auto-create", no_argument, NULL, 'c'},
+                                              {"buc-calls", required_argument, NULL, 'b'},
+                                              {"buc-window-ms", required_argument, NULL, 'w'},
                                               {NULL, 0, NULL, 0}};
     sgx_emu_fb_opts_t o = {.port = 0};
     char host[64] = "127.0.0.1";
@@ -110,6 +112,12 @@ static int run_facebook(int argc, char **argv)
             break;
         case 'c':
             o.auto_create = true;
+            break;
+        case 'b':
+            o.buc_calls = atoi(optarg);
+            break;
+        case 'w':
+            o.buc_window_ms = atoll(optarg);
             break;
         default:
             usage();

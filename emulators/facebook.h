@@ -28,6 +28,13 @@ typedef struct {
     size_t max_body_bytes;    /* 0 = 16 MiB */
     bool auto_create; /* true: unknown audience ids are created on first use (demo convenience);
                          false: error 100 */
+    /* The custom_audience business-use-case limit (off when buc_calls <= 0): at most buc_calls
+     * /users calls in any rolling buc_window_ms (0 = one hour, as Meta counts), every /users
+     * reply carries X-Business-Use-Case-Usage with the usage, and a call at 100% gets code
+     * 80003 (facebook_graph.c). Meta's limit depends on the account (a formula, not a fixed
+     * number): tests and the bench pick one, scaled down. */
+    int buc_calls;
+    int64_t buc_window_ms;
 } sgx_emu_fb_opts_t;
 
 /**
@@ -61,6 +68,9 @@ typedef enum {
  */
 void sgx_emu_fb_inject(sgx_emu_fb_t *e, sgx_emu_fault_kind_t kind, int count, int code, int param);
 
+/** @brief Replaces the modelled business-use-case limit (as opts.buc_calls/buc_window_ms;
+ *  calls <= 0 turns it off); the calls counted so far are forgotten. */
+void sgx_emu_fb_set_buc(sgx_emu_fb_t *e, int calls, int64_t window_ms);
 /**
  * @brief Replaces the access token the emulator accepts (a revoked token, then a rotated one);
  * with an app secret configured, the expected appsecret_proof follows. Requests with any other

@@ -13,8 +13,6 @@
 #include "emulators/facebook_payload.h"
 #include "emulators/facebook_priv.h"
 
-/* Business id reported in the usage header; any stable number will do for a client. */
-#define FB_BUSINESS_ID "100000000000001"
 
 static uint64_t splitmix64(uint64_t x)
 {
@@ -451,6 +449,7 @@ void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *
     bool account = path->n == 3 && strcmp(path->seg[2], "customaudiences") == 0 &&
                    (post || get) && is_account(path->seg[1]);
     bool read = path->n == 2 && get;
+    int regain_min = 0;
     if (!(users || account || read) || !is_version(path->seg[0])) {
         fb_unknown_path(e, r);
         return;
@@ -470,6 +469,8 @@ void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *
         fb_read_audience(e, conn, path->seg[1], r);
     } else if (users && fb_fault(e, r)) {
         /* the injected or random fault is the reply */
+    } else if (users && !sgx_emu_fb_buc_take(e, r, &regain_min)) {
+        fb_throttle(e, r, 80003, regain_min); /* its usage header says call_count 100 */
     } else if ((users && del) || (account && get)) {
         fb_remove_or_search(e, conn, path->seg[1], users, r);
     } else {

@@ -11,6 +11,10 @@
 #include "emulators/emu_http.h"
 #include "emulators/emu_strset.h"
 #include "emulators/facebook.h"
+#include "emulators/ratelimit.h"
+
+/* Business id reported in the usage header; any stable number will do for a client. */
+#define FB_BUSINESS_ID "100000000000001"
 
 /* Requests kept for GET /_emulator/requests (~6 MB, heap-allocated with the emulator): enough
  * for the system tests to sum every accepted row of a run even when a loaded machine makes the
@@ -57,6 +61,7 @@ struct sgx_emu_fb {
     json_t *meta;       /* owned: id -> {"name","account","description"} for the audiences
                          * created through Graph (facebook_account.c) */
     sgx_emu_fb_fault_t fault;
+    sgx_emu_rl_t buc;   /* the modelled business-use-case limit (limit <= 0: off) */
     double rnd_p;
     int rnd_max_delay_ms;
     uint64_t rng;
@@ -85,6 +90,12 @@ typedef struct {
 void sgx_emu_fb_graph(sgx_emu_fb_t *e, struct MHD_Connection *conn, const char *method,
                       const sgx_emu_path_t *path, const sgx_emu_body_t *body,
                       sgx_emu_fb_reply_t *r);
+
+/** @brief Counts a /users call against the modelled business-use-case limit (no-op when off)
+ *  and, when admitted, puts the usage after it in r->usage_hdr. @returns false when the call
+ *  is over the limit, with *regain_min the minutes until it would be admitted (rounded down,
+ *  so a scaled-down window reports 0). @locks_required none. */
+bool sgx_emu_fb_buc_take(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, int *regain_min);
 
 /** @brief Sets a Graph error reply {"error":{message,type,code[,error_subcode],fbtrace_id}}. */
 void sgx_emu_fb_error(sgx_emu_fb_t *e, sgx_emu_fb_reply_t *r, unsigned status, int code,

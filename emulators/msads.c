@@ -322,6 +322,7 @@ sgx_err_t sgx_emu_msads_start(const sgx_emu_msads_opts_t *o, sgx_emu_msads_t **o
     e->names = json_object();
     e->tokens = json_object();
     e->next_list = 9100000001ULL;
+    sgx_emu_rl_init(&e->calls, o->api_calls, o->api_window_ms > 0 ? o->api_window_ms : 60000);
     pthread_mutex_init(&e->mu, NULL);
     sgx_err_t err = sgx_emu_server_start(o->listen_host, o->port, on_access, e, &e->mhd, &e->port);
     if (err) {
@@ -349,6 +350,7 @@ void sgx_emu_msads_stop(sgx_emu_msads_t *e)
     json_decref(e->lists);
     json_decref(e->names);
     json_decref(e->tokens);
+    sgx_emu_rl_free(&e->calls);
     pthread_mutex_destroy(&e->mu);
     sgx_free(e->dev_token);
     sgx_free(e->customer);

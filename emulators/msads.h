@@ -53,6 +53,9 @@ typedef struct {
     size_t max_bytes;        /* 0 = 100 MB */
     int url_ttl_s;           /* 0 = 900 */
     bool fixed_refresh;      /* true: the refresh token never rotates (default: it does) */
+    int api_calls;           /* at most this many API calls per api_window_ms, beyond: 4204
+                              * (Bulk) / 117 (Campaign Management); 0 = unlimited (msads_bulk.c) */
+    int64_t api_window_ms;   /* 0 = 60,000 */
 } sgx_emu_msads_opts_t;
 
 sgx_err_t sgx_emu_msads_start(const sgx_emu_msads_opts_t *o, sgx_emu_msads_t **out);

@@ -346,8 +346,11 @@ bool sgx_emu_msads_api_faults_locked(sgx_emu_msads_t *e, msads_reply_t *r)
         r->ctype = "text/plain";
         return true;
     }
-    if (e->throttle_n > 0) {
-        e->throttle_n--;
+    /* "BulkServiceNoMoreCallsPermittedForTheTimePeriod" (operation error codes, 4204): the
+     * service counts calls per time period; the period and count are not published, so both
+     * are options. A refused call is not counted. */
+    if (e->throttle_n > 0 || !sgx_emu_rl_take(&e->calls, sgx_emu_rl_now_ms())) {
+        e->throttle_n -= e->throttle_n > 0;
         e->stats.throttled++;
         sgx_emu_msads_error(r, 400, 4204, "BulkServiceNoMoreCallsPermittedForTheTimePeriod",
                             "no more bulk calls permitted for the time period");

@@ -15,7 +15,7 @@ static int usage(void)
     fprintf(stderr, "usage: segexport-emulator microsoft_ads --listen HOST:PORT "
                     "[--developer-token T] [--customer-id C] [--account-id A] [--client-id I] "
                     "[--refresh-token R] [--token-ttl S] [--polls N] [--lists id1,id2] "
-                    "[--terms-not-accepted] [--fixed-refresh-token]\n");
+                    "[--terms-not-accepted] [--fixed-refresh-token] [--api-calls N] [--api-window-ms MS]\n");
     return 2;
 }
 
@@ -33,6 +33,7 @@ int sgx_emu_msads_main(int argc, char **argv)
         {"token-ttl", required_argument, NULL, 't'}, {"polls", required_argument, NULL, 'p'},
         {"lists", required_argument, NULL, 'L'}, {"terms-not-accepted", no_argument, NULL, 'T'},
         {"fixed-refresh-token", no_argument, NULL, 'F'},
+        {"api-calls", required_argument, NULL, 'A'}, {"api-window-ms", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0}};
     sgx_emu_msads_opts_t o = {.terms_accepted = true};
     char host[64] = "127.0.0.1";
@@ -61,6 +62,8 @@ int sgx_emu_msads_main(int argc, char **argv)
         case 'L': lists = optarg; break;
         case 'T': o.terms_accepted = false; break;
         case 'F': o.fixed_refresh = true; break;
+        case 'A': o.api_calls = atoi(optarg); break;
+        case 'W': o.api_window_ms = atoll(optarg); break;
         default: return usage();
         }
     }

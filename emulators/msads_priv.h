@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "emulators/emu_http.h"
 #include "emulators/msads.h"
+#include "emulators/ratelimit.h"
 
 typedef struct msads_job {
     char request_id[32];
@@ -42,6 +43,7 @@ struct sgx_emu_msads {
     msads_job_t *jobs;
     uint64_t seq;
     uint64_t next_list;
+    sgx_emu_rl_t calls;  /* the modelled call-rate limit */
     int throttle_n, fail5xx_n, fail5xx_status, fail_uploads_n, too_many_n;
     const char *final_status; /* static or NULL: the next job ends with this status */
     bool stall; /* uploaded jobs stay InProgress (sgx_emu_msads_stall_jobs) */

@@ -137,7 +137,7 @@ static void start_auth(sgx_dispatcher_t *d, sgx_dest_rt_t *dr)
 
 bool sgx_dest_ready(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, int64_t now)
 {
-    if (now < dr->not_before || now < dr->next_start) {
+    if (now < dr->not_before || now < sgx_pacer_next_start(&dr->pacer)) {
         return false;
     }
     if (!dr->d->def->auth_prepare) {

@@ -66,8 +66,8 @@ void sgx_req_start_transfer(sgx_dispatcher_t *d, sgx_req_t *r)
     sgx_http_reset_response(&r->http);
     curl_multi_add_handle(d->multi, r->http.easy);
     list_push(&d->active, r);
-    if (!r->is_auth && r->dest->d->cfg->limits.min_interval_ms > 0) { /* tokens don't count */
-        r->dest->next_start = sgx_now_ms() + r->dest->d->cfg->limits.min_interval_ms;
+    if (!r->is_auth) { /* tokens don't count */
+        sgx_pacer_started(&r->dest->pacer, sgx_now_ms());
     }
 }
 
@@ -468,6 +468,7 @@ void sgx_req_collect(sgx_dispatcher_t *d)
         curl_off_t us = 0;
         curl_easy_getinfo(r->http.easy, CURLINFO_TOTAL_TIME_T, &us);
         int64_t now = sgx_now_ms();
+        sgx_req_pace(r->dest, &c, result == CURLE_OK ? (int64_t)(us / 1000) : -1, now);
         sgx_obs_verdict(d, r, &c, (double)us / 1e6, now);
         handle_verdict(d, r, &c, now);
         sgx_classification_clear(&c);

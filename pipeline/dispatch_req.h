@@ -10,6 +10,7 @@
 #include "pipeline/sched.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/http.h"
+#include "pipeline/pacer.h"
 
 typedef struct sgx_req sgx_req_t;
 
@@ -37,7 +38,7 @@ typedef struct {
     bool *creating;      /* a request that creates the audience is under way */
     int inflight;        /* requests sent or waiting to be retried */
     int64_t not_before;  /* throttled: nothing is sent before this (ms) */
-    int64_t next_start;  /* min_interval_ms pacing */
+    sgx_pacer_t pacer;   /* when the next request may start, how many may be in flight */
     char *token;         /* owned: access token of expiring-credential connectors */
     int64_t token_expiry;
     int64_t token_ttl;
@@ -152,13 +153,18 @@ void sgx_block_token(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, bool refused, const
 /** @brief Periodic work: re-reads *_file secrets of destinations blocked on credentials. */
 void sgx_block_tick(sgx_dispatcher_t *d, int64_t now);
 
-/* ---- dispatch_split.c: whole-batch refusals and server-supplied waits ---------------------- */
+/* ---- dispatch_split.c: whole-batch refusals, server-supplied waits, pacing input ---------- */
 
 /** @brief Caps c->retry_after_ms at max_server_wait_ms, saying so when it does. */
 void sgx_req_cap_wait(sgx_dispatcher_t *d, const sgx_req_t *r, sgx_classification_t *c);
 /** @returns true when r was split in two halves queued for retry (r's rows move into them);
  *  false when it cannot be split (one row, or an audience still to be created). */
 bool sgx_req_split(sgx_dispatcher_t *d, sgx_req_t *r, const char *reason, int64_t now);
+
+/** @brief Feeds what an answer said about the destination's allowance (c, borrowed) and its
+ *  latency (ms, < 0 unknown) to dr's pacer. */
+void sgx_req_pace(sgx_dest_rt_t *dr, const sgx_classification_t *c, int64_t latency_ms,
+                  int64_t now);
 
 /** @brief Takes r out of the active (on_wire) or waiting list; an active transfer is aborted. */
 void sgx_req_unlink(sgx_dispatcher_t *d, sgx_req_t *r, bool on_wire);

@@ -1,4 +1,4 @@
-/* Two guards on what a destination says about a batch as a whole.
+/* Three guards on what a destination says about a batch as a whole.
  *
  * A batch refused as a whole for a reason that may concern only some of its rows (Meta's code
  * 100 without an audience-level subcode, an unexplained 400) is split: each half is retried on
@@ -8,7 +8,10 @@
  *
  * A wait the server asks for (Retry-After, Meta's estimated_time_to_regain_access, rate-limit
  * resets) is honoured up to max_server_wait_ms: a bogus or hostile value must not park a
- * destination for days. */
+ * destination for days.
+ *
+ * What every answer says about the allowance (usage, calls left, throttled) and how long it
+ * took go to the destination's pacer (pipeline/pacer.c), which spaces the next requests. */
 #include <string.h>
 
 #include "pipeline/dispatch_req.h"
@@ -84,4 +87,14 @@ bool sgx_req_split(sgx_dispatcher_t *d, sgx_req_t *r, const char *reason, int64_
     sgx_req_push_waiting(d, r);
     sgx_req_push_waiting(d, h);
     return true;
+}
+
+void sgx_req_pace(sgx_dest_rt_t *dr, const sgx_classification_t *c, int64_t latency_ms,
+                  int64_t now)
+{
+    sgx_pacer_obs_t o = {.throttled = c->throttled, .has_usage = c->has_usage,
+                         .usage_pct = c->usage_pct, .has_quota = c->has_quota,
+                         .quota_remaining = c->quota_remaining,
+                         .quota_reset_ms = c->quota_reset_ms, .latency_ms = latency_ms};
+    sgx_pacer_observe(&dr->pacer, &o, dr->inflight - 1, now); /* less the one answered */
 }

@@ -44,6 +44,8 @@ static sgx_err_t setup_dests(sgx_dispatcher_t *d)
         dr->listed = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->listed);
         dr->due = sgx_calloc(dr->d->cfg->naudiences * 2, sizeof *dr->due);
         sgx_block_setup(dr);
+        sgx_pacer_init(&dr->pacer, dr->d->cfg->limits.min_interval_ms,
+                       dr->d->cfg->limits.max_inflight, dr->d->cfg->limits.usage_window_ms);
         for (size_t a = 0; a < dr->d->cfg->naudiences; a++) {
             const char *id = dr->d->cfg->audience_ids[a];
             dr->aud_ids[a] = *id ? sgx_strdup(id) : NULL;
@@ -112,7 +114,7 @@ static bool batch_due(const sgx_dispatcher_t *d, const sgx_dest_rt_t *dr, size_t
  * their completion releases list it again through sgx_dest_aud_changed). */
 static void flush_dest(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, int64_t now)
 {
-    int max = dr->d->cfg->limits.max_inflight;
+    int max = sgx_pacer_inflight_cap(&dr->pacer);
     size_t n = 0;
     for (size_t k = 0; dr->inflight < max && k < dr->nactive; k++) {
         for (uint8_t op = 0; op < 2; op++) {

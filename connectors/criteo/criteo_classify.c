@@ -221,6 +221,30 @@ static void classify_status(const sgx_job_t *job, long st, const crt_reply_t *r,
     }
 }
 
+/* Every Criteo API response carries x-ratelimit-limit/-remaining/-reset
+ * (https://developers.criteo.com/criteo-apis/docs/rate-limits): reported for the core's pacer. */
+static void read_quota(const sgx_response_t *resp, sgx_classification_t *out)
+{
+    const char *v;
+    size_t n;
+    char num[24];
+    int64_t wait = ratelimit_wait_ms(resp);
+    if (wait < 0 || sgx_response_header(resp, "x-ratelimit-remaining", &v, &n) != SGX_OK ||
+        n == 0 || n >= sizeof num) {
+        return;
+    }
+    memcpy(num, v, n);
+    num[n] = '\0';
+    char *end = NULL;
+    long long left = strtoll(num, &end, 10);
+    if (*end || left < 0) {
+        return;
+    }
+    out->has_quota = true;
+    out->quota_remaining = left;
+    out->quota_reset_ms = wait;
+}
+
 void sgx_criteo_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t *resp,
                          sgx_classification_t *out)
 {
@@ -233,6 +257,7 @@ void sgx_criteo_classify(const void *ctx, const sgx_job_t *job, const sgx_respon
     } else if (st >= 200 && st < 300 && !job->batch->audience_id &&
                job->step == SGX_CRITEO_STEP_SEARCH) {
         sgx_criteo_classify_search(ctx, job, resp, out);
+        read_quota(resp, out);
         return;
     } else {
         crt_reply_t r;
@@ -248,7 +273,7 @@ void sgx_criteo_classify(const void *ctx, const sgx_job_t *job, const sgx_respon
      * back to the search, which finds the segment if the first attempt made it. */
     if (creating && (out->verdict == SGX_CLS_RETRY || out->verdict == SGX_CLS_REAUTH)) {
         out->next_step = SGX_CRITEO_STEP_SEARCH;
-    }
+    }    read_quota(resp, out);
 }
 
 /* A token goes into an Authorization header: visible ASCII only. */

@@ -277,7 +277,10 @@ const sgx_connector_def_t sgx_connector_facebook = {
     /* 10,000 rows per request is Meta's documented cap; 4 MiB keeps bodies well under the
      * Graph API's request size limits even for wide EXTERN_ID rows. Removals go in the URL and
      * are held to FB_MAX_URL by encode itself (SGX_ERR_TOO_LARGE: the core halves the batch). */
-    .limits = {.max_rows = 10000, .max_bytes = 4u << 20, .max_inflight = 4, .linger_ms = 200},
+    .limits = {.max_rows = 10000, .max_bytes = 4u << 20, .max_inflight = 4, .linger_ms = 200,
+               /* Business-use-case usage is counted over a rolling hour
+                * (https://developers.facebook.com/docs/graph-api/overview/rate-limiting) */
+               .usage_window_ms = 3600000},
     .init = fb_init,
     .destroy = fb_destroy,
     .keys = fb_keys_cb,

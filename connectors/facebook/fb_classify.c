@@ -131,10 +131,13 @@ static void parse_reply(const sgx_response_t *resp, fb_reply_t *r)
     json_decref(root);
 }
 
-/* Minutes until the business-use-case quota returns, max over every entry of
- * X-Business-Use-Case-Usage: {"<id>":[{"type":..,"estimated_time_to_regain_access":N}]}. */
-static int64_t buc_retry_after_ms(const sgx_response_t *resp)
+/* X-Business-Use-Case-Usage: {"<id>":[{"type","call_count","total_cputime","total_time",
+ * "estimated_time_to_regain_access"}]} (percentages; minutes), per the Graph rate-limiting page.
+ * Reports the highest percentage of any entry as the usage, and returns the longest regain
+ * time in ms (-1 when none is given). */
+static int64_t read_buc(const sgx_response_t *resp, sgx_classification_t *out)
 {
+    static const char *const pcts[] = {"call_count", "total_cputime", "total_time"};
     const char *v;
     size_t n;
     if (!resp->headers ||
@@ -142,7 +145,7 @@ static int64_t buc_retry_after_ms(const sgx_response_t *resp)
         return -1;
     }
     json_t *root = json_loadb(v, n, 0, NULL);
-    long long max = 0;
+    long long max = 0, pct = -1;
     const char *id;
     json_t *list;
     json_object_foreach(root, id, list) {
@@ -153,9 +156,18 @@ static int64_t buc_retry_after_ms(const sgx_response_t *resp)
             if (json_is_integer(t) && json_integer_value(t) > max) {
                 max = json_integer_value(t);
             }
+            for (size_t k = 0; k < sizeof pcts / sizeof pcts[0]; k++) {
+                json_t *p = json_object_get(entry, pcts[k]);
+                pct = json_is_integer(p) && json_integer_value(p) > pct ? json_integer_value(p)
+                                                                        : pct;
+            }
         }
     }
     json_decref(root);
+    if (pct >= 0) {
+        out->has_usage = true;
+        out->usage_pct = (uint16_t)(pct < 1000 ? pct : 1000);
+    }
     return max > 0 ? (int64_t)max * 60000 : -1;
 }
 
@@ -308,8 +320,9 @@ static void classify_refusal(const sgx_response_t *resp, const fb_reply_t *r,
     if (!r->has_error || !classify_error(r, out)) {
         classify_status(resp->status, out, r->has_error);
     }
+    int64_t regain = read_buc(resp, out);
     if (out->throttled) {
-        out->retry_after_ms = buc_retry_after_ms(resp);
+        out->retry_after_ms = regain;
     }
 }
 
@@ -348,6 +361,9 @@ void sgx_fb_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t
     fb_reply_t r;
     parse_reply(resp, &r);
     bool ok = resp->status >= 200 && resp->status < 300;
+    if (ok) {
+        read_buc(resp, out); /* refusals read it in classify_refusal */
+    }
     if (ok && r.object && !r.has_error) {
         if (!unconfirmed(job, &r, out)) {
             classify_delivered(&r, out);

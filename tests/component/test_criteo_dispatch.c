@@ -310,7 +310,9 @@ static void test_expiry_throttle_and_creation(void **state)
 static void test_short_tokens_and_rate_limit(void **state)
 {
     (void)state;
-    /* 240 ms pacing is ~8 calls per 2 s window: a limit of 4 is hit for real. */
+    /* 240 ms pacing alone is ~8 calls per 2 s window, twice a limit of 4; the pacer reads
+     * x-ratelimit-remaining/-reset on every answer and waits for the reset instead, so the
+     * limit is met rarely (about half the calls would be refused without it). */
     scenario_t sc = {.token_ttl_s = 2, .rate_limit = 4, .rate_window_s = 2, .events = 4000,
                      .profiles = 600, .seed = 31};
     env_t e;
@@ -319,7 +321,8 @@ static void test_short_tokens_and_rate_limit(void **state)
     round_of_events(&e, 32);
     sgx_emu_criteo_stats_t es;
     finish(&e, &es);
-    assert_true(es.rate_limited >= 1);
+    assert_true(es.requests >= 8); /* the run spans windows: the limit applied */
+    assert_true(es.rate_limited * 20 <= es.requests);
     assert_true(es.tokens_issued >= 2);
     /* Refreshed a quarter of the lifetime early: a request that still meets an expired token
      * is one that started in time but reached the emulator late (a loaded machine), and its

@@ -472,6 +472,20 @@ static void test_invalid_hash_cells(void **ctx)
     assert_members(st, "1006", members, 2);
 }
 
+/* After throttled calls that applied nothing: the audience is empty, the next add is applied
+ * with no usage header (no limit in force). Frees p. */
+static void added_once_clear(const state_t *st, const char *aud, char *p)
+{
+    resp_t r;
+    assert_int_equal(audience_count(st, aud), 0);
+    users(st, "POST", aud, p, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.usage, "");
+    resp_free(&r);
+    free(p);
+    assert_int_equal(audience_count(st, aud), 1);
+}
+
 static void test_throttle_then_recovery(void **ctx)
 {
     state_t *st = *ctx;
@@ -504,13 +518,7 @@ static void test_throttle_then_recovery(void **ctx)
         assert_false(r.retry_after); /* Meta sends none; clients must use the header above */
         resp_free(&r);
     }
-    assert_int_equal(audience_count(st, "1007"), 0);
-    users(st, "POST", "1007", p, &r);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(r.usage, "");
-    resp_free(&r);
-    free(p);
-    assert_int_equal(audience_count(st, "1007"), 1);
+    added_once_clear(st, "1007", p);
     sgx_emu_fb_stats(st->emu, &after);
     assert_int_equal(after.throttled - before.throttled, 2);
 }
@@ -532,6 +540,36 @@ static void test_other_throttle_codes(void **ctx)
         resp_free(&r);
     }
     free(p);
+}
+
+/* The modelled business-use-case limit: 4 calls per 30 s. Every /users reply reports the usage
+ * after it; the fifth call is refused with 80003 (is_transient, usage 100, the minutes until
+ * the first call leaves the window) and not applied; turning the model off ends it. */
+static void test_business_use_case_limit(void **ctx)
+{
+    state_t *st = *ctx;
+    static const char *const pcts[] = {"\"call_count\":25,", "\"call_count\":50,",
+                                       "\"call_count\":75,", "\"call_count\":100,"};
+    resp_t r;
+    sgx_emu_fb_add_audience(st->emu, "1010");
+    sgx_emu_fb_set_buc(st->emu, 4, 30000);
+    char *p = email_payload(40, 1);
+    for (size_t i = 0; i < 4; i++) {
+        users(st, i % 2 ? "DELETE" : "POST", "1010", p, &r);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.usage, pcts[i]));
+        assert_non_null(strstr(r.usage, "\"type\":\"custom_audience\""));
+        resp_free(&r);
+    }
+    users(st, "POST", "1010", p, &r);
+    assert_int_equal(r.status, 400);
+    assert_int_equal(err_code(&r), 80003);
+    assert_true(json_is_true(json_object_get(json_object_get(r.json, "error"), "is_transient")));
+    assert_non_null(strstr(r.usage, "\"call_count\":100,"));
+    assert_non_null(strstr(r.usage, "\"estimated_time_to_regain_access\":0")); /* < 1 min */
+    resp_free(&r);
+    sgx_emu_fb_set_buc(st->emu, 0, 0); /* add, remove, add, remove; refused: empty */
+    added_once_clear(st, "1010", p);
 }
 
 static void test_5xx_injection(void **ctx)
@@ -726,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_invalid_hash_cells),
         cmocka_unit_test(test_throttle_then_recovery),
         cmocka_unit_test(test_other_throttle_codes),
+        cmocka_unit_test(test_business_use_case_limit),
         cmocka_unit_test(test_5xx_injection),
         cmocka_unit_test(test_random_faults_deterministic),
         cmocka_unit_test(test_delay_injection),

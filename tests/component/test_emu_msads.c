@@ -619,6 +619,32 @@ static void test_upload_url(void **state)
     assert_int_equal(s.uploads, 1);
 }
 
+/* The modelled call-rate limit: 2 API calls a minute; the third is 4204 and not counted. */
+static void test_call_rate_limit(void **state)
+{
+    (void)state;
+    void *s2 = NULL;
+    sgx_emu_msads_opts_t o = {.terms_accepted = true, .api_calls = 2, .api_window_ms = 60000};
+    assert_int_equal(setup_with(&s2, &o), 0);
+    state_t *st = s2;
+    char rid[32], url[160], status[48];
+    upload_url(st, "ErrorsAndResults", rid, url);
+    assert_int_equal(poll_status(st, rid, status, NULL), 0);
+    assert_string_equal(status, "PendingFileUpload");
+    char body[96];
+    snprintf(body, sizeof body, "{\"RequestId\":\"%s\"}", rid);
+    for (int i = 0; i < 2; i++) {
+        resp_t r;
+        api(st, "BulkUploadStatus", body, &r);
+        assert_error(&r, 400, 4204, "BulkServiceNoMoreCallsPermittedForTheTimePeriod");
+        resp_free(&r);
+    }
+    sgx_emu_msads_stats_t s;
+    sgx_emu_msads_stats(st->emu, &s);
+    assert_int_equal(s.throttled, 2);
+    teardown(&s2);
+}
+
 static void test_url_ttl(void **state)
 {
     (void)state;
@@ -1115,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_terms),
         cmocka_unit_test_setup_teardown(test_upload_url, setup, teardown),
         cmocka_unit_test(test_url_ttl),
+        cmocka_unit_test(test_call_rate_limit),
         cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_format, setup_row_cap, teardown),
         cmocka_unit_test_setup_teardown(test_row_errors, setup, teardown),

@@ -30,6 +30,7 @@ typedef struct {
     const char *token_file;   /* NULL, or Meta's access_token is read from this file */
     int max_server_wait_ms;   /* 0: the parser's default (one hour) */
     int max_inflight_events;  /* 0: 200000 */
+    int usage_window_ms;      /* 0: the connector's default (limits.usage_window_ms) */
 } sgx_testkit_knobs_t;
 
 /**

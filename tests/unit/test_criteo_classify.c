@@ -106,6 +106,38 @@ static const cls_case_t cases[] = {
     {true, 503, 0, "", NULL, RETRY, false, -1, "server_error status=503", NULL},
 };
 
+/* Every answer's x-ratelimit-remaining and reset - Date go to the pacer; without a Date (or
+ * a reset) nothing is reported, since a connector has no clock of its own. */
+static void test_quota_for_the_pacer(void **state)
+{
+    (void)state;
+    static const struct {
+        long status;
+        const char *headers;
+        bool has;
+        int64_t left, reset_ms;
+    } ucases[] = {
+        {200, "x-ratelimit-limit: 250\r\nx-ratelimit-remaining: 17\r\n"
+              "x-ratelimit-reset: 784111800\r\nDate: " DATE0 "\r\n", true, 17, 23000},
+        {429, RL("784111800", DATE0), true, 0, 23000},
+        {200, "x-ratelimit-remaining: 17\r\nx-ratelimit-reset: 784111800\r\n", false, 0, 0},
+        {200, NULL, false, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof ucases / sizeof ucases[0]; i++) {
+        sgx_batch_t b = {.audience_id = "42", .segment = "seg-1", .nrows = 1};
+        sgx_job_t job = {.batch = &b};
+        const char *body = ucases[i].status == 200 ? AMEND(1, 0) : "";
+        sgx_response_t resp = {.status = ucases[i].status, .body = body, .body_len = strlen(body),
+                               .headers = ucases[i].headers};
+        sgx_classification_t c = {.retry_after_ms = -1, .next_step = 1};
+        sgx_connector_criteo.classify(NULL, &job, &resp, &c);
+        assert_int_equal(c.has_quota, ucases[i].has);
+        assert_int_equal(c.quota_remaining, ucases[i].left);
+        assert_int_equal(c.quota_reset_ms, ucases[i].reset_ms);
+        sgx_classification_clear(&c);
+    }
+}
+
 static void test_table(void **state)
 {
     (void)state;
@@ -352,6 +384,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_quota_for_the_pacer),
         cmocka_unit_test(test_blocks_and_splits),
         cmocka_unit_test(test_no_create_when_known),
         cmocka_unit_test(test_search),

@@ -143,6 +143,40 @@ static const char *kind_of(const sgx_classification_t *out)
     return out->split ? "split" : "";
 }
 
+/* Usage reported on a success and on a throttle: the highest percentage of any entry, for the
+ * pacer; no header, or one that is not JSON, reports nothing. */
+static void test_usage_for_the_pacer(void **state)
+{
+    (void)state;
+    static const struct {
+        long status;
+        const char *body, *headers;
+        bool has;
+        int pct;
+    } ucases[] = {
+        {200, "{\"audience_id\":\"123\",\"num_received\":1,\"num_invalid_entries\":0}",
+         "X-Business-Use-Case-Usage: {\"1\":[{\"type\":\"custom_audience\",\"call_count\":41,"
+         "\"total_cputime\":7,\"total_time\":63,\"estimated_time_to_regain_access\":0}]}\r\n",
+         true, 63},
+        {400, ERR(80003, 0, "OAuthException", "true"), BUC(2, 0), true, 100},
+        {200, "{\"audience_id\":\"123\",\"num_received\":1,\"num_invalid_entries\":0}", NULL,
+         false, 0},
+        {200, "{\"audience_id\":\"123\",\"num_received\":1,\"num_invalid_entries\":0}",
+         "X-Business-Use-Case-Usage: {bad\r\n", false, 0},
+    };
+    for (size_t i = 0; i < sizeof ucases / sizeof ucases[0]; i++) {
+        sgx_response_t resp = {.status = ucases[i].status, .body = ucases[i].body,
+                               .body_len = strlen(ucases[i].body), .headers = ucases[i].headers};
+        sgx_classification_t out = {.retry_after_ms = -1};
+        sgx_batch_t batch = {.audience_id = "123", .nrows = 1};
+        sgx_job_t job = {.batch = &batch};
+        sgx_connector_facebook.classify(NULL, &job, &resp, &out);
+        assert_int_equal(out.has_usage, ucases[i].has);
+        assert_int_equal(out.usage_pct, ucases[i].pct);
+        sgx_classification_clear(&out);
+    }
+}
+
 static void test_table(void **state)
 {
     (void)state;
@@ -177,6 +211,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_usage_for_the_pacer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
