@@ -236,6 +236,13 @@ void sgx_block_enter(sgx_dispatcher_t *d, sgx_req_t *r, sgx_classification_t *c,
         block(d, dr, b, aud_name(dr, r->aud), c->reason, c->block_auth, now);
     }
     r->retry_at = now; /* parked: it goes as a probe, or as soon as the block ends */
+    /* A parked request gives its slot back: the requests of one blocked audience would
+     * otherwise fill max_inflight and starve every other audience of the destination. It takes
+     * a slot again when it starts (sgx_req_start_due_retries). */
+    if (!r->parked) {
+        r->parked = true;
+        dr->inflight--;
+    }
 }
 
 void sgx_block_retried(sgx_req_t *r)

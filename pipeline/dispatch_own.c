@@ -82,7 +82,9 @@ static void purge_list(sgx_dispatcher_t *d, sgx_req_t **head, bool on_wire, int6
                 if (!dr->aud_ids[r->aud]) {
                     dr->creating[r->aud] = false; /* the next batch creates it */
                 }
-                dr->inflight--;
+                if (!r->parked) {
+                    dr->inflight--;
+                }
                 sgx_req_free(r);
             }
         }

@@ -505,8 +505,13 @@ void sgx_req_start_due_retries(sgx_dispatcher_t *d, int64_t now)
             continue;
         }
         if (now >= r->retry_at && sgx_dest_ready(d, r->dest, now) &&
+            (!r->parked || r->dest->inflight < sgx_pacer_inflight_cap(&r->dest->pacer)) &&
             sgx_block_may_start(d, r, now)) {
             list_remove(&d->waiting, r);
+            if (r->parked) { /* it takes its slot again (dispatch_block.c) */
+                r->parked = false;
+                r->dest->inflight++;
+            }
             if (r->job.attempt > 0) {
                 SGX_INC(r->dest->st->retries);
             }
@@ -538,7 +543,9 @@ static void cancel_list(sgx_dispatcher_t *d, sgx_req_t **head, bool on_wire)
             sgx_record_release(r->rows[i]->ack, d->o.done);
             sgx_free(r->rows[i]);
         }
-        r->dest->inflight--;
+        if (!r->parked) {
+            r->dest->inflight--;
+        }
         sgx_req_free(r);
     }
 }

@@ -36,7 +36,7 @@ typedef struct {
     sgx_due_t *due;      /* owned: scratch, two per audience (flush_due in dispatcher.c) */
     char **aud_ids;      /* owned: the audience ids, NULL until a created one is known */
     bool *creating;      /* a request that creates the audience is under way */
-    int inflight;        /* requests sent or waiting to be retried */
+    int inflight;        /* requests sent or waiting to be retried, less the parked ones */
     int64_t not_before;  /* throttled: nothing is sent before this (ms) */
     sgx_pacer_t pacer;   /* when the next request may start, how many may be in flight */
     char *token;         /* owned: access token of expiring-credential connectors */
@@ -85,6 +85,7 @@ struct sgx_req {
     bool overdue;        /* the connector said the job ran past its bound (logged once) */
     int backs;           /* NEXT_STEPs back to an earlier step: paced after the first */
     bool await_audience; /* half of a SPLIT batch that must wait for its audience's id */
+    bool parked;         /* held by a block: counted out of dest->inflight (dispatch_block.c) */
     int64_t retry_at;
     int64_t started_at;  /* last (re)start: only requests started while blocked may unblock */
     int reauths;         /* REAUTH verdicts: a fresh token refused again blocks instead */

@@ -161,7 +161,9 @@ static void test_missing_audience_blocks_only_that_audience(void **state)
     (void)state;
     sgx_demo_opts_t o = {.events = 3000, .profiles = 800, .segments = 4, .partitions = 2,
                          .bad = 0, .seed = 3};
-    sgx_testkit_knobs_t k = {.retry_base_ms = 20, .retry_cap_ms = 400};
+    /* Two request slots: the blocked audience's ENTER and EXIT requests can hold both, and
+     * parked requests must give them back (they used to starve every other audience). */
+    sgx_testkit_knobs_t k = {.retry_base_ms = 20, .retry_cap_ms = 400, .max_inflight = 2};
     sgx_testkit_t t;
     up(&t, &o, &k);
     sgx_stats_t *st = sgx_pipeline_stats(t.pipe);

@@ -24,7 +24,7 @@ static int or_default(int v, int def)
 static void put_limits(sgx_buf_t *y, const sgx_testkit_knobs_t *k)
 {
     char line[256];
-    if (!k->linger_ms && !k->max_rows && !k->usage_window_ms) {
+    if (!k->linger_ms && !k->max_rows && !k->usage_window_ms && !k->max_inflight) {
         return;
     }
     sgx_buf_puts(y, "    limits:\n");
@@ -38,6 +38,10 @@ static void put_limits(sgx_buf_t *y, const sgx_testkit_knobs_t *k)
     }
     if (k->usage_window_ms) {
         snprintf(line, sizeof line, "      usage_window_ms: %d\n", k->usage_window_ms);
+        sgx_buf_puts(y, line);
+    }
+    if (k->max_inflight) {
+        snprintf(line, sizeof line, "      max_inflight: %d\n", k->max_inflight);
         sgx_buf_puts(y, line);
     }
 }

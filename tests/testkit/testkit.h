@@ -31,6 +31,7 @@ typedef struct {
     int max_server_wait_ms;   /* 0: the parser's default (one hour) */
     int max_inflight_events;  /* 0: 200000 */
     int usage_window_ms;      /* 0: the connector's default (limits.usage_window_ms) */
+    int max_inflight;         /* 0: the connector's default (limits.max_inflight) */
 } sgx_testkit_knobs_t;
 
 /**
