@@ -1,6 +1,7 @@
 /* Test runner on top of the demo harness: environment (mock cluster, registry double, Meta
- * emulator) with configuration knobs, the real pipeline, the paced generator, and checks of
- * the end state (audiences, committed offsets). For component tests; not used by the service. */
+ * emulator, the other emulators sgx_demo_opts_t.dests names) with configuration knobs, the
+ * real pipeline, the paced generator, and checks of the end state (audiences, committed
+ * offsets). For component tests; not used by the service. */
 #ifndef SGX_TESTKIT_H
 #define SGX_TESTKIT_H
 
@@ -84,6 +85,10 @@ void sgx_testkit_stop_pipeline(sgx_testkit_t *t, bool graceful);
 bool sgx_testkit_committed(const sgx_testkit_t *t, const char *topic, int partitions,
                            int64_t *committed, int64_t *end);
 
+/** @brief sgx_testkit_committed for another consumer group (group borrowed), such as a
+ *  per-destination one, `segexport-test.<destination name>`. */
+bool sgx_testkit_committed_group(const sgx_testkit_t *t, const char *group, const char *topic,
+                                 int partitions, int64_t *committed, int64_t *end);
 /** @brief Compares every emulated audience with the truth (sgx_demo_verify). */
 bool sgx_testkit_audiences(const sgx_testkit_t *t, char *report, size_t cap);
 
