@@ -184,6 +184,16 @@ bool sgx_testkit_final_state(const sgx_testkit_t *t, int partitions, int64_t pro
     return aud_ok && commits_ok && end == produced;
 }
 
+sgx_err_t sgx_testkit_produce(sgx_testkit_t *t, unsigned seed, char *errbuf)
+{
+    t->o.seed = seed;
+    sgx_err_t err = sgx_testkit_start_gen(t, false, errbuf);
+    if (!err) {
+        sgx_testkit_join_gen(t);
+    }
+    return err;
+}
+
 bool sgx_testkit_committed(const sgx_testkit_t *t, const char *topic, int partitions,
                            int64_t *committed, int64_t *end)
 {

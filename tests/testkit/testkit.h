@@ -67,6 +67,9 @@ sgx_err_t sgx_testkit_start_gen(sgx_testkit_t *t, bool paced, char *errbuf);
 
 /** @brief Joins the generator (everything produced and flushed). */
 void sgx_testkit_join_gen(sgx_testkit_t *t);
+/** @brief One unpaced round with this seed (t->o.seed is set to it): starts the generator and
+ *  joins it. */
+sgx_err_t sgx_testkit_produce(sgx_testkit_t *t, unsigned seed, char *errbuf);
 
 /**
  * @brief Waits until the generator finished and t->pipe made every produced record final
