@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "pipeline/dispatch_req.h"
+#include "pipeline/metrics.h"
 #include "tests/testkit/testkit.h"
 
 #define WAIT_MS 60000
@@ -107,6 +108,15 @@ static void test_blocked_meta_does_not_hold_dotdigital_back(void **state)
     sgx_emu_fb_set_token(t.env.fb, SGX_TESTKIT_TOKEN); /* unblocked: Meta catches up */
     assert_true(sgx_testkit_wait_final(&t, 0, WAIT_MS));
     assert_true(wait_committed(&t, META_GROUP, &meta_c, &meta_end));
+    /* Each group's partitions are series of their own, told apart by destination. */
+    sgx_buf_t m = {0};
+    sgx_metrics_render(t.env.cfg, st, sgx_now_ms(), &m);
+    sgx_buf_putc(&m, '\0');
+    assert_non_null(strstr(m.data, "segexport_partition_committed_offset{topic=\"" SGX_TESTKIT_TOPIC
+                                   "\",partition=\"0\",destination=\"meta\"}"));
+    assert_non_null(strstr(m.data, "segexport_partition_committed_offset{topic=\"" SGX_TESTKIT_TOPIC
+                                   "\",partition=\"0\",destination=\"dotdigital\"}"));
+    sgx_buf_free(&m);
     sgx_pipeline_stop(t.pipe, true);
     char report[512];
     assert_true(sgx_testkit_audiences(&t, report, sizeof report));
