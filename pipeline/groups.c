@@ -67,8 +67,9 @@ sgx_err_t sgx_groups_new(const sgx_config_t *cfg, sgx_groups_t **out)
         gc->group_per_dest = false;
         gc->undecodable_not_dlq = i > 0;
         gc->max_inflight_events = inflight < INFLIGHT_MIN ? INFLIGHT_MIN : inflight;
-        gc->metrics_listen = NULL;  /* the process serves one listener for every group */
-        gc->progress_interval_s = 0;
+        /* metrics_listen stays: it turns on each group's librdkafka statistics (readiness
+         * needs them); the listener itself is the process's, started once (pipeline.c). */
+        gc->progress_interval_s = 0; /* one progress line for the process */
         derive_kafka(cfg, g->n, i, gc, &g->owned_vals[i * 2]);
     }
     *out = g;

@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "pipeline/dispatch_req.h"
+#include "pipeline/health.h"
 #include "pipeline/metrics.h"
 #include "tests/testkit/testkit.h"
 
@@ -66,6 +67,19 @@ static bool wait_done(sgx_stats_t *st, uint64_t want)
     return SGX_GET(st->done) == want && SGX_GET(st->inflight) == 0;
 }
 
+static bool wait_ready(const sgx_config_t *cfg, sgx_stats_t *st)
+{
+    int64_t deadline = sgx_now_ms() + WAIT_MS;
+    bool ok = false;
+    while (!ok && sgx_now_ms() < deadline) {
+        char *body = NULL;
+        ok = sgx_health_ready(cfg, st, sgx_now_ms(), &body);
+        free(body);
+        usleep(ok ? 0 : 50000);
+    }
+    return ok;
+}
+
 static bool dd_exact(const sgx_testkit_t *t)
 {
     char one[256];
@@ -85,7 +99,9 @@ static void test_blocked_meta_does_not_hold_dotdigital_back(void **state)
     (void)state;
     sgx_testkit_knobs_t k = {.retry_base_ms = 20, .retry_cap_ms = 400,
                              .max_inflight_events = 20000,
-                             .kafka_extra = "  auto.commit.interval.ms: 100\n"};
+                             .kafka_extra = "  auto.commit.interval.ms: 100\n"
+                                            "  statistics.interval.ms: 200\n",
+                             .extra = "metrics_listen: \"127.0.0.1:0\"\n"};
     sgx_testkit_t t;
     up(&t, &two_dests, &k);
     assert_true(t.env.cfg->group_per_dest); /* the default with two destinations */
@@ -101,6 +117,8 @@ static void test_blocked_meta_does_not_hold_dotdigital_back(void **state)
     print_message("blocked Meta: dotdigital committed %lld of %lld, meta %lld of %lld\n",
                   (long long)dd_c, (long long)dd_end, (long long)meta_c, (long long)meta_end);
     assert_int_equal(dd_c, atomic_load(&t.truth.produced));
+    /* Ready: every group joined with librdkafka statistics (Meta not blocked long enough). */
+    assert_true(wait_ready(t.env.cfg, st));
     assert_true(meta_c < meta_end);
     assert_int_equal(SGX_GET(st->dest[0].blocked), 1);
     assert_int_equal(SGX_GET(st->dest[0].rows_rejected), 0);

@@ -43,7 +43,6 @@ static void test_derived_configs(void **state)
     assert_int_equal(c1->ndests, 1);
     assert_string_equal(c1->dests[0].name, "other");
     assert_false(c1->group_per_dest);
-    assert_null(c1->metrics_listen);
     /* Only the first group dead-letters what cannot be decoded. */
     assert_false(sgx_groups_config(g, 0)->undecodable_not_dlq);
     assert_true(c1->undecodable_not_dlq);
