@@ -86,7 +86,7 @@ static const char *const top_keys[] = {
     "kafka", "topics", "dead_letter_topic", "schema_registry", "mapping", "workers",
     "max_inflight_events", "max_record_bytes", "shutdown_grace_ms", "retry_base_ms",
     "retry_cap_ms", "request_timeout_ms", "max_uncommitted_span", "max_server_wait_ms",
-    "destinations", SGX_CFG_OBS_KEYS, NULL,
+    "destinations", "consumer_group_per_destination", SGX_CFG_OBS_KEYS, NULL,
 };
 
 static sgx_err_t check_keys(const sgx_yaml_t *map, const char *const *allowed, const char *where,
@@ -263,6 +263,23 @@ static sgx_err_t parse_limits(const sgx_yaml_t *root, sgx_config_t *cfg, char *e
     return SGX_OK;
 }
 
+/* After the destinations: the default depends on how many there are. One group per destination
+ * by default as soon as there are two, so a slow destination cannot freeze the commits (and
+ * stretch the replay after a restart) of a fast one (README "How commits work"). */
+static sgx_err_t parse_group_mode(const sgx_yaml_t *n, sgx_config_t *cfg, char *errbuf)
+{
+    cfg->group_per_dest = cfg->ndests >= 2;
+    if (!n) {
+        return SGX_OK;
+    }
+    const char *v = sgx_cfg_scalar(n);
+    if (v && (!strcmp(v, "true") || !strcmp(v, "false"))) {
+        cfg->group_per_dest = !strcmp(v, "true") && cfg->ndests >= 2;
+        return SGX_OK;
+    }
+    FAIL("line %d: consumer_group_per_destination takes true or false", n->line);
+}
+
 static sgx_err_t parse_root(const sgx_yaml_t *root, sgx_config_t *cfg, char *errbuf)
 {
     if (check_keys(root, top_keys, "the top level", errbuf) ||
@@ -282,7 +299,10 @@ static sgx_err_t parse_root(const sgx_yaml_t *root, sgx_config_t *cfg, char *err
                                 errbuf)) {
         return SGX_ERR_CONFIG;
     }
-    return sgx_cfg_parse_dests(sgx_yaml_get(root, "destinations"), cfg, errbuf);
+    if (sgx_cfg_parse_dests(sgx_yaml_get(root, "destinations"), cfg, errbuf)) {
+        return SGX_ERR_CONFIG;
+    }
+    return parse_group_mode(sgx_yaml_get(root, "consumer_group_per_destination"), cfg, errbuf);
 }
 
 sgx_err_t sgx_config_parse(const char *text, size_t len, sgx_config_t **out, char *errbuf)

@@ -54,6 +54,13 @@ typedef struct {
     int max_server_wait_ms;     /* cap on waits a destination asks for (Retry-After…) */
     size_t ndests;
     sgx_dest_config_t *dests;
+    /* consumer_group_per_destination (only ever true with two destinations or more): one
+     * consumer group per destination, `<group.id>.<destination name>` (pipeline/groups.c). */
+    bool group_per_dest;
+    /* Set by pipeline/groups.c on a group's derived configuration, never parsed: records that
+     * cannot be decoded are dead-lettered by the first group only (one dead letter per bad
+     * record, not one per destination); the others mark them final without sending. */
+    bool undecodable_not_dlq;
     /* Observability (config_obs.c) */
     char *metrics_listen;       /* HOST:PORT of /metrics, /healthz, /readyz; NULL: off */
     int ready_blocked_max_ms;   /* not ready once a destination is blocked this long */

@@ -264,7 +264,11 @@ static void dead_letter(sgx_consumer_t *c, sgx_record_t *rec, sgx_err_t why, boo
         SGX_DEBUG("consumer", "dead-lettered %s[%d] offset %lld: %s", rec->part->topic,
                   (int)rec->part->partition, (long long)rec->offset, sgx_err_str(why));
     }
-    sgx_dlq_send(c->dlq, rec, sgx_err_str(why), NULL, with_value);
+    /* With a group per destination every group reads the bad record; one dead letter is
+     * enough, sent by the first group (pipeline/groups.c). */
+    if (!c->cfg->undecodable_not_dlq) {
+        sgx_dlq_send(c->dlq, rec, sgx_err_str(why), NULL, with_value);
+    }
     sgx_record_release(rec, c->self_done);
 }
 

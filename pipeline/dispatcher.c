@@ -23,7 +23,7 @@ static void on_superseded(sgx_row_t *row, void *arg)
 {
     sgx_dispatcher_t *d = arg;
     if (!atomic_load(d->o.quit)) {
-        SGX_INC(d->o.stats->dest[row->dest].rows_coalesced);
+        SGX_INC(sgx_stats_dest(d->o.stats, row->dest)->rows_coalesced);
     }
     sgx_record_release(row->ack, d->o.done);
     sgx_free(row);
@@ -36,7 +36,7 @@ static sgx_err_t setup_dests(sgx_dispatcher_t *d)
         sgx_dest_rt_t *dr = &d->dests[i];
         dr->d = &d->o.dests[i];
         dr->index = (uint16_t)i;
-        dr->st = &d->o.stats->dest[i];
+        dr->st = sgx_stats_dest(d->o.stats, i);
         dr->auds = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->auds);
         dr->aud_ids = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->aud_ids);
         dr->creating = sgx_calloc(dr->d->cfg->naudiences, sizeof *dr->creating);

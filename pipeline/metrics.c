@@ -209,7 +209,7 @@ static void dest_state(const sgx_config_t *cfg, sgx_stats_t *s, int64_t now, sgx
     }
 }
 
-static void partitions(sgx_stats_t *s, sgx_buf_t *o)
+static void partitions(const sgx_config_t *cfg, sgx_stats_t *s, sgx_buf_t *o)
 {
     static const struct {
         const char *name, *help;
@@ -239,7 +239,10 @@ static void partitions(sgx_stats_t *s, sgx_buf_t *o)
             }
             char part[16];
             snprintf(part, sizeof part, "%d", (int)p->partition);
-            const char *l[] = {"topic", p->topic, "partition", part, NULL};
+            /* With a group per destination each group has its own offsets: one series each. */
+            const char *l[] = {"topic", p->topic, "partition", part,
+                               p->group > 0 ? "destination" : NULL,
+                               p->group > 0 ? cfg->dests[p->group - 1].name : NULL, NULL};
             sample_i(o, g[m].name, l, v);
         }
     }
@@ -270,5 +273,5 @@ void sgx_metrics_render(const sgx_config_t *cfg, sgx_stats_t *s, int64_t now_ms,
              offsetof(sgx_dest_stats_t, rows_coalesced));
     drops(cfg, s, out);
     dest_state(cfg, s, now_ms, out);
-    partitions(s, out);
+    partitions(cfg, s, out);
 }

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -9,13 +10,13 @@
 #include "pipeline/consumer.h"
 #include "pipeline/dispatch_req.h"
 #include "pipeline/dispatcher.h"
-#include "base/log.h"
-#include "base/mem.h"
+#include "pipeline/groups.h"
 #include "pipeline/obs_http.h"
 #include "pipeline/progress.h"
 #include "pipeline/route.h"
 
 #define RING_CAPACITY 16384
+#define AGGREGATE_EVERY_MS 50
 
 struct sgx_pipeline {
     const sgx_config_t *cfg;
@@ -31,6 +32,14 @@ struct sgx_pipeline {
     bool stopped;
     sgx_obs_http_t *obs;       /* metrics and probes, NULL when metrics_listen is absent */
     sgx_progress_t *progress;  /* periodic progress line, NULL when off */
+    /* consumer_group_per_destination: the groups' pipelines; this one then runs no consumer
+     * itself, its stats are the process-wide view refreshed by the aggregator thread. */
+    sgx_groups_t *groups;
+    sgx_pipeline_t **gpipes;
+    size_t ngroups;
+    pthread_t agg_thread;
+    bool agg_running;
+    atomic_bool agg_quit;
 };
 
 static sgx_err_t init_dests(sgx_pipeline_t *p, char *errbuf)
@@ -122,11 +131,11 @@ static sgx_err_t start_threads(sgx_pipeline_t *p, char *errbuf)
     return sgx_consumer_start(c);
 }
 
-sgx_err_t sgx_pipeline_start(const sgx_config_t *cfg, sgx_pipeline_t **out, char *errbuf)
+/* One consumer group's pipeline; dest_home (borrowed, may be NULL) receives its destination
+ * counters. */
+static sgx_err_t start_core(sgx_pipeline_t *p, sgx_dest_stats_t *dest_home, char *errbuf)
 {
-    sgx_pipeline_t *p = sgx_calloc(1, sizeof *p);
-    p->cfg = cfg;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    p->stats.dest_home = dest_home;
     sgx_err_t err = init_dests(p, errbuf);
     if (!err) {
         err = init_consumer(p, errbuf);
@@ -134,6 +143,63 @@ sgx_err_t sgx_pipeline_start(const sgx_config_t *cfg, sgx_pipeline_t **out, char
     if (!err) {
         err = start_threads(p, errbuf);
     }
+    return err;
+}
+
+static void aggregate(sgx_pipeline_t *p)
+{
+    sgx_stats_t *gs[SGX_STATS_MAX_DESTS];
+    for (size_t i = 0; i < p->ngroups; i++) {
+        gs[i] = &p->gpipes[i]->stats;
+    }
+    sgx_groups_aggregate(&p->stats, gs, p->ngroups);
+}
+
+static void *aggregate_main(void *arg)
+{
+    sgx_pipeline_t *p = arg;
+    while (!atomic_load(&p->agg_quit)) {
+        aggregate(p);
+        const struct timespec tick = {0, AGGREGATE_EVERY_MS * 1000000L};
+        nanosleep(&tick, NULL);
+    }
+    return NULL;
+}
+
+/* One pipeline per destination, started after their offsets were migrated. */
+static sgx_err_t start_groups(sgx_pipeline_t *p, char *errbuf)
+{
+    if (p->cfg->ndests > SGX_STATS_MAX_DESTS) {
+        snprintf(errbuf, SGX_ERRBUF_SIZE, "at most %d destinations", SGX_STATS_MAX_DESTS);
+        return SGX_ERR_CONFIG;
+    }
+    sgx_err_t err = sgx_groups_new(p->cfg, &p->groups);
+    if (!err) {
+        err = sgx_groups_migrate(p->cfg, p->groups, errbuf);
+    }
+    p->gpipes = sgx_calloc(p->cfg->ndests, sizeof *p->gpipes);
+    for (size_t i = 0; !err && i < p->cfg->ndests; i++) {
+        sgx_pipeline_t *g = sgx_calloc(1, sizeof *g);
+        g->cfg = sgx_groups_config(p->groups, i);
+        p->gpipes[p->ngroups++] = g;
+        err = start_core(g, &p->stats.dest[i], errbuf);
+    }
+    if (!err) {
+        aggregate(p);
+        if (pthread_create(&p->agg_thread, NULL, aggregate_main, p) != 0) {
+            return SGX_ERR_UNAVAILABLE;
+        }
+        p->agg_running = true;
+    }
+    return err;
+}
+
+sgx_err_t sgx_pipeline_start(const sgx_config_t *cfg, sgx_pipeline_t **out, char *errbuf)
+{
+    sgx_pipeline_t *p = sgx_calloc(1, sizeof *p);
+    p->cfg = cfg;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sgx_err_t err = cfg->group_per_dest ? start_groups(p, errbuf) : start_core(p, NULL, errbuf);
     if (!err && cfg->metrics_listen) {
         err = sgx_obs_http_start(cfg, &p->stats, &p->obs, errbuf);
     }
@@ -175,6 +241,44 @@ static void release_queued_rows(sgx_pipeline_t *p)
     }
 }
 
+typedef struct {
+    sgx_pipeline_t *p;
+    bool graceful;
+} stop_arg_t;
+
+static void *stop_main(void *arg)
+{
+    stop_arg_t *a = arg;
+    sgx_pipeline_stop(a->p, a->graceful);
+    return NULL;
+}
+
+/* The groups stop side by side: each gets the whole grace period, not a share of it. */
+static void stop_groups(sgx_pipeline_t *p, bool graceful)
+{
+    pthread_t th[SGX_STATS_MAX_DESTS];
+    stop_arg_t args[SGX_STATS_MAX_DESTS];
+    bool started[SGX_STATS_MAX_DESTS] = {false};
+    for (size_t i = 0; i < p->ngroups; i++) {
+        args[i] = (stop_arg_t){p->gpipes[i], graceful};
+        started[i] = pthread_create(&th[i], NULL, stop_main, &args[i]) == 0;
+        if (!started[i]) {
+            sgx_pipeline_stop(p->gpipes[i], graceful);
+        }
+    }
+    for (size_t i = 0; i < p->ngroups; i++) {
+        if (started[i]) {
+            pthread_join(th[i], NULL);
+        }
+    }
+    if (p->agg_running) {
+        atomic_store(&p->agg_quit, true);
+        pthread_join(p->agg_thread, NULL);
+        p->agg_running = false;
+    }
+    aggregate(p);
+}
+
 void sgx_pipeline_stop(sgx_pipeline_t *p, bool graceful)
 {
     if (p->stopped) {
@@ -184,6 +288,13 @@ void sgx_pipeline_stop(sgx_pipeline_t *p, bool graceful)
     atomic_store(&p->stats.stopping, 1); /* /readyz turns 503 while draining */
     sgx_progress_stop(p->progress);
     p->progress = NULL;
+    if (p->groups) {
+        stop_groups(p, graceful);
+        if (p->cfg->progress_interval_s > 0) {
+            sgx_progress_log(p->cfg, &p->stats, true);
+        }
+        return;
+    }
     sgx_consumer_t *c = &p->con;
     atomic_store(&c->state, graceful ? SGX_DRAIN : SGX_ABORT);
     sgx_consumer_join(c);
@@ -227,6 +338,15 @@ void sgx_pipeline_destroy(sgx_pipeline_t *p)
     }
     sgx_pipeline_stop(p, true);
     sgx_obs_http_stop(p->obs);
+    if (p->groups) {
+        for (size_t i = 0; i < p->ngroups; i++) {
+            sgx_pipeline_destroy(p->gpipes[i]);
+        }
+        sgx_free(p->gpipes);
+        sgx_groups_free(p->groups);
+        sgx_free(p);
+        return;
+    }
     sgx_consumer_t *c = &p->con;
     release_queued_rows(p);
     sgx_dlq_destroy(c->dlq); /* purges: outstanding DLQ records are released, not re-sent */

@@ -19,7 +19,7 @@ struct sgx_progress {
 
 /* "topic[0]=12,topic[1]=30": partitions with a known committed offset, assigned ones only
  * unless all (the final summary comes after the group was left). */
-static void committed_list(sgx_stats_t *s, sgx_buf_t *out, bool all)
+static void committed_list(const sgx_config_t *cfg, sgx_stats_t *s, sgx_buf_t *out, bool all)
 {
     for (int i = 0; i < SGX_STATS_MAX_PARTS; i++) {
         sgx_part_stats_t *p = &s->parts[i];
@@ -30,9 +30,11 @@ static void committed_list(sgx_stats_t *s, sgx_buf_t *out, bool all)
         if ((!all && !atomic_load(&p->assigned)) || c < 0) {
             continue;
         }
-        char item[SGX_STATS_TOPIC_LEN + 48];
-        snprintf(item, sizeof item, "%s%s[%d]=%lld", out->len ? "," : "", p->topic,
-                 (int)p->partition, (long long)c);
+        char item[SGX_STATS_TOPIC_LEN + 160];
+        /* "meta:topic[0]=12" with a consumer group per destination */
+        snprintf(item, sizeof item, "%s%.80s%s%s[%d]=%lld", out->len ? "," : "",
+                 p->group > 0 ? cfg->dests[p->group - 1].name : "", p->group > 0 ? ":" : "",
+                 p->topic, (int)p->partition, (long long)c);
         sgx_buf_puts(out, item);
     }
 }
@@ -43,7 +45,7 @@ void sgx_progress_log(const sgx_config_t *cfg, sgx_stats_t *s, bool final)
     sgx_log_field_t f[FIXED + SGX_STATS_MAX_DESTS];
     char keys[SGX_STATS_MAX_DESTS][96];
     sgx_buf_t committed = {0};
-    committed_list(s, &committed, final);
+    committed_list(cfg, s, &committed, final);
     int64_t inflight = SGX_GET(s->inflight);
     f[0] = SGX_FN("consumed", SGX_GET(s->consumed));
     f[1] = SGX_FN("acknowledged", SGX_GET(s->done));

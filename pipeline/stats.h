@@ -75,6 +75,9 @@ typedef struct sgx_part_stats_s {
     char topic[SGX_STATS_TOPIC_LEN];   /* immutable once used */
     int32_t partition;
     atomic_bool assigned;
+    int group;                         /* 1 + destination index of the consumer group that owns
+                                        * it (consumer_group_per_destination), 0: shared group;
+                                        * immutable once used */
     atomic_int_fast64_t committed;     /* last committed offset (next to read), -1 unknown */
     atomic_int_fast64_t stored;        /* last stored (acknowledged) position, -1 none */
     atomic_int_fast64_t uncommitted;   /* consumed offsets not yet committable */
@@ -115,7 +118,16 @@ typedef struct {
     atomic_int group_steady;            /* joined the group, assignment settled */
     atomic_int assigned_parts;
     atomic_int stopping;                /* draining for shutdown: not ready */
+    /* With a consumer group per destination, the group's destination counters live in the
+     * process-wide stats (borrowed, set before any thread starts); NULL: dest[] above. */
+    sgx_dest_stats_t *dest_home;
 } sgx_stats_t;
+
+/** @returns destination i's counters (borrowed): in dest_home when set, else in s->dest. */
+static inline sgx_dest_stats_t *sgx_stats_dest(sgx_stats_t *s, size_t i)
+{
+    return s->dest_home ? &s->dest_home[i] : &s->dest[i];
+}
 
 #define SGX_INC(c) atomic_fetch_add_explicit(&(c), 1, memory_order_relaxed)
 #define SGX_ADD(c, n) atomic_fetch_add_explicit(&(c), (n), memory_order_relaxed)

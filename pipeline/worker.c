@@ -54,7 +54,7 @@ static void route_record(sgx_worker_t *w, sgx_record_t *rec)
                                             &rec->dec, body, &row, &w->drops[targets[i].dest],
                                             &reason);
         if (err) {
-            SGX_INC(sh->stats->dest[targets[i].dest].rows_no_key);
+            SGX_INC(sgx_stats_dest(sh->stats, targets[i].dest)->rows_no_key);
             sgx_dlq_send(sh->dlq, rec, reason ? reason : sgx_err_str(err), dest->cfg->name,
                          true);
             continue;
@@ -79,7 +79,7 @@ static void publish_drops(sgx_worker_t *w)
             for (int r = 0; r < SGX_DROP__COUNT; r++) {
                 uint64_t *n = &w->drops[d].dropped[k][r];
                 if (*n) {
-                    SGX_ADD(w->sh->stats->dest[d].dropped[k][r], *n);
+                    SGX_ADD(sgx_stats_dest(w->sh->stats, d)->dropped[k][r], *n);
                     *n = 0;
                 }
             }

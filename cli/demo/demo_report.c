@@ -6,14 +6,14 @@
 #include "base/log.h"
 #include "cli/demo/demo_env.h"
 
-/* Committed offsets of the demo group against each partition's end. */
-static bool check_commits(const sgx_demo_env_t *env, int partitions, int64_t *committed,
-                          int64_t *end)
+/* Committed offsets of one consumer group against each partition's end. */
+static bool check_group(const sgx_demo_env_t *env, const char *group, int partitions,
+                        int64_t *committed, int64_t *end)
 {
     char errbuf[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", env->bootstrap, NULL, 0);
-    rd_kafka_conf_set(conf, "group.id", "segexport-demo", NULL, 0);
+    rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof errbuf);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
@@ -35,6 +35,27 @@ static bool check_commits(const sgx_demo_env_t *env, int partitions, int64_t *co
     }
     rd_kafka_topic_partition_list_destroy(list);
     rd_kafka_destroy(rk);
+    return ok;
+}
+
+/* Every group the pipeline commits for: the demo group, or with a group per destination
+ * (consumer_group_per_destination) each `<group.id>.<destination>`; committed is the least. */
+static bool check_commits(const sgx_demo_env_t *env, int partitions, int64_t *committed,
+                          int64_t *end)
+{
+    const char *gid = sgx_config_kafka(env->cfg, "group.id");
+    if (!env->cfg->group_per_dest) {
+        return check_group(env, gid, partitions, committed, end);
+    }
+    bool ok = true;
+    for (size_t i = 0; i < env->cfg->ndests; i++) {
+        char group[256];
+        int64_t c = 0, e = 0;
+        snprintf(group, sizeof group, "%s.%s", gid, env->cfg->dests[i].name);
+        ok &= check_group(env, group, partitions, &c, &e);
+        *committed = i == 0 || c < *committed ? c : *committed;
+        *end = e;
+    }
     return ok;
 }
 

@@ -35,11 +35,9 @@ static void up(sgx_testkit_t *t, const sgx_demo_opts_t *o, const sgx_testkit_kno
 static void produce(sgx_testkit_t *t, unsigned seed)
 {
     char errbuf[SGX_ERRBUF_SIZE] = "";
-    t->o.seed = seed;
-    if (sgx_testkit_start_gen(t, false, errbuf)) {
+    if (sgx_testkit_produce(t, seed, errbuf)) {
         fail_msg("generator: %s", errbuf);
     }
-    sgx_testkit_join_gen(t);
 }
 
 /* Polls until *c >= want (generous: the machine is shared). */

@@ -447,6 +447,9 @@ class Criteo:
 # ---------------------------------------------------------------------------------------------
 # segexport
 
+PER_DEST_GROUPS = {}  # group.id -> destination names, for configs with two or more
+
+
 def write_config(path, broker, registry, meta, topic, group, dlq, more_dests=(), **over):
     """segexport's config: Meta (all its segments) plus more_dests (destination entries, e.g.
     MsAds.dest()), all in the one process and consumer group."""
@@ -487,6 +490,11 @@ def write_config(path, broker, registry, meta, topic, group, dlq, more_dests=(),
         }] + list(more_dests),
     }
     cfg.update(over)
+    names = [d["name"] for d in cfg["destinations"]]
+    if len(names) >= 2 and cfg.get("consumer_group_per_destination", True):
+        PER_DEST_GROUPS[group] = names
+    else:
+        PER_DEST_GROUPS.pop(group, None)
     # JSON is YAML: no YAML library needed, and quoting is exact.
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
@@ -737,13 +745,22 @@ def check_dlq_no_key(broker, dlq, routed_no_key):
     return per_dest
 
 
+def commit_groups(group):
+    """The consumer groups segexport commits for under group.id `group`: one per destination
+    (`<group>.<name>`) when write_config gave it two or more (consumer_group_per_destination's
+    default), else the group itself."""
+    return [f"{group}.{n}" for n in PER_DEST_GROUPS.get(group, [])] or [group]
+
+
 def wait_committed(broker, group, topic, timeout):
     ends = broker.end_offsets(topic)
     last = [None]
 
     def check():
-        c = broker.committed(group, topic, len(ends))
-        last[0] = {p: (c.get(p), e) for p, e in ends.items() if c.get(p) != e}
+        last[0] = {}
+        for g in commit_groups(group):
+            c = broker.committed(g, topic, len(ends))
+            last[0].update({(g, p): (c.get(p), e) for p, e in ends.items() if c.get(p) != e})
         return not last[0]
 
     try:

@@ -94,6 +94,7 @@ static sgx_err_t make_config(sgx_demo_env_t *env, const sgx_testkit_knobs_t *k, 
         snprintf(line, sizeof line, "      seg-%02zu: \"%s\"\n", s, env->audience_ids[s]);
         sgx_buf_puts(&y, line);
     }
+    sgx_demo_dests_yaml(env, &y); /* the other emulators the options asked for, if any */
     sgx_err_t err = sgx_config_parse(y.data, y.len, &env->cfg, errbuf);
     sgx_buf_free(&y);
     return err;
@@ -191,13 +192,29 @@ bool sgx_testkit_final_state(const sgx_testkit_t *t, int partitions, int64_t pro
     return aud_ok && commits_ok && end == produced;
 }
 
+sgx_err_t sgx_testkit_produce(sgx_testkit_t *t, unsigned seed, char *errbuf)
+{
+    t->o.seed = seed;
+    sgx_err_t err = sgx_testkit_start_gen(t, false, errbuf);
+    if (!err) {
+        sgx_testkit_join_gen(t);
+    }
+    return err;
+}
+
 bool sgx_testkit_committed(const sgx_testkit_t *t, const char *topic, int partitions,
                            int64_t *committed, int64_t *end)
+{
+    return sgx_testkit_committed_group(t, SGX_TESTKIT_GROUP, topic, partitions, committed, end);
+}
+
+bool sgx_testkit_committed_group(const sgx_testkit_t *t, const char *group, const char *topic,
+                                 int partitions, int64_t *committed, int64_t *end)
 {
     char errbuf[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", t->env.bootstrap, NULL, 0);
-    rd_kafka_conf_set(conf, "group.id", SGX_TESTKIT_GROUP, NULL, 0);
+    rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof errbuf);
     if (!rk) {
         rd_kafka_conf_destroy(conf);

@@ -1,6 +1,7 @@
 /* Test runner on top of the demo harness: environment (mock cluster, registry double, Meta
- * emulator) with configuration knobs, the real pipeline, the paced generator, and checks of
- * the end state (audiences, committed offsets). For component tests; not used by the service. */
+ * emulator, the other emulators sgx_demo_opts_t.dests names) with configuration knobs, the
+ * real pipeline, the paced generator, and checks of the end state (audiences, committed
+ * offsets). For component tests; not used by the service. */
 #ifndef SGX_TESTKIT_H
 #define SGX_TESTKIT_H
 
@@ -68,6 +69,9 @@ sgx_err_t sgx_testkit_start_gen(sgx_testkit_t *t, bool paced, char *errbuf);
 
 /** @brief Joins the generator (everything produced and flushed). */
 void sgx_testkit_join_gen(sgx_testkit_t *t);
+/** @brief One unpaced round with this seed (t->o.seed is set to it): starts the generator and
+ *  joins it. */
+sgx_err_t sgx_testkit_produce(sgx_testkit_t *t, unsigned seed, char *errbuf);
 
 /**
  * @brief Waits until the generator finished and t->pipe made every produced record final
@@ -86,6 +90,10 @@ void sgx_testkit_stop_pipeline(sgx_testkit_t *t, bool graceful);
 bool sgx_testkit_committed(const sgx_testkit_t *t, const char *topic, int partitions,
                            int64_t *committed, int64_t *end);
 
+/** @brief sgx_testkit_committed for another consumer group (group borrowed), such as a
+ *  per-destination one, `segexport-test.<destination name>`. */
+bool sgx_testkit_committed_group(const sgx_testkit_t *t, const char *group, const char *topic,
+                                 int partitions, int64_t *committed, int64_t *end);
 /** @brief Compares every emulated audience with the truth (sgx_demo_verify). */
 bool sgx_testkit_audiences(const sgx_testkit_t *t, char *report, size_t cap);
 

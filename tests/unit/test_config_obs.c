@@ -1,5 +1,6 @@
 /* Observability keys (config_obs.c): defaults when absent, values when given, and each kind of
- * mistake refused at parse time (so `check` catches it) with a message naming the key. */
+ * mistake refused at parse time (so `check` catches it) with a message naming the key. Also
+ * consumer_group_per_destination, whose default depends on the destinations. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -114,6 +115,30 @@ static void test_split_listen(void **state)
                      SGX_ERR_INVALID);
 }
 
+#define SECOND_DEST                                                                            \
+    "  - name: other\n    type: facebook\n    settings:\n      access_token: tok-456\n"        \
+    "    segments:\n      seg-a: \"222\"\n"
+
+static void test_group_per_destination(void **state)
+{
+    (void)state;
+    char err[SGX_ERRBUF_SIZE];
+    sgx_config_t *cfg = parse("", err);
+    assert_false(cfg->group_per_dest); /* one destination: one group, whatever is said */
+    sgx_config_free(cfg);
+    cfg = parse("consumer_group_per_destination: true\n", err);
+    assert_false(cfg->group_per_dest);
+    sgx_config_free(cfg);
+    cfg = parse(SECOND_DEST, err);
+    assert_true(cfg->group_per_dest); /* the default from two destinations on */
+    sgx_config_free(cfg);
+    cfg = parse(SECOND_DEST "consumer_group_per_destination: false\n", err);
+    assert_false(cfg->group_per_dest);
+    sgx_config_free(cfg);
+    assert_null(parse(SECOND_DEST "consumer_group_per_destination: yes please\n", err));
+    assert_non_null(strstr(err, "consumer_group_per_destination"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_mistakes),
         cmocka_unit_test(test_split_listen),
+        cmocka_unit_test(test_group_per_destination),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
