@@ -101,10 +101,11 @@ static void test_blocked_meta_does_not_hold_dotdigital_back(void **state)
                              .max_inflight_events = 20000,
                              .kafka_extra = "  auto.commit.interval.ms: 100\n"
                                             "  statistics.interval.ms: 200\n",
-                             .extra = "metrics_listen: \"127.0.0.1:0\"\n"};
+                             .extra = "metrics_listen: \"127.0.0.1:0\"\n"
+                                      "consumer_group_per_destination: true\n"};
     sgx_testkit_t t;
     up(&t, &two_dests, &k);
-    assert_true(t.env.cfg->group_per_dest); /* the default with two destinations */
+    assert_true(t.env.cfg->group_per_dest);
     sgx_stats_t *st = sgx_pipeline_stats(t.pipe);
     sgx_emu_fb_set_token(t.env.fb, "rotated-access-token"); /* Meta now refuses everything */
     produce(&t, 1);

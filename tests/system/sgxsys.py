@@ -491,7 +491,7 @@ def write_config(path, broker, registry, meta, topic, group, dlq, more_dests=(),
     }
     cfg.update(over)
     names = [d["name"] for d in cfg["destinations"]]
-    if len(names) >= 2 and cfg.get("consumer_group_per_destination", True):
+    if len(names) >= 2 and cfg.get("consumer_group_per_destination", False):
         PER_DEST_GROUPS[group] = names
     else:
         PER_DEST_GROUPS.pop(group, None)
@@ -747,8 +747,8 @@ def check_dlq_no_key(broker, dlq, routed_no_key):
 
 def commit_groups(group):
     """The consumer groups segexport commits for under group.id `group`: one per destination
-    (`<group>.<name>`) when write_config gave it two or more (consumer_group_per_destination's
-    default), else the group itself."""
+    (`<group>.<name>`) when write_config gave it two or more with consumer_group_per_destination
+    on, else the group itself."""
     return [f"{group}.{n}" for n in PER_DEST_GROUPS.get(group, [])] or [group]
 
 

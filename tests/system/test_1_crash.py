@@ -42,7 +42,7 @@ def test_crash(env):
     env.setup(partitions=12, segments=segments + dd_segs)
     env.add_async(msads_segments=segments + dd_segs, dd_segments=dd_segs)
 
-    seg = env.segexport(max_inflight_events=50000).start()
+    seg = env.segexport(max_inflight_events=50000, consumer_group_per_destination=True).start()
     t0 = time.monotonic()
 
     def produce():

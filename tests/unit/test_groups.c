@@ -23,6 +23,7 @@ static const char yaml[] =
     "  queued.max.messages.kbytes: 3000\n"
     "topics: [events]\ndead_letter_topic: dlq\n"
     "schema_registry:\n  url: http://127.0.0.1:8081\nmax_inflight_events: 30000\n"
+    "consumer_group_per_destination: true\n"
     "destinations:\n" DEST("meta", "111") DEST("other", "222") DEST("third", "333");
 
 static void test_derived_configs(void **state)
