@@ -2,6 +2,8 @@
 
 /* The spacing a throttle starts from when there was none: one round trip on a fast link. */
 #define THROTTLE_MIN_INTERVAL_MS 50.0
+/* The most spacing throttles alone may add (no usage or quota reported). */
+#define THROTTLE_MAX_INTERVAL_MS 1000.0
 /* Answers slower than this and LATENCY_FACTOR times the fastest mean a congested destination;
  * high, because one destination mixes quick polls with uploads of up to 100 MB. */
 #define LATENCY_SLOW_MS 10000
@@ -140,8 +142,14 @@ void sgx_pacer_observe(sgx_pacer_t *p, const sgx_pacer_obs_t *o, int others, int
         from_usage(p, o);
     }
     if (o->throttled) {
+        /* Bounded: every answer of a throttled burst doubles it, and the way back is 10% per
+         * answer, so an unbounded spacing after a 30 s throttle (60 s between requests) took
+         * ten minutes to recover (system scenario 3). The wait itself is the core's backoff. */
         p->interval_ms = p->interval_ms * 2 > THROTTLE_MIN_INTERVAL_MS ? p->interval_ms * 2
                                                                        : THROTTLE_MIN_INTERVAL_MS;
+        if (p->interval_ms > THROTTLE_MAX_INTERVAL_MS && !o->has_usage) {
+            p->interval_ms = THROTTLE_MAX_INTERVAL_MS;
+        }
         p->cap /= 2;
     } else if (!o->has_quota && !o->has_usage) {
         recover(p, o);

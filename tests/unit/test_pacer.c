@@ -83,6 +83,27 @@ static void test_throttle_backs_off_and_recovers(void **state)
     assert_int_equal(sgx_pacer_inflight_cap(&p), 6);
 }
 
+/* A long throttled spell (system scenario 3: 30 s of code 17/80003, every answer throttled)
+ * spaces requests by a second at most, and ~50 good answers bring it back under 10 ms: the
+ * spacing used to double up to 60 s, and recovering from there took ten minutes. */
+static void test_long_throttle_recovers_in_seconds(void **state)
+{
+    (void)state;
+    sgx_pacer_t p;
+    sgx_pacer_init(&p, 0, 4, 0);
+    sgx_pacer_started(&p, 0);
+    sgx_pacer_obs_t t = {.throttled = true, .latency_ms = 5};
+    for (int i = 0; i < 300; i++) {
+        sgx_pacer_observe(&p, &t, 0, 0);
+    }
+    assert_int_equal(sgx_pacer_next_start(&p), 1000);
+    sgx_pacer_obs_t ok = {.latency_ms = 5};
+    for (int i = 0; i < 50; i++) {
+        sgx_pacer_observe(&p, &ok, 0, 0);
+    }
+    assert_true(sgx_pacer_next_start(&p) < 10);
+}
+
 static void test_usage_steers_to_target(void **state)
 {
     (void)state;
@@ -165,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_floor_and_defaults),
         cmocka_unit_test(test_quota_spread_and_hold),
         cmocka_unit_test(test_throttle_backs_off_and_recovers),
+        cmocka_unit_test(test_long_throttle_recovers_in_seconds),
         cmocka_unit_test(test_usage_steers_to_target),
         cmocka_unit_test(test_usage_gate),
         cmocka_unit_test(test_usage_loop_against_window),
