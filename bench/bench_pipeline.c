@@ -222,6 +222,12 @@ static void print_curve(const sgx_curve_t *c)
     }
     fprintf(stderr, "; committable trails final by %.1f%% at most\n",
             100 * sgx_curve_max_trail(c));
+    if (getenv("SGX_BENCH_CURVE")) { /* the whole curve, to see where the trail is widest */
+        for (size_t i = 0; i < c->n; i++) {
+            fprintf(stderr, "  curve t=%.3f final=%.4f committable=%.4f committed=%.4f\n",
+                    c->p[i].t, c->p[i].done, c->p[i].stored, c->p[i].committed);
+        }
+    }
 }
 
 /* One run. @returns events/s, or 0 when the run failed a check. */

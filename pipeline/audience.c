@@ -8,8 +8,10 @@
 
 typedef struct {
     sgx_row_t **rows; /* arrival order; NULL where a row was coalesced away */
+    int64_t *at;      /* when each of rows arrived (ms), parallel to rows */
     size_t n, cap, live;
-    int64_t since;
+    int64_t since;    /* arrival of the oldest row still open */
+    bool cut;         /* the last request from it was cut short by a cap: the rest is due */
 } open_batch_t;
 
 /* An idle audience (nothing open, held or in flight) owns no buffers: its maps and arrays are
@@ -76,6 +78,7 @@ static void free_buffers(sgx_aud_t *a)
 {
     for (int op = 0; op < 2; op++) {
         sgx_free(a->open[op].rows);
+        sgx_free(a->open[op].at);
         a->open[op] = (open_batch_t){0};
     }
     sgx_free(a->held);
@@ -124,11 +127,14 @@ int64_t sgx_aud_open_since(const sgx_aud_t *a, sgx_op_t op)
     return a->open[op].live ? a->open[op].since : 0;
 }
 
-void sgx_aud_keep_age(sgx_aud_t *a, sgx_op_t op, int64_t since)
+void sgx_aud_mark_cut(sgx_aud_t *a, sgx_op_t op)
 {
-    if (a->open[op].live && since > 0 && since < a->open[op].since) {
-        a->open[op].since = since;
-    }
+    a->open[op].cut = a->open[op].live > 0;
+}
+
+bool sgx_aud_open_cut(const sgx_aud_t *a, sgx_op_t op)
+{
+    return a->open[op].cut && a->open[op].live > 0;
 }
 
 size_t sgx_aud_held_count(const sgx_aud_t *a)
@@ -167,11 +173,13 @@ static void open_append(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 1024;
         b->rows = sgx_realloc(b->rows, b->cap * sizeof *b->rows);
+        b->at = sgx_realloc(b->at, b->cap * sizeof *b->at);
     }
     if (b->live == 0) {
         b->since = now_ms;
     }
     row->slot = (uint32_t)b->n;
+    b->at[b->n] = now_ms;
     b->rows[b->n++] = row;
     b->live++;
 }
@@ -260,6 +268,7 @@ static void compact(open_batch_t *b)
     for (size_t r = 0; r < b->n; r++) {
         if (b->rows[r]) {
             b->rows[r]->slot = (uint32_t)w;
+            b->at[w] = b->at[r];
             b->rows[w++] = b->rows[r];
         }
     }
@@ -289,12 +298,17 @@ void sgx_aud_take(sgx_aud_t *a, sgx_op_t op, size_t n, sgx_row_t **out, int64_t 
         fence_enter(a, row);
     }
     memmove(b->rows, b->rows + n, (b->n - n) * sizeof *b->rows);
+    memmove(b->at, b->at + n, (b->n - n) * sizeof *b->at);
     b->n -= n;
     b->live -= n;
     for (size_t i = 0; i < b->n; i++) {
         b->rows[i]->slot = (uint32_t)i;
     }
-    b->since = now_ms;
+    /* What a request could not carry keeps its real age: restarting the clock here ranked a
+     * backlogged audience's oldest rows youngest, so the oldest-first scheduler (sched.h) sent
+     * them last and they held back every partition's committed offset for the whole drain. */
+    b->since = b->n ? b->at[0] : now_ms;
+    b->cut = false;
     release_held(a, now_ms);
 }
 

@@ -31,13 +31,15 @@ void sgx_aud_destroy(sgx_aud_t *a);
  */
 void sgx_aud_add(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms);
 
-/** @returns rows in the open batch of op, and since when it has been open (ms, 0 if empty). */
+/** @returns rows in the open batch of op, and when its oldest row arrived (ms, 0 if empty);
+ *  after a take that is the oldest row left, so a backlog keeps its real age. */
 size_t sgx_aud_open_count(const sgx_aud_t *a, sgx_op_t op);
 int64_t sgx_aud_open_since(const sgx_aud_t *a, sgx_op_t op);
-/** @brief Gives the open batch of op back the age it had (since, from sgx_aud_open_since before
- *  sgx_aud_take) when rows remain in it: rows left behind by a request cut short by a byte or
- *  URL cap were due with it and stay due, instead of waiting another linger. */
-void sgx_aud_keep_age(sgx_aud_t *a, sgx_op_t op, int64_t since);
+/** @brief Marks the open batch of op as cut: the request just taken from it was cut short by
+ *  a byte or URL cap, so the rows left behind were due with it and stay due (sgx_aud_open_cut)
+ *  instead of waiting another linger. The next take clears the mark. */
+void sgx_aud_mark_cut(sgx_aud_t *a, sgx_op_t op);
+bool sgx_aud_open_cut(const sgx_aud_t *a, sgx_op_t op);
 /** @returns rows waiting behind the fence. */
 size_t sgx_aud_held_count(const sgx_aud_t *a);
 

@@ -151,14 +151,13 @@ void sgx_req_send_batch(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, uint32_t aud, sg
         return;
     }
     sgx_err_t err;
-    int64_t since = sgx_aud_open_since(dr->auds[aud], op);
     size_t asked = n;
     n = encode_fitting(d, dr, &r->batch, &r->body, &err);
     r->ctx_gen = dr->ctx_gen;
     r->rows = sgx_malloc(n * sizeof *r->rows);
     sgx_aud_take(dr->auds[aud], op, n, r->rows, now);
     if (n < asked) {
-        sgx_aud_keep_age(dr->auds[aud], op, since); /* cut by a cap: the rest is due too */
+        sgx_aud_mark_cut(dr->auds[aud], op); /* cut by a cap: the rest is due too */
     }
     r->batch.rows = (const sgx_row_t *const *)r->rows;
     r->job = (sgx_job_t){.batch = &r->batch, .body = &r->body};

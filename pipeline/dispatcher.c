@@ -103,7 +103,8 @@ static bool batch_due(const sgx_dispatcher_t *d, const sgx_dest_rt_t *dr, size_t
     if (n == 0 || (!dr->aud_ids[a] && dr->creating[a]) || sgx_block_holds(dr, (uint32_t)a)) {
         return false; /* nothing to send, the audience is being created, or it is blocked */
     }
-    return n >= dr->d->cfg->limits.max_rows || atomic_load(d->o.flush_now) ||
+    return n >= dr->d->cfg->limits.max_rows || sgx_aud_open_cut(aud, op) ||
+           atomic_load(d->o.flush_now) ||
            now - sgx_aud_open_since(aud, op) >= dr->d->cfg->limits.linger_ms;
 }
 

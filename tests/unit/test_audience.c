@@ -144,6 +144,31 @@ static void test_coalesce_same_op(void **state)
     sink_free(&s);
 }
 
+/* The age of what a take leaves behind is its oldest survivor's arrival, holes squeezed out:
+ * with the clock restarted at the take instead, this batch would read 500, not 300. */
+static void test_age_after_take_skips_coalesced(void **state)
+{
+    (void)state;
+    sink_t s;
+    sgx_aud_t *a = fresh(&s);
+    sgx_aud_add(a, mkrow("p1", 1, SGX_OP_ENTER), 100);
+    sgx_aud_add(a, mkrow("p2", 2, SGX_OP_ENTER), 200);
+    sgx_aud_add(a, mkrow("p3", 3, SGX_OP_ENTER), 300);
+    sgx_aud_add(a, mkrow("p2", 2, SGX_OP_ENTER), 400); /* p2@200 coalesced away */
+    sgx_row_t *out[3];
+    sgx_aud_take(a, SGX_OP_ENTER, 1, out, 500);
+    assert_int_equal(sgx_aud_open_count(a, SGX_OP_ENTER), 2);
+    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 300);
+    sgx_aud_take(a, SGX_OP_ENTER, 1, out + 1, 600);
+    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 400);
+    sgx_aud_take(a, SGX_OP_ENTER, 1, out + 2, 700);
+    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 0);
+    sgx_aud_unfence(a, out, 3, 701);
+    free_rows(out, 3);
+    sgx_aud_destroy(a);
+    sink_free(&s);
+}
+
 /* ENTER in flight, then EXIT for the same profile: held until the ENTER request is final. A
  * later ENTER must queue behind the held EXIT (not jump into the open ENTER batch). */
 static void test_fence_holds_and_keeps_order(void **state)
@@ -403,18 +428,20 @@ static void test_open_since(void **state)
     assert_int_equal(sgx_aud_open_since(a, SGX_OP_EXIT), 0);
     sgx_row_t *out[2];
     sgx_aud_take(a, SGX_OP_ENTER, 1, out, 250);
-    /* What is left counts from the take: it did not miss a send. */
-    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 250);
-    /* ... unless the request was cut short by a cap: then the rest keeps the batch's age, and
-     * only an older age is taken back. */
-    sgx_aud_keep_age(a, SGX_OP_ENTER, 100);
-    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 100);
-    sgx_aud_keep_age(a, SGX_OP_ENTER, 180);
-    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 100);
-    sgx_aud_keep_age(a, SGX_OP_EXIT, 50); /* nothing open: stays empty */
+    /* What is left keeps its own age (p2 arrived at 200), not the take's: a backlog that
+     * restarted its clock at every take was ranked youngest and sent last. */
+    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 200);
+    assert_false(sgx_aud_open_cut(a, SGX_OP_ENTER));
+    /* A request cut short by a cap leaves the rest due; the next take clears that. */
+    sgx_aud_mark_cut(a, SGX_OP_ENTER);
+    assert_true(sgx_aud_open_cut(a, SGX_OP_ENTER));
+    assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 200);
+    sgx_aud_mark_cut(a, SGX_OP_EXIT); /* nothing open: nothing to mark */
+    assert_false(sgx_aud_open_cut(a, SGX_OP_EXIT));
     assert_int_equal(sgx_aud_open_since(a, SGX_OP_EXIT), 0);
     sgx_aud_take(a, SGX_OP_ENTER, 1, out + 1, 260);
     assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 0);
+    assert_false(sgx_aud_open_cut(a, SGX_OP_ENTER));
     sgx_aud_add(a, mkrow("p3", 3, SGX_OP_ENTER), 300);
     assert_int_equal(sgx_aud_open_since(a, SGX_OP_ENTER), 300);
     sgx_aud_unfence(a, out, 2, 301);
@@ -498,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_hash_collision_not_coalesced),
         cmocka_unit_test(test_take_peek_order),
         cmocka_unit_test(test_open_since),
+        cmocka_unit_test(test_age_after_take_skips_coalesced),
         cmocka_unit_test(test_trim_only_when_idle),
         cmocka_unit_test(test_destroy_hands_back_rows),
     };
