@@ -235,7 +235,7 @@ static sgx_err_t parse_limits(const sgx_yaml_t *root, sgx_config_t *cfg, char *e
 {
     long v[9];
     if (sgx_cfg_get_int(root, "workers", 1, 64, 2, &v[0], errbuf) ||
-        sgx_cfg_get_int(root, "max_inflight_events", 1000, 100000000, 200000, &v[1], errbuf) ||
+        sgx_cfg_get_int(root, "max_inflight_events", 1000, 100000000, 100000, &v[1], errbuf) ||
         sgx_cfg_get_int(root, "max_record_bytes", 64, 1L << 30, 1L << 20, &v[2], errbuf) ||
         sgx_cfg_get_int(root, "shutdown_grace_ms", 0, 600000, 10000, &v[3], errbuf) ||
         sgx_cfg_get_int(root, "retry_base_ms", 1, 60000, 200, &v[4], errbuf) ||

@@ -548,12 +548,16 @@ void sgx_consumer_defaults(rd_kafka_conf_t *conf, const sgx_config_t *cfg)
          * that constantly, and it cut throughput by a third in the benchmark. The queue stays
          * bounded in bytes by queued.max.messages.kbytes. */
         {"queued.min.messages", "1000000"},
-        /* librdkafka 2.0 applies queued.max.messages.kbytes to each partition's prefetch queue
-         * (rd_kafka_toppar_fetch_decide), so its 64 MiB default let a 12-partition backlog
-         * prefetch up to 768 MiB: peak RSS grew with the backlog (551 MB at 3,000,000 events on
-         * the real-broker benchmark). 4 MiB per partition bounds it by configuration (207 MB,
-         * bench/peers with SGX_PEER_SEGEXPORT_SETTINGS). */
-        {"queued.max.messages.kbytes", "4096"},
+        /* The prefetch bound, in bytes of payload, of the one consumer queue (a high-level
+         * consumer's partition queues forward to it; rd_kafka_q_size follows the forward). Its
+         * 64 MiB default let a backlog hold ~550 MB of RSS. But it must hold about a second of
+         * data: librdkafka 2.0 stops fetching while the queue is over it and looks again only
+         * at the broker thread's next wakeup, up to a second later (rd_kafka_broker_consumer_serve
+         * waits until abs_timeout when no partition is fetchable; librdkafka 2.2 added
+         * fetch.queue.backoff.ms for this). At 4096 KiB intake stalled about half of every
+         * second: 160 K events/s on the real-broker benchmark, 306 K at 16384 KiB (peak RSS
+         * 216 MB with max_inflight_events 100000; bench/peers, README "Memory"). */
+        {"queued.max.messages.kbytes", "16384"},
         /* An acknowledgement reaches the group within a second (librdkafka's default is 5 s).
          * The auto-commit timer only sends partitions whose stored offset moved since the last
          * commit, so a quiet consumer sends nothing: no commit storm. */

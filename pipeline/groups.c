@@ -6,8 +6,8 @@
 
 #include "base/mem.h"
 
-/* librdkafka's default per-partition prefetch bound segexport applies (consumer.c). */
-#define PREFETCH_KB_DEFAULT 4096
+/* The prefetch bound segexport gives librdkafka unless configured (consumer.c). */
+#define PREFETCH_KB_DEFAULT 16384
 #define PREFETCH_KB_MIN 64
 #define INFLIGHT_MIN 100
 
@@ -18,9 +18,10 @@ struct sgx_groups {
     char **owned_vals;   /* ... and the two values each group owns (group.id, prefetch) */
 };
 
-/* The group's kafka properties: the process's, with group.id suffixed and the per-partition
- * prefetch bound divided between the groups so the process's memory stays what the
- * configuration says (queued.max.messages.kbytes applies per partition and per consumer). */
+/* The group's kafka properties: the process's, with group.id suffixed and the prefetch bound
+ * divided between the groups so the process's memory stays what the configuration says
+ * (queued.max.messages.kbytes bounds each consumer's queue). Each group then prefetches less
+ * than a second of data, which costs intake stalls (consumer.c): the price of the option. */
 static void derive_kafka(const sgx_config_t *cfg, size_t n, size_t i, sgx_config_t *gc,
                          char **owned)
 {

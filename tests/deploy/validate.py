@@ -216,7 +216,7 @@ def check_keda(docs, cfg):
                     or auth.get("password") != env.get("KAFKA_PASSWORD"):
                 errors.append("TriggerAuthentication username/password differ from segexport's")
         lag = int(md.get("lagThreshold", "10"))
-        if not 0 < lag <= cfg.get("max_inflight_events", 200000):
+        if not 0 < lag <= cfg.get("max_inflight_events", 100000):
             errors.append(f"lagThreshold {lag} not in 1..max_inflight_events")
     partitions = int(so["metadata"].get("annotations", {}).get("segexport/topic-partitions", 0))
     if partitions <= 0:

@@ -71,7 +71,7 @@ static void test_valid_values_and_defaults(void **state)
     assert_string_equal(cfg->registry_url, "http://127.0.0.1:8081");
     /* Defaults from config.c parse_limits. */
     assert_int_equal(cfg->workers, 2);
-    assert_int_equal(cfg->max_inflight_events, 200000);
+    assert_int_equal(cfg->max_inflight_events, 100000);
     assert_int_equal(cfg->max_uncommitted_span, 500000);
     assert_int_equal(cfg->max_record_bytes, 1 << 20);
     assert_int_equal(cfg->shutdown_grace_ms, 10000);
