@@ -1,5 +1,6 @@
 #include "pipeline/http.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -17,6 +18,35 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     }
     sgx_buf_append(b, p, size * n);
     return size * n;
+}
+
+#define LONG_URL 1024
+
+/* A long URL (a Meta removal carries its rows in the query) goes as a short CURLOPT_URL plus
+ * its path and query as CURLOPT_REQUEST_TARGET. libcurl 7.88 writes a URL's query into the
+ * request line through its own printf, one byte per call ("?%s" in Curl_http_target: ~48 µs
+ * for 8 KB, a quarter of the dispatcher's time), but copies a request target whole. Not for
+ * plain http:// through a proxy: a non-tunnelling proxy is sent the absolute URL instead, and
+ * the query would be lost. The target is the same bytes the URL would have put there. */
+static void set_url(CURL *e, const char *url)
+{
+    size_t len = strlen(url);
+    const char *auth = strstr(url, "://");
+    const char *path = auth ? strchr(auth + 3, '/') : NULL;
+    bool plain = strncmp(url, "http://", 7) == 0;
+    bool proxied = getenv("http_proxy") || getenv("HTTP_PROXY") || getenv("all_proxy") ||
+                   getenv("ALL_PROXY");
+    char base[LONG_URL];
+    if (len <= LONG_URL || !path || (plain && proxied) || (size_t)(path - url) + 2 > sizeof base ||
+        strchr(path, '#')) {
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        return;
+    }
+    memcpy(base, url, (size_t)(path - url));
+    base[path - url] = '/';
+    base[path - url + 1] = '\0';
+    curl_easy_setopt(e, CURLOPT_URL, base);
+    curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, path);
 }
 
 sgx_err_t sgx_http_setup(sgx_http_t *h, const sgx_request_t *req, long timeout_ms, void *priv)
@@ -42,7 +72,7 @@ sgx_err_t sgx_http_setup(sgx_http_t *h, const sgx_request_t *req, long timeout_m
     /* Without this, curl waits up to a second for "100 Continue" before large bodies. */
     h->headers = curl_slist_append(h->headers, "Expect:");
     CURL *e = h->easy;
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    set_url(e, req->url);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000L);
