@@ -1,5 +1,6 @@
-/* Internals shared by dotdigital.c (server, inspection, CLI, limits), dotdigital_api.c (the v2
- * endpoints) and dotdigital_upload.c (the import file). Not for use outside the emulator. */
+/* Internals shared by dotdigital.c (server, inspection, CLI), dotdigital_limits.c (limits and
+ * faults), dotdigital_api.c (the v2 endpoints) and dotdigital_upload.c (the import file). Not
+ * for use outside the emulator. */
 #ifndef SGX_EMU_DOTDIGITAL_PRIV_H
 #define SGX_EMU_DOTDIGITAL_PRIV_H
 
