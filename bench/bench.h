@@ -22,7 +22,8 @@ void sgx_bench_audiences(size_t n); /* bench_audiences.c */
  * one client thread over loopback. */
 void sgx_bench_emulator_facebook(int runs); /* bench_emulator.c */
 /* Each destination against its emulator's modelled rate limit, scaled down: the share of the
- * allowance used and of calls throttled; then 10 M profiles to Meta. ~16 s per run. */
-void sgx_bench_ratelimit(int runs); /* bench_ratelimit.c */
+ * allowance used and of calls throttled (Meta, Criteo, Microsoft Advertising, Dotdigital);
+ * then 10 M profiles to Meta. ~45 s per run. */
+void sgx_bench_ratelimit(int runs); /* bench_ratelimit.c, bench_ratelimit_jobs.c */
 
 #endif

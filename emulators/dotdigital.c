@@ -1,17 +1,7 @@
-/* Dotdigital emulator server: lifecycle, libmicrohttpd glue, auth, region, injected faults, the
- * rate limits, inspection endpoints and the `segexport-emulator dotdigital` command. The v2
- * endpoints are in dotdigital_api.c, the import file in dotdigital_upload.c.
- * Rate limits (https://developer.dotdigital.com/docs/call-rate-limits): an API user is on the
- * tiered scheme (calls per minute; overflow is 429 with x-ratelimit-scope/limit/reset, as
- * dotdigital-php src/Exception/TooManyRequestsException.php reads them) or on the deprecated
- * flat scheme (calls per hour). Flat overflow is ERROR_APIUSAGE_EXCEEDED: "exceeded the cut-off
- * of 2000 API calls in a one hour period ... unable to make any further API calls until the
- * number of API calls made in the last hour goes below this figure"
- * (https://developer.dotdigital.com/docs/error-response-types), so the hour rolls; the message
- * text is the one dotmailer-magento2-extension (Model/Apiconnector/Client.php
- * API_ERROR_API_EXCEEDED) matches. Its HTTP status and any headers are UNCONFIRMED: 403 here,
- * with no x-ratelimit-* headers (none are documented for the flat scheme), the harder case for a
- * client, which must not take it for a wrong region. */
+/* Dotdigital emulator server: lifecycle, libmicrohttpd glue, auth, region, inspection endpoints
+ * and the `segexport-emulator dotdigital` command. The rate limits and injected faults are in
+ * dotdigital_limits.c, the v2 endpoints in dotdigital_api.c, the import file in
+ * dotdigital_upload.c. */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -31,18 +21,6 @@
 
 #define DD_DEFAULT_USER "apiuser-test@apiconnector.com"
 #define DD_DEFAULT_PASSWORD "test-password"
-
-__attribute__((format(printf, 3, 4))) static void add_header(dd_reply_t *r, const char *name,
-                                                              const char *fmt, ...)
-{
-    if (r->nh < DD_MAX_HEADERS) {
-        va_list ap;
-        va_start(ap, fmt);
-        r->hname[r->nh] = name;
-        vsnprintf(r->hval[r->nh++], sizeof r->hval[0], fmt, ap);
-        va_end(ap);
-    }
-}
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, dd_reply_t *r)
 {
@@ -98,73 +76,6 @@ static bool right_region(const sgx_emu_dd_t *e, struct MHD_Connection *conn)
     return n == strlen(e->host) && strncasecmp(h, e->host, n) == 0;
 }
 
-/* The flat allowance: a ring of the times of the calls of the last hour. A refused call is not
- * counted ("until the number of API calls made in the last hour goes below this figure").
- * @returns true when this call is over it. @locks_required mu */
-static bool over_allowance(sgx_emu_dd_t *e, int64_t now)
-{
-    if (e->allowance <= 0) {
-        return false;
-    }
-    while (e->calls_n > 0 && e->calls[e->calls_head] <= now - 3600) {
-        e->calls_head = (e->calls_head + 1) % e->allowance;
-        e->calls_n--;
-    }
-    if (e->calls_n >= e->allowance) {
-        return true;
-    }
-    e->calls[(e->calls_head + e->calls_n++) % e->allowance] = now;
-    return false;
-}
-
-/* Injected faults, then the flat hourly allowance and the per-minute tiered limit.
- * @returns true when r was set. */
-static bool throttle_or_fail(sgx_emu_dd_t *e, dd_reply_t *r)
-{
-    int64_t now = (int64_t)time(NULL);
-    bool done = false;
-    pthread_mutex_lock(&e->mu);
-    if (e->fault_count <= 0 && over_allowance(e, now)) {
-        sgx_emu_dd_error(r, 403, "Your account has generated excess API activity and is being "
-                                 "temporarily capped. Please contact support. "
-                                 "ERROR_APIUSAGE_EXCEEDED");
-        e->stats.usage_capped++;
-        pthread_mutex_unlock(&e->mu);
-        return true;
-    }
-    if (e->fault_count > 0) {
-        e->fault_count--;
-        if (e->fault_kind == SGX_EMU_DD_FAULT_5XX) {
-            r->status = e->fault_param ? (unsigned)e->fault_param : 503;
-            r->text = sgx_strdup("upstream unavailable");
-            e->stats.failed_5xx++;
-        } else {
-            sgx_emu_dd_error(r, 429, "Too many requests. ERROR_RATE_LIMIT_EXCEEDED");
-            add_header(r, "x-ratelimit-reset", "%" PRId64, now + e->fault_param);
-            e->stats.throttled++;
-        }
-        done = true;
-    } else if (e->rate_limit > 0) {
-        if (now / 60 != e->window) {
-            e->window = now / 60;
-            e->window_calls = 0;
-        }
-        if (++e->window_calls > e->rate_limit) {
-            sgx_emu_dd_error(r, 429, "Too many requests. ERROR_RATE_LIMIT_EXCEEDED");
-            add_header(r, "x-ratelimit-reset", "%" PRId64, (e->window + 1) * 60);
-            e->stats.throttled++;
-            done = true;
-        }
-    }
-    if (done && r->status == 429) {
-        add_header(r, "x-ratelimit-scope", "%s", "tier");
-        add_header(r, "x-ratelimit-limit", "%d", e->rate_limit);
-        add_header(r, "x-ratelimit-remaining", "%d", 0);
-    }
-    pthread_mutex_unlock(&e->mu);
-    return done;
-}
-
 static enum MHD_Result serve_api(sgx_emu_dd_t *e, struct MHD_Connection *conn,
                                  const char *method, const sgx_emu_path_t *path,
                                  const sgx_emu_body_t *body)
@@ -173,13 +84,13 @@ static enum MHD_Result serve_api(sgx_emu_dd_t *e, struct MHD_Connection *conn,
     memset(&r, 0, sizeof r);
     if (!authorized(e, conn)) {
         sgx_emu_dd_error(&r, 401, "Authorization has been denied for this request.");
-        add_header(&r, "WWW-Authenticate", "%s", "Basic realm=\"apiconnector\"");
+        sgx_emu_dd_add_header(&r, "WWW-Authenticate", "%s", "Basic realm=\"apiconnector\"");
     } else if (!right_region(e, conn)) {
         /* "you cannot use an API endpoint belonging to a different region, and instead will
          * receive a 403 - Forbidden: Access is denied error"
          * (https://developer.dotdigital.com/docs/api-end-points): no ERROR_ code. */
         sgx_emu_dd_error(&r, 403, "Forbidden: Access is denied.");
-    } else if (!throttle_or_fail(e, &r)) {
+    } else if (!sgx_emu_dd_limits(e, &r)) {
         sgx_emu_dd_api(e, conn, method, path, body, &r);
     }
     pthread_mutex_lock(&e->mu);
@@ -321,7 +232,9 @@ sgx_err_t sgx_emu_dd_start(const sgx_emu_dd_opts_t *o, sgx_emu_dd_t **out)
     e->max_imports = o->max_concurrent_imports > 0 ? o->max_concurrent_imports : 25;
     e->max_file = o->max_file_bytes ? o->max_file_bytes : (size_t)50 << 20;
     e->rate_limit = o->rate_limit_per_min;
+    e->rate_window_s = o->rate_window_s > 0 ? o->rate_window_s : 60;
     e->allowance = o->hourly_allowance > 0 ? o->hourly_allowance : 0;
+    e->allowance_window_s = o->allowance_window_s > 0 ? o->allowance_window_s : 3600;
     e->calls = e->allowance ? sgx_calloc((size_t)e->allowance, sizeof *e->calls) : NULL;
     if (o->suppressed_domain && *o->suppressed_domain) {
         size_t dl = strlen(o->suppressed_domain) + 2;
@@ -419,7 +332,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: segexport-emulator dotdigital --listen HOST:PORT [--api-user U] "
                     "[--api-password P] [--region r1|r2|r3] [--address-books id1,id2] "
-                    "[--import-steps N] [--rate-limit N] [--hourly-allowance N] "
+                    "[--import-steps N] [--rate-limit N] [--rate-window S] [--hourly-allowance N] "
+                    "[--allowance-window S] "
                     "[--suppressed-domain D]\n");
 }
 
@@ -436,7 +350,9 @@ int sgx_emu_dotdigital_main(int argc, char **argv)
         {"address-books", required_argument, NULL, 'a'},
         {"import-steps", required_argument, NULL, 's'}, {"rate-limit", required_argument, NULL, 'L'},
         {"suppressed-domain", required_argument, NULL, 'd'},
-        {"hourly-allowance", required_argument, NULL, 'H'}, {NULL, 0, NULL, 0}};
+        {"hourly-allowance", required_argument, NULL, 'H'},
+        {"rate-window", required_argument, NULL, 'w'},
+        {"allowance-window", required_argument, NULL, 'W'}, {NULL, 0, NULL, 0}};
     sgx_emu_dd_opts_t o = {.import_steps = 1};
     char host[64] = "127.0.0.1";
     const char *books = NULL;
@@ -457,6 +373,8 @@ int sgx_emu_dotdigital_main(int argc, char **argv)
         case 'L': o.rate_limit_per_min = atoi(optarg); break;
         case 'd': o.suppressed_domain = optarg; break;
         case 'H': o.hourly_allowance = atoi(optarg); break;
+        case 'w': o.rate_window_s = atoi(optarg); break;
+        case 'W': o.allowance_window_s = atoi(optarg); break;
         default: usage(); return 2;
         }
     }

@@ -10,9 +10,9 @@
  *   POST /v2/address-books/{id}/contacts/delete     JSON array of contact ids -> 202
  * Every v2 call needs HTTP Basic auth (401) and the account's regional Host,
  * "<region>-api.dotdigital.com" (403 "Access is denied" without an error code otherwise: a
- * client configured for another region). Limits: the tiered per-minute rate (429 with
- * x-ratelimit-* headers) and the flat hourly allowance (ERROR_APIUSAGE_EXCEEDED), see
- * dotdigital.c.
+ * client configured for another region). Limits: the tiered per-minute rate (x-ratelimit-limit,
+ * -remaining, -reset on every answer, 429 past it) and the flat hourly allowance
+ * (ERROR_APIUSAGE_EXCEEDED), see dotdigital_limits.c.
  * Errors are {"message":"<text> ERROR_<CODE>"}; codes marked (emu) in dotdigital_api.c are this
  * emulator's names where the real ones are UNCONFIRMED. Address books are sets of contacts;
  * imported contacts join the book only when the import is Finished. Inspection endpoints (no
@@ -45,7 +45,11 @@ typedef struct {
     int max_concurrent_imports;    /* 0 = 25 */
     size_t max_file_bytes;         /* 0 = 50 MiB */
     int rate_limit_per_min;        /* 0 = unlimited; counts every v2 call */
+    int rate_window_s;             /* the tiered limit's window, on epoch multiples; 0 = 60
+                                    * (benchmarks scale it down: rate_limit_per_min is then
+                                    * calls per this window) */
     int hourly_allowance;          /* flat scheme: v2 calls per rolling hour, 0 = unlimited */
+    int allowance_window_s;        /* the flat scheme's rolling period; 0 = 3600 */
     const char *suppressed_domain; /* e-mails @ this domain are globally suppressed: they show
                                     * up in report-faults and never join a book; NULL = none */
 } sgx_emu_dd_opts_t;

@@ -1,5 +1,6 @@
-/* Internals shared by dotdigital.c (server, inspection, CLI, limits), dotdigital_api.c (the v2
- * endpoints) and dotdigital_upload.c (the import file). Not for use outside the emulator. */
+/* Internals shared by dotdigital.c (server, inspection, CLI), dotdigital_limits.c (limits and
+ * faults), dotdigital_api.c (the v2 endpoints) and dotdigital_upload.c (the import file). Not
+ * for use outside the emulator. */
 #ifndef SGX_EMU_DOTDIGITAL_PRIV_H
 #define SGX_EMU_DOTDIGITAL_PRIV_H
 
@@ -31,6 +32,7 @@ struct sgx_emu_dd {
     int max_imports;
     size_t max_file;
     int rate_limit;
+    int rate_window_s;  /* the tiered limit's window (60 s; shorter in benchmarks) */
     char *suppressed;  /* "@domain" lowercase, or NULL */
 
     pthread_mutex_t mu; /* guards everything below */
@@ -45,15 +47,16 @@ struct sgx_emu_dd {
     int fault_count, fault_param;
     char fail_next[40];
     bool stall;       /* imports stay NotFinished (sgx_emu_dd_stall_imports) */
-    int64_t window;     /* current rate-limit minute (Unix minutes) */
+    int64_t window;     /* current rate-limit window (Unix time / rate_window_s) */
     int window_calls;
     int allowance;      /* flat scheme: calls per rolling hour, 0 = none */
-    int64_t *calls;     /* ring of the Unix times of the calls of the last hour (allowance) */
+    int allowance_window_s; /* the flat scheme's rolling period (an hour; shorter in benchmarks) */
+    int64_t *calls;     /* ring of the Unix times of the calls of the last period (allowance) */
     int calls_head, calls_n;
     sgx_emu_dd_stats_t stats;
 };
 
-#define DD_MAX_HEADERS 6
+#define DD_MAX_HEADERS 8
 
 /* A reply decided by a handler and sent by dotdigital.c. */
 typedef struct {
@@ -65,6 +68,14 @@ typedef struct {
     char hval[DD_MAX_HEADERS][64];
     int nh;
 } dd_reply_t;
+
+/** @brief Adds a response header to r (dropped past DD_MAX_HEADERS; name is a static string). */
+__attribute__((format(printf, 3, 4))) void sgx_emu_dd_add_header(dd_reply_t *r, const char *name,
+                                                                  const char *fmt, ...);
+/** @brief Injected faults, then the flat allowance and the tiered limit (dotdigital_limits.c).
+ *  @returns true when r holds the refusal; otherwise r may carry the tiered limit's headers.
+ *  @locks_required none */
+bool sgx_emu_dd_limits(sgx_emu_dd_t *e, dd_reply_t *r);
 
 /** @brief Sets an error reply {"message": msg}. */
 void sgx_emu_dd_error(dd_reply_t *r, unsigned status, const char *msg);

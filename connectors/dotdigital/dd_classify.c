@@ -6,12 +6,14 @@
  *
  * Two rate-limit schemes exist per API user
  * (https://developer.dotdigital.com/docs/call-rate-limits): tiered (per minute, HTTP 429 with
- * x-ratelimit-* headers; x-ratelimit-reset is "the time in seconds until the rate limit resets" in
- * dotdigital-php src/Exception/TooManyRequestsException.php, a Unix time in some answers, in which case the response's Date gives the delay: connectors have
- * no clock) and the deprecated flat hourly allowance, whose overflow is ERROR_APIUSAGE_EXCEEDED:
- * "exceeded the cut-off of 2000 API calls in a one hour period. You will be unable to make any
- * further API calls until the number of API calls made in the last hour goes below this figure"
- * (error response types). Both are throttles, never refusals. */
+ * x-ratelimit-* headers; the -limit/-remaining/-reset of every answer go to the core's pacer as
+ * a quota, as Criteo's do). x-ratelimit-reset is "the time in seconds until the rate limit
+ * resets" in dotdigital-php src/Exception/TooManyRequestsException.php, a Unix time in some
+ * answers, in which case the response's Date gives the delay (connectors have no clock). The
+ * deprecated flat hourly allowance overflows with ERROR_APIUSAGE_EXCEEDED: "exceeded the
+ * cut-off of 2000 API calls in a one hour period. You will be unable to make any further API
+ * calls until the number of API calls made in the last hour goes below this figure" (error
+ * response types). Both are throttles, never refusals. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -85,21 +87,19 @@ static bool header_int(const sgx_response_t *resp, const char *name, int64_t *ou
     return true;
 }
 
-/* Milliseconds until the rate-limit window reopens, or -1 (the core backs off). */
-static int64_t ratelimit_retry_ms(const sgx_response_t *resp)
+/* x-ratelimit-reset as ms from the answer: relative seconds, or Unix seconds less the answer's
+ * Date. -1: absent or unreadable. */
+static int64_t reset_ms(const sgx_response_t *resp)
 {
-    int64_t secs, reset;
-    if (header_int(resp, "Retry-After", &secs)) {
-        return secs * 1000;
-    }
+    int64_t reset;
+    const char *v;
+    size_t n;
     if (!header_int(resp, "x-ratelimit-reset", &reset)) {
         return -1;
     }
     if (reset < 1000000000) {
         return reset * 1000; /* relative seconds */
     }
-    const char *v;
-    size_t n;
     if (sgx_response_header(resp, "Date", &v, &n)) {
         return -1;
     }
@@ -109,6 +109,29 @@ static int64_t ratelimit_retry_ms(const sgx_response_t *resp)
     }
     /* Date has one-second resolution: a reset in the same second still waits a second. */
     return reset > now ? (reset - now) * 1000 : 1000;
+}
+
+/* Milliseconds until the rate-limit window reopens, or -1 (the core backs off). */
+static int64_t ratelimit_retry_ms(const sgx_response_t *resp)
+{
+    int64_t secs;
+    if (header_int(resp, "Retry-After", &secs)) {
+        return secs * 1000;
+    }
+    return reset_ms(resp);
+}
+
+/* The tiered scheme's allowance on an answer, throttle or not: x-ratelimit-remaining calls
+ * until x-ratelimit-reset (what is documented: emulators/dotdigital_limits.c). Reported for the
+ * core's pacer, which spreads the calls left over the time to the reset. */
+static void read_quota(const sgx_response_t *resp, sgx_classification_t *out)
+{
+    int64_t left, wait = reset_ms(resp);
+    if (wait >= 0 && header_int(resp, "x-ratelimit-remaining", &left)) {
+        out->has_quota = true;
+        out->quota_remaining = left;
+        out->quota_reset_ms = wait;
+    }
 }
 
 /* The flat scheme documents no reset: its hour rolls, so the allowance comes back call by call.
@@ -390,4 +413,5 @@ void sgx_dd_classify(const void *ctx, const sgx_job_t *job, const sgx_response_t
     } else {
         enter_faults(dd, job, resp, out);
     }
+    read_quota(resp, out);
 }

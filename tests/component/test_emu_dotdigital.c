@@ -404,6 +404,62 @@ static void test_hourly_allowance(void **state)
     sgx_emu_dd_stop(e);
 }
 
+/* The tiered limit's allowance on every answer: the calls left in the window fall with each
+ * call, the reset is the window's end (epoch multiples of rate_window_s) against a Date from
+ * the same clock, and past the limit the 429 says none are left. */
+static void test_tier_headers(void **state)
+{
+    (void)state;
+    sgx_emu_dd_opts_t o = {.api_user = "u", .api_password = "p", .rate_limit_per_min = 3,
+                           .rate_window_s = 3600};
+    while (time(NULL) % 3600 > 3590) { /* all four calls in one window */
+        struct timespec ts = {0, 200000000};
+        nanosleep(&ts, NULL);
+    }
+    sgx_emu_dd_t *e = NULL;
+    assert_int_equal(sgx_emu_dd_start(&o, &e), SGX_OK);
+    port = sgx_emu_dd_port(e);
+    long now = (long)time(NULL);
+    for (int i = 0; i < 4; i++) {
+        res_t r;
+        char left[40];
+        call(&r, "GET", "/v2/contacts/a@x.org", NULL, NULL, 0, AUTH, HOST);
+        assert_int_equal(r.status, i < 3 ? 404 : 429);
+        snprintf(left, sizeof left, "x-ratelimit-remaining: %d\r\n", i < 3 ? 2 - i : 0);
+        assert_non_null(strstr(r.hdrs.data, left));
+        assert_non_null(strstr(r.hdrs.data, "x-ratelimit-limit: 3\r\n"));
+        assert_non_null(strstr(r.hdrs.data, "Date: "));
+        const char *h = strstr(r.hdrs.data, "x-ratelimit-reset: ");
+        assert_non_null(h);
+        long reset = atol(h + 19);
+        assert_int_equal(reset % 3600, 0);
+        assert_true(reset > now && reset <= now + 3600);
+        res_free(&r);
+    }
+    sgx_emu_dd_stop(e);
+}
+
+/* The flat allowance rolls over allowance_window_s: a refused call goes through once the
+ * admitted one has left the period. */
+static void test_allowance_window(void **state)
+{
+    (void)state;
+    sgx_emu_dd_opts_t o = {.api_user = "u", .api_password = "p", .hourly_allowance = 1,
+                           .allowance_window_s = 1};
+    sgx_emu_dd_t *e = NULL;
+    assert_int_equal(sgx_emu_dd_start(&o, &e), SGX_OK);
+    port = sgx_emu_dd_port(e);
+    expect("GET", "/v2/contacts/a@x.org", NULL, NULL, 404, "ERROR_CONTACT_NOT_FOUND");
+    time_t first = time(NULL);
+    expect("GET", "/v2/contacts/a@x.org", NULL, NULL, 403, "ERROR_APIUSAGE_EXCEEDED");
+    while (time(NULL) < first + 2) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    expect("GET", "/v2/contacts/a@x.org", NULL, NULL, 404, "ERROR_CONTACT_NOT_FOUND");
+    sgx_emu_dd_stop(e);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -414,6 +470,8 @@ int main(void)
         cmocka_unit_test(test_caps_and_limits),
         cmocka_unit_test(test_book_pages),
         cmocka_unit_test(test_hourly_allowance),
+        cmocka_unit_test(test_tier_headers),
+        cmocka_unit_test(test_allowance_window),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
