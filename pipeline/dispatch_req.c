@@ -47,17 +47,22 @@ static size_t encode_fitting(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, sgx_batch_t
                              sgx_buf_t *body, sgx_err_t *err)
 {
     const sgx_dest_t *dest = dr->d;
+    size_t fits = 0;
+    b->fits = &fits;
     for (;;) {
         sgx_buf_reset(body);
         b->session_id = d->next_session++;
+        fits = 0;
         *err = dest->def->encode(dr->ctx, b, body);
         if (*err == SGX_OK && body->len > dest->cfg->limits.max_bytes) {
             *err = SGX_ERR_TOO_LARGE;
+            fits = 0; /* the core's own cap: the connector did not see it */
         }
         if (*err != SGX_ERR_TOO_LARGE || b->nrows == 1) {
+            b->fits = NULL;
             return b->nrows;
         }
-        b->nrows /= 2;
+        b->nrows = fits > 0 && fits < b->nrows ? fits : b->nrows / 2;
     }
 }
 

@@ -152,6 +152,21 @@ static size_t param_limit(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch)
     return room < fb->max_bytes ? room : fb->max_bytes;
 }
 
+/* The rows expected to fit in limit, from the average size of the `encoded` rows written
+ * after the payload head and the exact size of the tail (sgx_batch_t.fits). Rows differ in
+ * size only by their TEXT values, so an estimate that is still too large is corrected by the
+ * next try's own estimate. */
+static size_t estimate_fit(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, size_t rows_len,
+                           size_t encoded, size_t limit)
+{
+    sgx_buf_t tail = {0};
+    put_tail(fb, batch, &tail);
+    size_t fixed = fb->payload_head_len + tail.len;
+    sgx_buf_free(&tail);
+    size_t per_row = (rows_len + encoded - 1) / encoded;
+    return limit > fixed && per_row ? (limit - fixed) / per_row : 0;
+}
+
 sgx_err_t sgx_fb_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out)
 {
     const sgx_fb_ctx_t *fb = ctx;
@@ -168,12 +183,20 @@ sgx_err_t sgx_fb_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *ou
         }
         if (out->len - start > limit) {
             err = SGX_ERR_TOO_LARGE; /* stop early: the core splits the batch and retries */
+            if (batch->fits) {
+                *batch->fits = estimate_fit(fb, batch, out->len - start - fb->payload_head_len,
+                                            i + 1, limit);
+            }
             goto fail;
         }
     }
+    size_t rows_len = out->len - start - fb->payload_head_len;
     put_tail(fb, batch, out);
     if (out->len - start > limit) {
         err = SGX_ERR_TOO_LARGE;
+        if (batch->fits) {
+            *batch->fits = estimate_fit(fb, batch, rows_len, batch->nrows, limit);
+        }
         goto fail;
     }
     return SGX_OK;

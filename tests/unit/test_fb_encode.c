@@ -451,6 +451,43 @@ static void test_delete_url_limit(void **state)
     sgx_free(rows);
 }
 
+/* A removal too long for its URL says how many rows would fit (sgx_batch_t.fits), and the
+ * estimate is tight: that many fit, and two more do not, with or without the batch's estimate
+ * being asked for. Halving 300 would have stopped at 37. */
+static void test_delete_fit_estimate(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    const cell_t cells[2] = {D(H_TEST), D(H_PHONE1)};
+    sgx_row_t **rows = sgx_calloc(N, sizeof *rows);
+    for (size_t i = 0; i < N; i++) {
+        rows[i] = make_row(cells, 2);
+    }
+    void *ctx = fb_new("EAABsbCS1iHgBAxxxxxxxxxxxxxxxxxxxxxxxx", "secret", "EMAIL,PHONE");
+    size_t fits = 0;
+    sgx_batch_t batch = {.op = SGX_OP_EXIT, .audience_id = "1001", .session_id = 1,
+                         .batch_seq = 1, .nrows = N, .rows = (const sgx_row_t *const *)rows,
+                         .fits = &fits};
+    sgx_buf_t out = {0};
+    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out), SGX_ERR_TOO_LARGE);
+    assert_int_equal(out.len, 0);
+    assert_true(fits > 37 && fits < N);
+    size_t est = fits;
+    batch.nrows = est;
+    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out), SGX_OK);
+    sgx_buf_reset(&out);
+    batch.nrows = est + 2;
+    fits = 0;
+    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out), SGX_ERR_TOO_LARGE);
+    assert_true(fits >= est - 1 && fits <= est + 1);
+    batch.fits = NULL; /* not asked for: nothing written */
+    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out), SGX_ERR_TOO_LARGE);
+    sgx_buf_free(&out);
+    sgx_connector_facebook.destroy(ctx);
+    free_rows(rows, N);
+    sgx_free(rows);
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -500,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_max_bytes),   cmocka_unit_test(test_prepare),
         cmocka_unit_test(test_defaults_and_keys), cmocka_unit_test(test_init_errors),
         cmocka_unit_test(test_large_batch), cmocka_unit_test(test_delete_url_limit),
+        cmocka_unit_test(test_delete_fit_estimate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
