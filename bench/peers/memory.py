@@ -101,5 +101,5 @@ def run(one_run, events, base):
               f"rss_mb={a['rss_mb']:.0f},{b['rss_mb']:.0f} "
               f"inflight_peak={a['inflight_peak']},{b['inflight_peak']} "
               f"default_max_inflight_events={DEFAULT_INFLIGHT}", flush=True)
-    else:
+    elif len(out) >= 2:
         print(f"RESULT stage=peer_rss_per_inflight invalid_runs={len(out) - len(ok)}")
