@@ -4,7 +4,8 @@ ASAN   ?= build-asan
 TSAN   ?= build-tsan
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps system-deps build demo test bench bench-peers asan tsan clean
+.PHONY: deps system-deps build demo test bench bench-peers bench-peers-memory bench-peers-10key \
+	asan tsan clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -44,11 +45,21 @@ bench: build
 # segexport against a straightforward Go exporter and a consume-only baseline on a real broker
 # (bench/peers/run.py). Needs a Go toolchain (go 1.22+) on PATH; its modules come from the Go
 # module proxy, pinned in bench/peers/goexport/go.sum.
+PEERS_RUN = SGX_BUILD_DIR=$(abspath $(BUILD)) SGX_SYSTEM_WORK=$(abspath $(BUILD))/peers \
+	  $$(bash tests/system/venv.sh) bench/peers/run.py
+
 bench-peers: build system-deps
 	@command -v go >/dev/null || { echo "bench-peers: a Go toolchain (1.22+) must be on PATH"; exit 1; }
 	cd bench/peers/goexport && go build -o $(abspath $(BUILD))/goexport .
-	SGX_BUILD_DIR=$(abspath $(BUILD)) SGX_SYSTEM_WORK=$(abspath $(BUILD))/peers \
-	  $$(bash tests/system/venv.sh) bench/peers/run.py
+	$(PEERS_RUN)
+
+# segexport alone (no Go needed): peak RSS draining a 10,000,000-event backlog and RSS per
+# record in flight; CPU per event with ten Meta keys per row (bench/peers/run.py docstring).
+bench-peers-memory: build system-deps
+	SGX_PEER_MODE=memory $(PEERS_RUN)
+
+bench-peers-10key: build system-deps
+	SGX_PEER_KEYS=10 $(PEERS_RUN)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(TSAN)
