@@ -59,10 +59,11 @@ typedef struct {
     bool last_batch;
     size_t nrows;
     const sgx_row_t *const *rows; /* borrowed */
-    /* Optional out, core-owned (NULL: not wanted). On SGX_ERR_TOO_LARGE an encoder may store
-     * how many leading rows it expects to fit, so the core encodes once more instead of
-     * halving the batch down to a size that fits (a 10,000-row removal cut to a URL's ~50 rows
-     * took eight encodes, and halving landed on 39). 0 or >= nrows: no estimate. */
+    /* Optional out, core-owned (NULL: not wanted). An encoder that sets it returns SGX_OK
+     * having encoded only the first *fits rows (0 < *fits < nrows) when the rest would not
+     * fit, instead of SGX_ERR_TOO_LARGE and the core halving the batch until it fits (a
+     * 10,000-row removal cut to a URL's ~50 rows took eight encodes, and halving landed on
+     * 39). Encoders that leave it alone keep the halving. */
     size_t *fits;
 } sgx_batch_t;
 

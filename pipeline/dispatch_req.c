@@ -54,15 +54,17 @@ static size_t encode_fitting(sgx_dispatcher_t *d, sgx_dest_rt_t *dr, sgx_batch_t
         b->session_id = d->next_session++;
         fits = 0;
         *err = dest->def->encode(dr->ctx, b, body);
+        if (*err == SGX_OK && fits > 0 && fits < b->nrows) {
+            b->nrows = fits; /* the connector cut the batch where its cap is */
+        }
         if (*err == SGX_OK && body->len > dest->cfg->limits.max_bytes) {
             *err = SGX_ERR_TOO_LARGE;
-            fits = 0; /* the core's own cap: the connector did not see it */
         }
         if (*err != SGX_ERR_TOO_LARGE || b->nrows == 1) {
             b->fits = NULL;
             return b->nrows;
         }
-        b->nrows = fits > 0 && fits < b->nrows ? fits : b->nrows / 2;
+        b->nrows /= 2;
     }
 }
 
@@ -577,8 +579,9 @@ void sgx_req_restart(sgx_dispatcher_t *d, sgx_req_t *r, int64_t now)
     r->job.attempt = 0;
     sgx_free(r->state);
     r->state = NULL;
-    /* A subset of rows that fitted fits again: fewer rows are never reported here. */
-    if (encode_fitting(d, r->dest, &r->batch, &r->body, &err) < n || err) {
+    /* Rows that fitted once fit again (encoders keep room for a longer rotated token): the
+     * whole batch is encoded, never cut. */
+    if ((err = sgx_req_encode(d, r)) != SGX_OK) {
         r->batch.nrows = n;
         reject_all(d, r, "cannot_prepare_request", now);
         return;

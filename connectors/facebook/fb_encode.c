@@ -136,7 +136,8 @@ static void put_tail(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, sgx_buf_t
 
 /* A removal's parameters become its query string, so they get what is left of FB_MAX_URL after
  * the URL's path; an add's go in the body, bounded by max_bytes. Too large -> SGX_ERR_TOO_LARGE,
- * and the core halves the batch until it fits (pipeline/dispatch_req.c encode_fitting). */
+ * and the core halves the batch until it fits (pipeline/dispatch_req.c encode_fitting), or,
+ * when it accepts a cut (sgx_batch_t.fits), the rows stop where they fit. */
 #define FB_URL_SLACK 256
 
 static size_t param_limit(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch)
@@ -144,27 +145,46 @@ static size_t param_limit(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch)
     if (batch->op != SGX_OP_EXIT) {
         return fb->max_bytes;
     }
-    /* FB_URL_SLACK: a batch encoded now is encoded again with a rotated access token (the core
-     * re-encodes after a rotation); a longer token must not push it past the bound, where it
-     * could only be refused (prepare), not split. */
-    size_t path = sgx_fb_users_url_len(fb, batch->audience_id) + FB_URL_SLACK;
+    size_t path = sgx_fb_users_url_len(fb, batch->audience_id);
     size_t room = fb->max_url > path ? fb->max_url - path : 0;
     return room < fb->max_bytes ? room : fb->max_bytes;
 }
 
-/* The rows expected to fit in limit, from the average size of the `encoded` rows written
- * after the payload head and the exact size of the tail (sgx_batch_t.fits). Rows differ in
- * size only by their TEXT values, so an estimate that is still too large is corrected by the
- * next try's own estimate. */
-static size_t estimate_fit(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, size_t rows_len,
-                           size_t encoded, size_t limit)
+/* What a first encode of a removal may fill. FB_URL_SLACK: a batch encoded now is encoded
+ * again with a rotated access token (the core re-encodes after a rotation, without a cut); a
+ * longer token must not push it past the bound, where it could only be refused, not split. */
+static size_t first_limit(const sgx_batch_t *batch, size_t limit)
 {
+    if (batch->op != SGX_OP_EXIT) {
+        return limit;
+    }
+    return limit > FB_URL_SLACK ? limit - FB_URL_SLACK : 0;
+}
+
+/* Length of the parameters after the rows for a batch of nrows (the session's
+ * estimated_num_total is the row count, so the tail grows with its digits). */
+static size_t tail_len(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, size_t nrows)
+{
+    sgx_batch_t b = *batch;
+    b.nrows = nrows;
     sgx_buf_t tail = {0};
-    put_tail(fb, batch, &tail);
-    size_t fixed = fb->payload_head_len + tail.len;
+    put_tail(fb, &b, &tail);
+    size_t n = tail.len;
     sgx_buf_free(&tail);
-    size_t per_row = (rows_len + encoded - 1) / encoded;
-    return limit > fixed && per_row ? (limit - fixed) / per_row : 0;
+    return n;
+}
+
+/* Ends the parameters after the first n rows (the rows from n on are cut off: out holds
+ * rows_end[n - 1] bytes of rows) and reports n through batch->fits (sgx_batch_t.fits). */
+static void cut_at(const sgx_fb_ctx_t *fb, const sgx_batch_t *batch, sgx_buf_t *out,
+                   size_t rows_end, size_t n)
+{
+    sgx_batch_t b = *batch;
+    b.nrows = n;
+    out->len = rows_end;
+    out->data[out->len] = '\0';
+    put_tail(fb, &b, out);
+    *batch->fits = n;
 }
 
 sgx_err_t sgx_fb_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *out)
@@ -175,28 +195,36 @@ sgx_err_t sgx_fb_encode(const void *ctx, const sgx_batch_t *batch, sgx_buf_t *ou
     if (batch->nrows == 0 || !batch->rows) {
         return SGX_ERR_INVALID;
     }
-    size_t limit = param_limit(fb, batch);
+    /* A first encode (the core's, batch->fits set: it accepts a cut) keeps FB_URL_SLACK free;
+     * a re-encode of rows that fitted once (fits NULL) may use it. Rows stop where the tail
+     * still fits and the request carries what fits: one pass, where failing and halving took
+     * eight. */
+    size_t limit = batch->fits ? first_limit(batch, param_limit(fb, batch))
+                               : param_limit(fb, batch);
+    size_t tail_max = batch->fits ? tail_len(fb, batch, batch->nrows) : 0;
+    size_t rows_limit = limit > tail_max ? limit - tail_max : 0;
     sgx_buf_append(out, fb->payload_head, fb->payload_head_len);
     for (size_t i = 0; i < batch->nrows; i++) {
+        size_t before = out->len;
         if ((err = put_row(out, batch->rows[i], fb->nkeys, i == 0)) != SGX_OK) {
             goto fail;
         }
+        if (batch->fits && out->len - start > rows_limit) {
+            if (i == 0) {
+                err = SGX_ERR_TOO_LARGE; /* not even one row fits with its tail */
+                goto fail;
+            }
+            cut_at(fb, batch, out, before, i);
+            return SGX_OK;
+        }
         if (out->len - start > limit) {
             err = SGX_ERR_TOO_LARGE; /* stop early: the core splits the batch and retries */
-            if (batch->fits) {
-                *batch->fits = estimate_fit(fb, batch, out->len - start - fb->payload_head_len,
-                                            i + 1, limit);
-            }
             goto fail;
         }
     }
-    size_t rows_len = out->len - start - fb->payload_head_len;
     put_tail(fb, batch, out);
     if (out->len - start > limit) {
         err = SGX_ERR_TOO_LARGE;
-        if (batch->fits) {
-            *batch->fits = estimate_fit(fb, batch, rows_len, batch->nrows, limit);
-        }
         goto fail;
     }
     return SGX_OK;

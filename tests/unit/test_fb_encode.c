@@ -451,10 +451,11 @@ static void test_delete_url_limit(void **state)
     sgx_free(rows);
 }
 
-/* A removal too long for its URL says how many rows would fit (sgx_batch_t.fits), and the
- * estimate is tight: that many fit, and two more do not, with or without the batch's estimate
- * being asked for. Halving 300 would have stopped at 37. */
-static void test_delete_fit_estimate(void **state)
+/* A removal too long for its URL, when the core accepts fewer rows (sgx_batch_t.fits), is
+ * cut where the URL is full in one pass: the first *fits rows, as encoding exactly that many
+ * gives, and one more row is cut off again. Halving 300 would have stopped at 37. Without
+ * fits the whole batch is refused as before. */
+static void test_delete_cut_to_fit(void **state)
 {
     (void)state;
     enum { N = 300 };
@@ -468,21 +469,41 @@ static void test_delete_fit_estimate(void **state)
     sgx_batch_t batch = {.op = SGX_OP_EXIT, .audience_id = "1001", .session_id = 1,
                          .batch_seq = 1, .nrows = N, .rows = (const sgx_row_t *const *)rows,
                          .fits = &fits};
-    sgx_buf_t out = {0};
-    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out), SGX_ERR_TOO_LARGE);
-    assert_int_equal(out.len, 0);
+    sgx_buf_t cut = {0}, exact = {0}, more = {0};
+    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &cut), SGX_OK);
     assert_true(fits > 37 && fits < N);
-    size_t est = fits;
-    batch.nrows = est;
-    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out), SGX_OK);
-    sgx_buf_reset(&out);
-    batch.nrows = est + 2;
+    size_t n = fits;
+    batch.fits = NULL;
+    batch.nrows = n;
+    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &exact), SGX_OK);
+    assert_int_equal(cut.len, exact.len);
+    assert_memory_equal(cut.data, exact.data, cut.len);
+    /* One more row is cut off again: the cut is where the URL is full, not before. */
+    batch.fits = &fits;
+    batch.nrows = n + 1;
     fits = 0;
-    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out), SGX_ERR_TOO_LARGE);
-    assert_true(fits >= est - 1 && fits <= est + 1);
-    batch.fits = NULL; /* not asked for: nothing written */
-    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &out), SGX_ERR_TOO_LARGE);
-    sgx_buf_free(&out);
+    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &more), SGX_OK);
+    assert_int_equal(fits, n);
+    sgx_buf_reset(&more);
+    /* After a rotation to a longer token the core encodes the same rows again, without a cut:
+     * they still fit (system scenario: test_pipeline_block's secret-file rotation). */
+    void *rotated = fb_new("EAABsbCS1iHgBAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "secret", "EMAIL,PHONE");
+    batch.fits = NULL;
+    batch.nrows = n;
+    assert_int_equal(sgx_connector_facebook.encode(rotated, &batch, &more), SGX_OK);
+    assert_true(more.len > cut.len);
+    sgx_buf_reset(&more);
+    sgx_connector_facebook.destroy(rotated);
+    /* A re-encode (no cut asked) of the rows that fitted may use the room kept for a longer
+     * rotated token; the whole batch still does not fit and is refused, out left as it was. */
+    batch.fits = NULL;
+    batch.nrows = N;
+    assert_int_equal(sgx_connector_facebook.encode(ctx, &batch, &more), SGX_ERR_TOO_LARGE);
+    assert_int_equal(more.len, 0);
+    sgx_buf_free(&cut);
+    sgx_buf_free(&exact);
+    sgx_buf_free(&more);
     sgx_connector_facebook.destroy(ctx);
     free_rows(rows, N);
     sgx_free(rows);
@@ -537,7 +558,7 @@ int main(void)
         cmocka_unit_test(test_max_bytes),   cmocka_unit_test(test_prepare),
         cmocka_unit_test(test_defaults_and_keys), cmocka_unit_test(test_init_errors),
         cmocka_unit_test(test_large_batch), cmocka_unit_test(test_delete_url_limit),
-        cmocka_unit_test(test_delete_fit_estimate),
+        cmocka_unit_test(test_delete_cut_to_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
