@@ -2,6 +2,7 @@
 dead-letter topic with its reason header, every good one is exported, the offsets are fully
 committed, and the one segexport process never stops."""
 import random
+import re
 import struct
 
 from confluent_kafka.schema_registry.avro import AvroSerializer
@@ -86,10 +87,16 @@ def test_poison(env):
     sgxsys.wait_until(lambda: sum(env.broker.end_offsets(env.dlq).values()) >= len(bad), 30,
                       "dead-letter records")
     dlq = env.broker.read_all(env.dlq)
+    # A dead letter is produced once per consumption, so twice only if the record was consumed
+    # twice: after this process lost its partitions (a broker that stalls past
+    # session.timeout.ms, seen once in a fresh-clone run: 17 s without an answer), the
+    # uncommitted records are consumed again - at least once, as documented. Without a lost
+    # or revoked assignment a duplicate is a defect.
+    reassigned = re.search(r"\] (lost|revoked) \d+ partition", seg.proc.text()) is not None
     got = {}
     for key, value, headers in dlq:
         assert key in bad, f"a record that is not bad went to the DLQ: key={key!r} {headers}"
-        assert key not in got, f"{key!r} dead-lettered twice"
+        assert key not in got or reassigned, f"{key!r} dead-lettered twice"
         got[key] = headers
     assert set(got) == set(bad), f"missing from the DLQ: {sorted(set(bad) - set(got))}"
     for key, headers in got.items():
