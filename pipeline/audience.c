@@ -188,7 +188,7 @@ static void rebase(open_batch_t *b)
 static void open_append(sgx_aud_t *a, sgx_row_t *row, int64_t now_ms)
 {
     open_batch_t *b = &a->open[row->op];
-    if (b->n == b->cap && b->head >= b->cap / 4) {
+    if (b->n == b->cap && b->head > 0 && b->head >= b->cap / 4) {
         rebase(b); /* a quarter or more was taken: reuse the space, amortized O(1) a row */
     }
     if (b->n == b->cap) {
